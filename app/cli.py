@@ -1,0 +1,186 @@
+"""The ``pinzhi`` command line.
+
+Checklist commands use only the pure ``scoring`` package, so they stay fast and need no database.
+Database commands import ``app.db`` / ``app.services`` lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+from app.config import checklists_dir
+from scoring import ChecklistError, ScoringError, load_checklist_file, load_directory, score
+from scoring.engine import number
+from scoring.model import Checklist
+
+
+class CliError(Exception):
+    """A usage or input problem: printed as one line on stderr, exit code 2."""
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    print(f"pinzhi: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+# ----------------------------------------------------------------------------- checklists
+def cmd_validate(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else checklists_dir()
+    result = load_directory(directory)
+    for problem in result.problems:
+        print(problem)
+    if result.problems:
+        return 1
+    print(f"{len(result.checklists)} checklists OK in {directory}")
+    return 0
+
+
+def _summary(c: Checklist) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "version": c.version,
+        "title": c.title,
+        "kind": c.kind,
+        "subject": c.subject,
+        "self_check": c.self_check,
+        "possible": number(c.possible),
+        "sections": len(c.sections),
+        "items": len(c.items),
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else checklists_dir()
+    result = load_directory(directory)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    rows = [_summary(c) for c in result.checklists.values()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            flag = " self-check" if r["self_check"] else ""
+            print(
+                f"{r['id']:<28} {r['version']:<8} {r['kind']:<10} {r['subject']:<5} "
+                f"{r['possible']:>5} pts {r['items']:>3} items{flag}  {r['title']}"
+            )
+    return 1 if result.problems else 0
+
+
+def resolve_checklist(ref: str, directory: Path | None) -> Checklist:
+    """A checklist by path (anything that exists or ends in .yaml/.yml) or by id in the directory."""
+    path = Path(ref)
+    try:
+        if path.suffix in {".yaml", ".yml"} or path.exists():
+            if not path.is_file():
+                raise CliError(f"checklist file not found: {ref}")
+            return load_checklist_file(path)
+        d = directory or checklists_dir()
+        result = load_directory(d)
+        if ref in result.checklists:
+            return result.checklists[ref]
+        broken = [p for p in result.problems if p.file.endswith((f"{ref}.yaml", f"{ref}.yml"))]
+        if broken:
+            raise CliError(str(broken[0]))
+        raise CliError(f"unknown checklist '{ref}' in {d}")
+    except ChecklistError as exc:
+        raise CliError(str(exc.problems[0])) from exc
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    try:
+        checklist = resolve_checklist(args.checklist, Path(args.checklists_dir) if args.checklists_dir else None)
+        if args.responses == "-":
+            text = sys.stdin.read()
+            name = "<stdin>"
+        else:
+            try:
+                text = Path(args.responses).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CliError(f"cannot read responses file {args.responses}: {exc.__class__.__name__}") from exc
+            name = args.responses
+        try:
+            doc = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
+            raise CliError(f'{name}: expected {{"checklist": "id", "answers": {{...}}}}')
+        if "checklist" in doc and doc["checklist"] != checklist.id:
+            raise CliError(f"{name}: responses are for checklist '{doc['checklist']}', not '{checklist.id}'")
+        result = score(checklist, doc["answers"])
+    except ScoringError as exc:
+        _fail(str(exc))
+    except CliError as exc:
+        _fail(str(exc))
+    print(json.dumps(result.to_dict(), ensure_ascii=False))
+    return 0
+
+
+# ----------------------------------------------------------------------------- database commands
+def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
+        return fn(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinzhi", description="Pinzhi (品质巡检) command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ck = sub.add_parser("checklists", help="validate or list the checklist files")
+    cks = ck.add_subparsers(dest="action", required=True)
+    v = cks.add_parser("validate", help="check every file; exit 1 with one line per problem")
+    v.add_argument("dir", nargs="?", help="directory (default: checklists/)")
+    v.set_defaults(func=cmd_validate)
+    ls = cks.add_parser("list", help="list the checklists")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--dir", help="directory (default: checklists/)")
+    ls.set_defaults(func=cmd_list)
+
+    sc = sub.add_parser("score", help="score one set of responses; prints one JSON object")
+    sc.add_argument("--checklist", required=True, help="checklist id or path to a YAML file")
+    sc.add_argument("--responses", required=True, help="responses JSON file, or - for stdin")
+    sc.add_argument("--checklists-dir", help="directory to look ids up in (default: checklists/)")
+    sc.set_defaults(func=cmd_score)
+
+    db = sub.add_parser("db", help="database schema")
+    dbs = db.add_subparsers(dest="action", required=True)
+    up = dbs.add_parser("upgrade", help="bring the database (DATABASE_URL or data/pinzhi.db) to the latest schema")
+    up.set_defaults(func=_lazy("app.cli_db", "cmd_db_upgrade"))
+
+    user = sub.add_parser("user", help="accounts")
+    us = user.add_subparsers(dest="action", required=True)
+    ua = us.add_parser("add", help="add an account (password asked for, or --password-stdin)")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=["admin", "manager", "supervisor", "staff"])
+    ua.add_argument("--name", help="display name")
+    ua.add_argument("--site", action="append", default=[], help="site code (repeat) for managers/supervisors")
+    ua.add_argument("--staff", help="staff code, for a staff account")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    ua.set_defaults(func=_lazy("app.cli_db", "cmd_user_add"))
+
+    demo = sub.add_parser("demo", help="fill an empty database with a demo company")
+    demo.add_argument("--force", action="store_true", help="add demo data even if the database has data")
+    demo.set_defaults(func=_lazy("app.cli_db", "cmd_demo"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""Typed SQLAlchemy 2.x models. The schema is created by Alembic migrations (app/db/migrations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "manager", "supervisor", "staff")
+SITE_KINDS = ("residential", "sales_office")
+SHIFT_NAMES = ("早班", "中班", "夜班")
+POSTS = ("前台接待", "客服助理", "管家", "客服主管")
+
+Points = Numeric(9, 2)
+Percent = Numeric(12, 6)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16), default="residential")  # residential | sales_office
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    post: Mapped[str] = mapped_column(String(32))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    responsible: Mapped[bool] = mapped_column(Boolean, default=False)  # answers for the site's corrective actions
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    site: Mapped[Site] = relationship(lazy="joined")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserSite(Base):
+    """Sites a manager or supervisor is assigned to."""
+
+    __tablename__ = "user_sites"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AuthSession(Base):
+    """A signed-in device. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ChecklistVersion(Base):
+    """A checklist exactly as it was loaded. History never changes when the YAML file changes."""
+
+    __tablename__ = "checklist_versions"
+    __table_args__ = (UniqueConstraint("checklist_id", "content_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(8))
+    self_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    loaded_at: Mapped[datetime]
+
+
+class ChecklistSetting(Base):
+    """Which checklists are in force (admin). No row means in force."""
+
+    __tablename__ = "checklist_settings"
+    checklist_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    in_force: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Shift(Base):
+    __tablename__ = "shifts"
+    __table_args__ = (UniqueConstraint("site_id", "date", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    date: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(8))  # 早班 | 中班 | 夜班
+
+
+class Inspection(Base):
+    __tablename__ = "inspections"
+    __table_args__ = (
+        Index("ix_inspections_month_subject", "month", "subject_type", "status"),
+        Index("ix_inspections_inspector_status", "inspector_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(8))  # staff | site
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of the shift date (Asia/Shanghai)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # supervisor | self_check
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft | submitted
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    # score snapshot, written once at submit (and by an amendment)
+    awarded: Mapped[Decimal | None] = mapped_column(Points)
+    applicable: Mapped[Decimal | None] = mapped_column(Points)
+    possible: Mapped[Decimal | None] = mapped_column(Points)
+    percent: Mapped[Decimal | None] = mapped_column(Percent)  # exact to 6 places; display rounds half-up
+    grade: Mapped[str | None] = mapped_column(String(16))
+    critical_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    snapshot: Mapped[dict[str, Any] | None]
+    amended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    checklist_version: Mapped[ChecklistVersion] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship(lazy="joined")
+    staff: Mapped[Staff | None] = relationship(lazy="joined")
+    shift: Mapped[Shift] = relationship(lazy="joined")
+    inspector: Mapped[User] = relationship(lazy="joined")
+
+
+class InspectionSection(Base):
+    """Per-inspection section totals, written in the submit transaction (monthly figures read these)."""
+
+    __tablename__ = "inspection_sections"
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    section_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    awarded: Mapped[Decimal] = mapped_column(Points)
+    applicable: Mapped[Decimal] = mapped_column(Points)
+    possible: Mapped[Decimal] = mapped_column(Points)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("inspection_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(96))
+    value: Mapped[dict[str, Any]]  # {"result": ...} | {"count": n} | {"points": x}
+    note: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    """Append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Photo(Base):
+    """A stored photo (display copy + thumbnail on disk, content-addressed). Metadata only here."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    display_path: Mapped[str] = mapped_column(String(200))
+    thumb_path: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    original_width: Mapped[int]
+    original_height: Mapped[int]
+    original_format: Mapped[str] = mapped_column(String(8))
+    byte_size: Mapped[int]
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    orientation: Mapped[int | None]
+    created_at: Mapped[datetime]
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class InspectionPhoto(Base):
+    """A photo attached to one item of an inspection (several per item)."""
+
+    __tablename__ = "inspection_photos"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_id", "photo_id"),
+        Index("ix_inspection_photos_inspection", "inspection_id", "item_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(96))
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"))
+    caption: Mapped[str | None] = mapped_column(String(200))
+    added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime]
+    photo: Mapped[Photo] = relationship(lazy="joined")

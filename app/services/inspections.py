@@ -1,0 +1,476 @@
+"""Inspections: start, answer (each answer committed when given), review, submit, amend.
+
+Every function is keyword-only and session-first, and checks the actor's permissions itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.db.models import Answer, Inspection, InspectionPhoto, InspectionSection, Site, Staff
+from app.services import audit, catalog, org
+from app.services.actor import Actor
+from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from scoring import Checklist, ScoreResult, ScoringError, partial_score, score, score_item
+
+INSPECTOR_ROLES = ("supervisor", "manager", "admin")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ----------------------------------------------------------------------------- views
+@dataclass(frozen=True)
+class InspectionHeader:
+    id: int
+    checklist_id: str
+    checklist_title: str
+    checklist_version: str
+    kind: str
+    status: str
+    site_id: int
+    site_name: str
+    subject_type: str
+    staff_id: int | None
+    subject_name: str
+    shift_date: date
+    shift_name: str
+    inspector: str
+    inspector_id: int
+    updated_at: datetime
+    submitted_at: datetime | None
+    percent: Decimal | None
+    grade: str | None
+    amended: bool
+
+
+@dataclass
+class DraftView:
+    header: InspectionHeader
+    checklist: Checklist
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    photos: dict[str, list[PhotoRef]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    link_id: int
+    photo_id: int
+    item_id: str
+    caption: str | None
+    display_path: str
+    thumb_path: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Review:
+    result: ScoreResult  # running score: unanswered items treated as not applicable
+    answered: int
+    total: int
+    unanswered: tuple[str, ...]
+    failed: tuple[str, ...]
+    missing_evidence: tuple[str, ...]  # items whose evidence rule asks for a photo that is not there
+    blocking_evidence: tuple[str, ...]  # of those, the ones that block submit (evidence: required)
+
+    @property
+    def can_submit(self) -> bool:
+        return not self.unanswered and not self.blocking_evidence
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    inspection_id: int
+    percent: Decimal | None
+    grade: str | None
+    awarded: Decimal
+    applicable: Decimal
+    failed_items: tuple[str, ...]
+    already_submitted: bool = False
+
+
+def _subject_name(insp: Inspection) -> str:
+    return insp.staff.name if insp.staff is not None else insp.site.name
+
+
+def header(insp: Inspection) -> InspectionHeader:
+    cv = insp.checklist_version
+    return InspectionHeader(
+        id=insp.id, checklist_id=cv.checklist_id, checklist_title=cv.title, checklist_version=cv.version,
+        kind=insp.kind, status=insp.status, site_id=insp.site_id, site_name=insp.site.name,
+        subject_type=insp.subject_type, staff_id=insp.staff_id, subject_name=_subject_name(insp),
+        shift_date=insp.shift.date, shift_name=insp.shift.name, inspector=insp.inspector.display_name,
+        inspector_id=insp.inspector_id, updated_at=insp.updated_at, submitted_at=insp.submitted_at,
+        percent=insp.percent, grade=insp.grade, amended=insp.amended,
+    )
+
+
+# ----------------------------------------------------------------------------- permissions
+def can_read(actor: Actor, insp: Inspection) -> bool:
+    if actor.is_admin or insp.inspector_id == actor.id:
+        return True
+    if actor.role == "staff":
+        return insp.staff_id is not None and insp.staff_id == actor.staff_id
+    return insp.site_id in actor.site_ids
+
+
+def _get(session: Session, inspection_id: int, *, for_update: bool = False) -> Inspection:
+    q = select(Inspection).where(Inspection.id == inspection_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(of=Inspection)
+    insp = session.scalar(q)
+    if insp is None:
+        raise NotFound(f"检查记录 {inspection_id} 不存在")
+    return insp
+
+
+def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
+    insp = _get(session, inspection_id)
+    if not can_read(actor, insp):
+        raise PermissionDenied("权限不足：无权查看该检查记录")
+    return insp
+
+
+def _editable_draft(session: Session, actor: Actor, inspection_id: int) -> Inspection:
+    insp = _get(session, inspection_id)
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以填写该检查")
+    if insp.status != "draft":
+        raise Conflict("该检查已提交，不能再修改（如需更正请由经理发起修订）")
+    return insp
+
+
+# ----------------------------------------------------------------------------- starting
+def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor"
+                         ) -> list[catalog.CatalogEntry]:
+    entries = catalog.list_entries(session, only_in_force=True)
+    out = [e for e in entries if e.checklist.subject == subject_type]
+    if kind == "self_check":
+        out = [e for e in out if e.checklist.self_check]
+    return out
+
+
+def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date: date, shift_name: str,
+                     subject_type: str, checklist_id: str, staff_id: int | None = None,
+                     kind: str = "supervisor") -> int:
+    """Open a draft (or return the actor's existing draft for the same shift, subject and checklist)."""
+    if kind not in ("supervisor", "self_check"):
+        raise Invalid("检查类型必须是 supervisor 或 self_check")
+    if kind == "supervisor":
+        actor.require(*INSPECTOR_ROLES)
+    else:
+        actor.require("staff")
+        if subject_type != "staff" or staff_id is None or staff_id != actor.staff_id:
+            raise PermissionDenied("员工只能对本人进行自查")
+    actor.require_site(site_id)
+    if session.get(Site, site_id) is None:
+        raise NotFound("管理处不存在")
+    if subject_type == "staff":
+        staff = session.get(Staff, staff_id) if staff_id is not None else None
+        if staff is None or staff.site_id != site_id:
+            raise Invalid("请选择本管理处的员工")
+    elif subject_type == "site":
+        staff_id = None
+    else:
+        raise Invalid("检查对象必须是 staff 或 site")
+    entry = catalog.entry_for(session, checklist_id)
+    c = entry.checklist
+    if not entry.in_force:
+        raise Invalid(f"检查表 {c.title} 当前未启用")
+    if c.subject != subject_type:
+        raise Invalid(f"检查表 {c.title} 用于{'员工' if c.subject == 'staff' else '管理处'}，与所选对象不符")
+    if kind == "self_check" and not c.self_check:
+        raise Invalid(f"检查表 {c.title} 不可用于自查")
+    version = catalog.freeze_version(session, entry)
+    shift = org.get_or_create_shift(session, site_id=site_id, day=shift_date, name=shift_name)
+    existing = session.scalar(
+        select(Inspection.id).where(
+            Inspection.inspector_id == actor.id, Inspection.status == "draft", Inspection.shift_id == shift.id,
+            Inspection.subject_type == subject_type, Inspection.kind == kind,
+            Inspection.checklist_version_id == version.id,
+            Inspection.staff_id.is_(None) if staff_id is None else Inspection.staff_id == staff_id,
+        )
+    )
+    if existing is not None:
+        return int(existing)
+    now = _now()
+    insp = Inspection(
+        checklist_version_id=version.id, site_id=site_id, subject_type=subject_type, staff_id=staff_id,
+        shift_id=shift.id, month=shift_date.strftime("%Y-%m"), inspector_id=actor.id, kind=kind,
+        status="draft", created_at=now, updated_at=now,
+    )
+    session.add(insp)
+    session.flush()
+    audit.record(session, actor=actor, action="inspection.start", entity="inspection", entity_id=insp.id,
+                 detail={"checklist": c.id, "version": c.version, "kind": kind, "subject_type": subject_type,
+                         "staff_id": staff_id, "site_id": site_id, "shift": [shift_date.isoformat(), shift_name]})
+    return insp.id
+
+
+def my_drafts(session: Session, *, actor: Actor) -> list[InspectionHeader]:
+    q = (select(Inspection).where(Inspection.inspector_id == actor.id, Inspection.status == "draft")
+         .order_by(Inspection.updated_at.desc()))
+    return [header(i) for i in session.scalars(q)]
+
+
+def _answers_of(session: Session, inspection_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    answers: dict[str, dict[str, Any]] = {}
+    notes: dict[str, str] = {}
+    for row in session.execute(
+        select(Answer.item_id, Answer.value, Answer.note).where(Answer.inspection_id == inspection_id)
+    ):
+        if row.value:
+            answers[row.item_id] = dict(row.value)
+        if row.note:
+            notes[row.item_id] = row.note
+    return answers, notes
+
+
+def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]:
+    out: dict[str, list[PhotoRef]] = {}
+    q = (select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id)
+         .order_by(InspectionPhoto.id))
+    for link in session.scalars(q):
+        p = link.photo
+        out.setdefault(link.item_id, []).append(
+            PhotoRef(link.id, p.id, link.item_id, link.caption, p.display_path, p.thumb_path, p.width, p.height)
+        )
+    return out
+
+
+def load_inspection(session: Session, *, actor: Actor, inspection_id: int) -> DraftView:
+    """Everything the screen needs to show (or resume) an inspection."""
+    insp = _readable(session, actor, inspection_id)
+    answers, notes = _answers_of(session, inspection_id)
+    return DraftView(header(insp), catalog.stored_checklist(insp.checklist_version), answers, notes,
+                     photos_of(session, inspection_id))
+
+
+# ----------------------------------------------------------------------------- answering
+def _upsert(session: Session, values: dict[str, Any], update_cols: list[str]) -> None:
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(Answer) if dialect == "postgresql" else sqlite_insert(Answer)
+    stmt = ins.values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Answer.inspection_id, Answer.item_id],
+        set_={c: getattr(stmt.excluded, c) for c in update_cols},
+    )
+    session.execute(stmt)
+
+
+def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: str,
+                value: dict[str, Any] | None) -> datetime:
+    """Store one answer the moment it is given (``None`` clears it). Returns the time it was stored."""
+    insp = _editable_draft(session, actor, inspection_id)
+    checklist = catalog.stored_checklist(insp.checklist_version)
+    if not checklist.has_item(item_id):
+        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+    now = _now()
+    if value is None:
+        session.execute(
+            update(Answer).where(Answer.inspection_id == inspection_id, Answer.item_id == item_id)
+            .values(value={}, answered_by=actor.id, answered_at=now)
+        )
+    else:
+        clean = {k: v for k, v in value.items() if k != "note"}
+        try:
+            score_item(checklist.item(item_id), clean)
+        except ScoringError as exc:
+            raise Invalid(str(exc)) from exc
+        _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": clean, "note": None,
+                          "answered_by": actor.id, "answered_at": now}, ["value", "answered_by", "answered_at"])
+    insp.updated_at = now
+    return now
+
+
+def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: str, note: str) -> datetime:
+    insp = _editable_draft(session, actor, inspection_id)
+    if not catalog.stored_checklist(insp.checklist_version).has_item(item_id):
+        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+    note = note.strip()[:2000]
+    now = _now()
+    _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": note or None,
+                      "answered_by": actor.id, "answered_at": now}, ["note", "answered_by", "answered_at"])
+    insp.updated_at = now
+    return now
+
+
+# ----------------------------------------------------------------------------- review and submit
+def _evidence_gaps(checklist: Checklist, result: ScoreResult, answers: dict[str, Any],
+                   photos: dict[str, list[PhotoRef]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    failed = set(result.failed_items)
+    missing: list[str] = []
+    blocking: list[str] = []
+    for it in checklist.items:
+        if photos.get(it.id):
+            continue
+        if it.evidence == "required" and answers.get(it.id, {}).get("result") != "na":
+            missing.append(it.id)
+            blocking.append(it.id)
+        elif it.evidence == "on_fail" and it.id in failed:
+            missing.append(it.id)
+    return tuple(missing), tuple(blocking)
+
+
+def review(session: Session, *, actor: Actor, inspection_id: int) -> Review:
+    insp = _readable(session, actor, inspection_id)
+    checklist = catalog.stored_checklist(insp.checklist_version)
+    answers, _ = _answers_of(session, inspection_id)
+    return _review(checklist, answers, photos_of(session, inspection_id))
+
+
+def _review(checklist: Checklist, answers: dict[str, Any], photos: dict[str, list[PhotoRef]]) -> Review:
+    result = partial_score(checklist, answers)
+    unanswered = tuple(i.id for i in checklist.items if i.id not in answers)
+    missing, blocking = _evidence_gaps(checklist, result, answers, photos)
+    return Review(result, len(checklist.items) - len(unanswered), len(checklist.items), unanswered,
+                  result.failed_items, missing, blocking)
+
+
+def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> None:
+    insp.awarded, insp.applicable, insp.possible = result.awarded, result.applicable, result.possible
+    insp.percent = None if result.percent_exact is None else result.percent_exact.quantize(Decimal("0.000001"))
+    insp.grade, insp.critical_failed = result.grade, result.critical_failed
+    snap = result.to_dict()
+    snap["percent_exact"] = None if result.percent_exact is None else str(result.percent_exact)
+    snap["items"] = {i.id: {"awarded": str(i.awarded), "applicable": str(i.applicable), "na": i.na}
+                     for i in result.items}
+    insp.snapshot = snap
+    session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == insp.id))
+    session.execute(
+        InspectionSection.__table__.insert(),
+        [{"inspection_id": insp.id, "section_id": s.id, "awarded": s.awarded, "applicable": s.applicable,
+          "possible": s.possible} for s in result.sections],
+    )
+
+
+def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> SubmitResult:
+    """Score through ``scoring.score``, store the snapshot, make the inspection immutable.
+
+    Idempotent: a double tap or a second tab gets the first submission's result back.
+    """
+    insp = _get(session, inspection_id, for_update=True)
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以提交该检查")
+    if insp.status == "submitted":
+        return _submitted_result(insp, already=True)
+    checklist = catalog.stored_checklist(insp.checklist_version)
+    answers, _ = _answers_of(session, inspection_id)
+    rv = _review(checklist, answers, photos_of(session, inspection_id))
+    if rv.unanswered:
+        raise Invalid(f"还有 {len(rv.unanswered)} 项未作答：{', '.join(rv.unanswered[:5])}")
+    if rv.blocking_evidence:
+        raise Invalid(f"以下检查项必须附照片：{', '.join(rv.blocking_evidence)}")
+    try:
+        result = score(checklist, answers)
+    except ScoringError as exc:  # pragma: no cover - answers were validated when saved
+        raise Invalid(str(exc)) from exc
+    now = _now()
+    # The status guard makes the transition happen once even if two transactions race here.
+    claimed = session.execute(
+        update(Inspection).where(Inspection.id == inspection_id, Inspection.status == "draft")
+        .values(status="submitted", submitted_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        return _submitted_result(_get(session, inspection_id), already=True)
+    session.refresh(insp)
+    _store_score(session, insp, result)
+    audit.record(session, actor=actor, action="inspection.submit", entity="inspection", entity_id=insp.id,
+                 detail={"percent": result.to_dict()["percent"], "grade": result.grade,
+                         "failed_items": list(result.failed_items)})
+    after_submit(session, insp, checklist, result)
+    return SubmitResult(insp.id, insp.percent, result.grade, result.awarded, result.applicable,
+                        result.failed_items)
+
+
+def after_submit(session: Session, insp: Inspection, checklist: Checklist, result: ScoreResult) -> None:
+    """Hook for work done in the submit transaction (corrective actions, monthly roll-up)."""
+    from app.services import hooks
+
+    for hook in hooks.AFTER_SUBMIT:
+        hook(session, insp, checklist, result)
+
+
+def _submitted_result(insp: Inspection, *, already: bool) -> SubmitResult:
+    snap = insp.snapshot or {}
+    return SubmitResult(insp.id, insp.percent, insp.grade, insp.awarded or Decimal(0),
+                        insp.applicable or Decimal(0), tuple(snap.get("failed_items", [])), already)
+
+
+# ----------------------------------------------------------------------------- amendments
+def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
+                     changes: dict[str, dict[str, Any]], reason: str) -> SubmitResult:
+    """A manager corrects a submitted inspection. The original answers and score stay in the audit log."""
+    actor.require("manager", "admin")
+    insp = _get(session, inspection_id, for_update=True)
+    actor.require_site(insp.site_id)
+    if insp.status != "submitted":
+        raise Conflict("只能修订已提交的检查")
+    if not reason.strip():
+        raise Invalid("修订必须填写原因")
+    if not changes:
+        raise Invalid("没有需要修订的检查项")
+    from app.services import hooks
+
+    for guard in hooks.BEFORE_AMEND:
+        guard(session, insp)
+    checklist = catalog.stored_checklist(insp.checklist_version)
+    answers, _ = _answers_of(session, inspection_id)
+    before = {k: answers.get(k) for k in changes}
+    new_answers = {**answers, **changes}
+    try:
+        result = score(checklist, new_answers)
+    except ScoringError as exc:
+        raise Invalid(str(exc)) from exc
+    original_snapshot = insp.snapshot
+    now = _now()
+    for item_id, value in changes.items():
+        _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": value, "note": None,
+                          "answered_by": actor.id, "answered_at": now}, ["value", "answered_by", "answered_at"])
+    _store_score(session, insp, result)
+    insp.amended, insp.updated_at = True, now
+    audit.record(session, actor=actor, action="inspection.amend", entity="inspection", entity_id=insp.id,
+                 detail={"reason": reason.strip(), "before": before, "after": changes,
+                         "original_snapshot": original_snapshot, "new_snapshot": insp.snapshot})
+    for hook in hooks.AFTER_AMEND:
+        hook(session, insp, checklist, result)
+    return SubmitResult(insp.id, insp.percent, result.grade, result.awarded, result.applicable, result.failed_items)
+
+
+# ----------------------------------------------------------------------------- listing
+def list_inspections(session: Session, *, actor: Actor, month: str | None = None, site_id: int | None = None,
+                     staff_id: int | None = None, status: str | None = "submitted", kind: str | None = None,
+                     limit: int = 200) -> list[InspectionHeader]:
+    q = select(Inspection).order_by(Inspection.submitted_at.desc().nulls_last(), Inspection.id.desc()).limit(limit)
+    if status:
+        q = q.where(Inspection.status == status)
+    if month:
+        q = q.where(Inspection.month == month)
+    if site_id is not None:
+        q = q.where(Inspection.site_id == site_id)
+    if staff_id is not None:
+        q = q.where(Inspection.staff_id == staff_id)
+    if kind:
+        q = q.where(Inspection.kind == kind)
+    if actor.role == "staff":
+        q = q.where(Inspection.staff_id == actor.staff_id)
+    elif not actor.is_admin:
+        q = q.where(Inspection.site_id.in_(actor.site_ids or {-1}))
+    return [header(i) for i in session.scalars(q)]
+
+
+def count_inspections(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Inspection)) or 0)

@@ -1,0 +1,148 @@
+"""Sites, staff and shifts: what an actor may see, and the admin's management of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
+from app.services import audit
+from app.services.actor import Actor
+from app.services.errors import Conflict, Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class SiteView:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    code: str
+    name: str
+    post: str
+    site_id: int
+    site_name: str
+
+
+def _site_view(s: Site) -> SiteView:
+    return SiteView(s.id, s.code, s.name, s.kind)
+
+
+def _staff_view(s: Staff) -> StaffView:
+    return StaffView(s.id, s.code, s.name, s.post, s.site_id, s.site.name)
+
+
+def visible_sites(session: Session, *, actor: Actor) -> list[SiteView]:
+    q = select(Site).where(Site.active).order_by(Site.code)
+    if not actor.is_admin:
+        q = q.where(Site.id.in_(actor.site_ids or {-1}))
+    return [_site_view(s) for s in session.scalars(q)]
+
+
+def site_staff(session: Session, *, actor: Actor, site_id: int) -> list[StaffView]:
+    actor.require_site(site_id)
+    q = select(Staff).where(Staff.site_id == site_id, Staff.active).order_by(Staff.code)
+    if actor.role == "staff":
+        q = q.where(Staff.id == actor.staff_id)
+    return [_staff_view(s) for s in session.scalars(q)]
+
+
+def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound("员工不存在")
+    if actor.role == "staff" and actor.staff_id != staff_id:
+        raise Invalid("员工只能查看本人")
+    actor.require_site(staff.site_id)
+    return _staff_view(staff)
+
+
+def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
+    if name not in SHIFT_NAMES:
+        raise Invalid(f"班次必须是 {' / '.join(SHIFT_NAMES)} 之一")
+    shift = session.scalar(select(Shift).where(Shift.site_id == site_id, Shift.date == day, Shift.name == name))
+    if shift is None:
+        shift = Shift(site_id=site_id, date=day, name=name)
+        session.add(shift)
+        session.flush()
+    return shift
+
+
+# ----------------------------------------------------------------------------- admin
+def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str = "residential") -> Site:
+    actor.require("admin")
+    if kind not in SITE_KINDS:
+        raise Invalid(f"管理处类型必须是 {' / '.join(SITE_KINDS)} 之一")
+    if not code.strip() or not name.strip():
+        raise Invalid("管理处编号和名称不能为空")
+    if session.scalar(select(Site.id).where(Site.code == code)) is not None:
+        raise Conflict(f"管理处编号 {code} 已存在")
+    site = Site(code=code.strip(), name=name.strip(), kind=kind, active=True)
+    session.add(site)
+    session.flush()
+    audit.record(session, actor=actor, action="site.create", entity="site", entity_id=site.id,
+                 detail={"code": code, "name": name, "kind": kind})
+    return site
+
+
+def add_staff(session: Session, *, actor: Actor, code: str, name: str, post: str, site_code: str,
+              responsible: bool = False) -> Staff:
+    actor.require("admin")
+    site = session.scalar(select(Site).where(Site.code == site_code))
+    if site is None:
+        raise NotFound(f"管理处编号 {site_code} 不存在")
+    if not code.strip() or not name.strip() or not post.strip():
+        raise Invalid("员工编号、姓名、岗位不能为空")
+    if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
+        raise Conflict(f"员工编号 {code} 已存在")
+    staff = Staff(code=code.strip(), name=name.strip(), post=post.strip(), site_id=site.id,
+                  responsible=responsible, active=True)
+    session.add(staff)
+    session.flush()
+    audit.record(session, actor=actor, action="staff.create", entity="staff", entity_id=staff.id,
+                 detail={"code": code, "name": name, "post": post, "site": site_code})
+    return staff
+
+
+def list_users(session: Session, *, actor: Actor) -> list[dict[str, object]]:
+    actor.require("admin")
+    rows = []
+    for u in session.scalars(select(User).order_by(User.username)):
+        sites = session.scalars(select(Site.code).join(UserSite, UserSite.site_id == Site.id)
+                                .where(UserSite.user_id == u.id)).all()
+        rows.append({"username": u.username, "name": u.display_name, "role": u.role, "active": u.active,
+                     "sites": ", ".join(sites)})
+    return rows
+
+
+def set_user_active(session: Session, *, actor: Actor, username: str, active: bool) -> None:
+    actor.require("admin")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    if user.id == actor.id and not active:
+        raise Invalid("不能停用自己的账号")
+    user.active = active
+    audit.record(session, actor=actor, action="user.active", entity="user", entity_id=user.id,
+                 detail={"active": active})
+
+
+def all_sites(session: Session, *, actor: Actor) -> list[SiteView]:
+    actor.require("admin")
+    return [_site_view(s) for s in session.scalars(select(Site).order_by(Site.code))]
+
+
+def all_staff(session: Session, *, actor: Actor) -> list[StaffView]:
+    actor.require("admin", "manager")
+    q = select(Staff).order_by(Staff.code)
+    if not actor.is_admin:
+        q = q.where(Staff.site_id.in_(actor.site_ids or {-1}))
+    return [_staff_view(s) for s in session.scalars(q)]

@@ -1,0 +1,377 @@
+"""Load and validate checklist YAML files.
+
+Every problem is collected (not just the first) and names the file, the section or item id and the
+rule that was broken. A broken file never stops the other files of a directory from loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from scoring.grades import DEFAULT_BANDS, GradeBand
+from scoring.model import (
+    CRITICALS,
+    DEFAULT_DUE_HOURS,
+    EVIDENCES,
+    KINDS,
+    SCORING_TYPES,
+    SUBJECTS,
+    Checklist,
+    Critical,
+    Evidence,
+    Item,
+    Kind,
+    ScoringType,
+    Section,
+    Subject,
+)
+
+SLUG = re.compile(r"^[a-z0-9_-]+$")
+ITEM_ID = re.compile(r"^[a-z0-9_.-]+$")
+HALF = Decimal("0.5")
+RESERVED_FILES = {"scorecard.yaml"}
+
+CHECKLIST_KEYS = {
+    "id", "version", "title", "title_en", "kind", "subject", "self_check", "total_points", "grades",
+    "sections", "due_hours", "description",
+}
+SECTION_KEYS = {"id", "title", "title_en", "points", "items"}
+ITEM_KEYS = {
+    "id", "text", "text_en", "points", "scoring", "per", "step", "na", "critical", "evidence", "source",
+    "due_hours",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    where: str  # "checklist", "section <id>", "item <id>", "grades"
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.rule}"
+
+
+class ChecklistError(ValueError):
+    """Raised by :func:`load_checklist_file` when a file breaks the schema."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+@dataclass
+class LoadResult:
+    checklists: dict[str, Checklist] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)  # id -> YAML text as loaded
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    # canonical form: 6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)
+    return Decimal(int(d)) if d == d.to_integral_value() else d.normalize()
+
+
+def _is_half_multiple(d: Decimal) -> bool:
+    return (d / HALF) == (d / HALF).to_integral_value()
+
+
+class _Checker:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, where: str, rule: str) -> None:
+        self.problems.append(Problem(self.file, where, rule))
+
+    def text(self, data: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.add(where, f"'{key}' is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.add(where, f"'{key}' must be a non-empty string")
+            return None
+        return value.strip()
+
+    def choice(self, data: dict[str, Any], key: str, where: str, options: Iterable[str], default: str | None) -> str:
+        opts = tuple(options)
+        value = data.get(key, default)
+        if value not in opts:
+            self.add(where, f"'{key}' must be one of {', '.join(opts)} (got {value!r})")
+            return default or opts[0]
+        return cast(str, value)
+
+    def boolean(self, data: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.add(where, f"'{key}' must be true or false (got {value!r})")
+            return default
+        return value
+
+    def points(self, data: dict[str, Any], key: str, where: str, *, required: bool = True) -> Decimal | None:
+        if key not in data:
+            if required:
+                self.add(where, f"'{key}' is required")
+            return None
+        d = _decimal(data[key])
+        if d is None:
+            self.add(where, f"'{key}' must be a number (got {data[key]!r})")
+            return None
+        if d <= 0 or not _is_half_multiple(d):
+            self.add(where, f"'{key}' must be > 0 and a multiple of 0.5 (got {data[key]})")
+            return None
+        return d
+
+    def hours(self, data: dict[str, Any], where: str) -> int | None:
+        value = data.get("due_hours")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            self.add(where, f"'due_hours' must be a whole number of hours > 0 (got {value!r})")
+            return None
+        return value
+
+    def unknown_keys(self, data: dict[str, Any], allowed: set[str], where: str) -> None:
+        for key in sorted(set(data) - allowed, key=str):
+            self.add(where, f"unknown key '{key}'")
+
+
+def _parse_item(ck: _Checker, raw: Any, index: int, section_id: str, seen: set[str]) -> Item | None:
+    if not isinstance(raw, dict):
+        ck.add(f"section {section_id} item #{index + 1}", "item must be a mapping")
+        return None
+    item_id = raw.get("id")
+    if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
+        ck.add(f"section {section_id} item #{index + 1}", f"item 'id' must match [a-z0-9_.-]+ (got {item_id!r})")
+        return None
+    where = f"item {item_id}"
+    if item_id in seen:
+        ck.add(where, "item id must be unique within the checklist")
+    seen.add(item_id)
+    ck.unknown_keys(raw, ITEM_KEYS, where)
+    text = ck.text(raw, "text", where)
+    source = ck.text(raw, "source", where)
+    text_en = ck.text(raw, "text_en", where, required=False)
+    points = ck.points(raw, "points", where)
+    scoring = ck.choice(raw, "scoring", where, SCORING_TYPES, "pass_fail")
+    na = ck.boolean(raw, "na", where, False)
+    critical = ck.choice(raw, "critical", where, CRITICALS, "none")
+    evidence = ck.choice(raw, "evidence", where, EVIDENCES, "optional")
+    due = ck.hours(raw, where)
+    per: Decimal | None = None
+    step = Decimal("0.5")
+    if scoring == "deduct":
+        per = ck.points(raw, "per", where)
+        if per is not None and points is not None and per > points:
+            ck.add(where, f"'per' ({per}) must not exceed the item's points ({points})")
+    elif "per" in raw:
+        ck.add(where, "'per' is allowed only with scoring: deduct")
+    if scoring == "scale":
+        if "step" in raw:
+            s = ck.points(raw, "step", where)
+            if s is not None:
+                step = s
+        if points is not None and (points / step) != (points / step).to_integral_value():
+            ck.add(where, f"'step' ({step}) must divide the item's points ({points})")
+    elif "step" in raw:
+        ck.add(where, "'step' is allowed only with scoring: scale")
+    if text is None or source is None or points is None:
+        return None
+    return Item(
+        id=item_id, text=text, text_en=text_en, points=points, source=source,
+        scoring=cast(ScoringType, scoring), per=per, step=step, na=na,
+        critical=cast(Critical, critical), evidence=cast(Evidence, evidence), due_hours=due,
+    )
+
+
+def _parse_grades(ck: _Checker, raw: Any) -> tuple[GradeBand, ...]:
+    if raw is None:
+        return DEFAULT_BANDS
+    if not isinstance(raw, list) or not raw:
+        ck.add("grades", "'grades' must be a non-empty list of {grade, min}")
+        return DEFAULT_BANDS
+    bands: list[GradeBand] = []
+    for i, band in enumerate(raw):
+        if not isinstance(band, dict) or not isinstance(band.get("grade"), str) or not band.get("grade"):
+            ck.add("grades", f"band #{i + 1} needs a non-empty 'grade'")
+            continue
+        m = _decimal(band.get("min"))
+        if m is None or m < 0 or m > 100:
+            ck.add("grades", f"band {band['grade']}: 'min' must be a number from 0 to 100 (got {band.get('min')!r})")
+            continue
+        bands.append(GradeBand(band["grade"], m))
+    mins = [b.min for b in bands]
+    if len(set(mins)) != len(mins):
+        ck.add("grades", "band minimums must be distinct")
+    if bands and min(mins) != 0:
+        ck.add("grades", "the lowest band must have min 0 so every percent gets a grade")
+    return tuple(bands) or DEFAULT_BANDS
+
+
+def parse_checklist(data: Any, file: str) -> tuple[Checklist | None, list[Problem]]:
+    """Validate a parsed YAML document; return the checklist (or None) and every problem found."""
+    ck = _Checker(file)
+    if not isinstance(data, dict):
+        ck.add("checklist", "the file must hold a mapping (id, version, title, kind, subject, sections)")
+        return None, ck.problems
+    ck.unknown_keys(data, CHECKLIST_KEYS, "checklist")
+    cid = data.get("id")
+    if not isinstance(cid, str) or not SLUG.match(cid):
+        ck.add("checklist", f"'id' must be a slug of a-z 0-9 - _ (got {cid!r})")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        ck.add("checklist", f"'version' must be a non-empty string, quoted in YAML (got {version!r})")
+    title = ck.text(data, "title", "checklist")
+    title_en = ck.text(data, "title_en", "checklist", required=False)
+    kind = ck.choice(data, "kind", "checklist", KINDS, None)
+    subject = ck.choice(data, "subject", "checklist", SUBJECTS, None)
+    self_check = ck.boolean(data, "self_check", "checklist", False)
+    due_hours = ck.hours(data, "checklist") or DEFAULT_DUE_HOURS
+    grades = _parse_grades(ck, data.get("grades"))
+
+    sections: list[Section] = []
+    raw_sections = data.get("sections")
+    if not isinstance(raw_sections, list) or not raw_sections:
+        ck.add("checklist", "'sections' must be a non-empty list")
+        raw_sections = []
+    seen_sections: set[str] = set()
+    seen_items: set[str] = set()
+    for si, rs in enumerate(raw_sections):
+        if not isinstance(rs, dict):
+            ck.add(f"section #{si + 1}", "section must be a mapping")
+            continue
+        sid = rs.get("id")
+        if not isinstance(sid, str) or not SLUG.match(sid):
+            ck.add(f"section #{si + 1}", f"section 'id' must be a slug of a-z 0-9 - _ (got {sid!r})")
+            continue
+        where = f"section {sid}"
+        if sid in seen_sections:
+            ck.add(where, "section id must be unique within the checklist")
+        seen_sections.add(sid)
+        ck.unknown_keys(rs, SECTION_KEYS, where)
+        stitle = ck.text(rs, "title", where)
+        stitle_en = ck.text(rs, "title_en", where, required=False)
+        spoints = ck.points(rs, "points", where)
+        raw_items = rs.get("items")
+        if not isinstance(raw_items, list) or not raw_items:
+            ck.add(where, "'items' must be a non-empty list")
+            raw_items = []
+        items = [_parse_item(ck, ri, ii, sid, seen_items) for ii, ri in enumerate(raw_items)]
+        good = [i for i in items if i is not None]
+        if spoints is not None and len(good) == len(items) and items:
+            total = sum((i.points for i in good), Decimal(0))
+            if total != spoints:
+                ck.add(where, f"section points ({spoints}) must equal the sum of its items' points ({total})")
+        if stitle is not None and spoints is not None:
+            sections.append(Section(id=sid, title=stitle, title_en=stitle_en, points=spoints, items=tuple(good)))
+
+    total_points: Decimal | None = None
+    if "total_points" in data:
+        total_points = ck.points(data, "total_points", "checklist")
+        if total_points is not None and len(sections) == len(raw_sections):
+            s = sum((x.points for x in sections), Decimal(0))
+            if s != total_points:
+                ck.add("checklist", f"total_points ({total_points}) must equal the sum of the sections ({s})")
+
+    if ck.problems:
+        return None, ck.problems
+    checklist = Checklist(
+        id=cast(str, cid), version=cast(str, version).strip(), title=cast(str, title), title_en=title_en,
+        kind=cast(Kind, kind), subject=cast(Subject, subject), self_check=self_check,
+        total_points=total_points, grades=grades, due_hours=due_hours, sections=tuple(sections),
+    )
+    return checklist, []
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def parse_checklist_text(text: str, file: str) -> tuple[Checklist | None, list[Problem]]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "checklist"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [Problem(file, where, f"invalid YAML: {problem}")]
+    return parse_checklist(data, file)
+
+
+def load_checklist_file(path: str | Path) -> Checklist:
+    """Load one file; raise :class:`ChecklistError` listing every problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChecklistError([Problem(_display(p), "checklist", f"cannot read file: {exc}")]) from exc
+    checklist, problems = parse_checklist_text(text, _display(p))
+    if checklist is None:
+        raise ChecklistError(problems)
+    return checklist
+
+
+def checklist_files(directory: str | Path) -> list[Path]:
+    d = Path(directory)
+    files = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+    return [f for f in files if f.name not in RESERVED_FILES]
+
+
+def load_directory(directory: str | Path) -> LoadResult:
+    """Load every checklist file of a directory; broken files are reported, the rest still load."""
+    result = LoadResult()
+    d = Path(directory)
+    if not d.is_dir():
+        result.problems.append(Problem(str(d), "directory", "not a directory"))
+        return result
+    for path in checklist_files(d):
+        shown = _display(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            result.problems.append(Problem(shown, "checklist", f"cannot read file: {exc}"))
+            continue
+        checklist, problems = parse_checklist_text(text, shown)
+        if checklist is None:
+            result.problems.extend(problems)
+            continue
+        if checklist.id in result.checklists:
+            other = _display(result.paths[checklist.id])
+            result.problems.append(
+                Problem(shown, "checklist", f"id '{checklist.id}' must be unique across files (also in {other})")
+            )
+            continue
+        result.checklists[checklist.id] = checklist
+        result.paths[checklist.id] = path
+        result.raw[checklist.id] = text
+    return result
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
