@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     ua.set_defaults(func=_lazy("app.cli_db", "cmd_user_add"))
 
     demo = sub.add_parser("demo", help="fill an empty database with a demo company")
-    demo.add_argument("--force", action="store_true", help="add demo data even if the database has data")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="do nothing (exit 0) when the database already has data")
     demo.set_defaults(func=_lazy("app.cli_db", "cmd_demo"))
     return parser
 

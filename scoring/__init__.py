@@ -3,7 +3,15 @@
 Imports neither Streamlit nor SQLAlchemy nor ``app``.
 """
 
-from scoring.engine import ItemScore, ScoreResult, ScoringError, SectionScore, partial_score, score, score_item
+from scoring.engine import (
+    ItemScore,
+    ScoreResult,
+    ScoringError,
+    SectionScore,
+    partial_score,
+    score,
+    score_item,
+)
 from scoring.grades import DEFAULT_BANDS, GradeBand, grade_for, round_half_up
 from scoring.loader import (
     ChecklistError,

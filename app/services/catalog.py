@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -108,14 +107,32 @@ def entry_for(session: Session, checklist_id: str, directory: Path | None = None
     raise NotFound(f"检查表 {checklist_id} 不存在或无法加载")
 
 
-@lru_cache(maxsize=256)
-def _parse_stored(version_row_id: int, text: str) -> Checklist:
-    checklist, problems = parse_checklist_text(text, f"checklist_versions#{version_row_id}")
-    if checklist is None:  # pragma: no cover - a stored version was valid when frozen
-        raise ValueError("; ".join(map(str, problems)))
+_by_hash: dict[str, Checklist] = {}  # content hash -> parsed checklist; the same hash is the same text
+_by_hash_lock = threading.Lock()
+
+
+def _parse_stored(content_hash_: str, text: str) -> Checklist:
+    checklist = _by_hash.get(content_hash_)
+    if checklist is None:
+        checklist, problems = parse_checklist_text(text, f"checklist version {content_hash_[:12]}")
+        if checklist is None:  # pragma: no cover - a stored version was valid when frozen
+            raise ValueError("; ".join(map(str, problems)))
+        with _by_hash_lock:
+            _by_hash[content_hash_] = checklist
     return checklist
 
 
 def stored_checklist(version: ChecklistVersion) -> Checklist:
     """The checklist exactly as it was when the inspection started."""
-    return _parse_stored(version.id, version.yaml_text)
+    return _parse_stored(version.content_hash, version.yaml_text)
+
+
+def checklist_for_version(session: Session, version_id: int, content_hash_: str) -> Checklist:
+    """Like :func:`stored_checklist`, reading the YAML text only when this process has not parsed it yet."""
+    checklist = _by_hash.get(content_hash_)
+    if checklist is None:
+        row = session.get(ChecklistVersion, version_id)
+        if row is None:
+            raise NotFound(f"检查表版本 {version_id} 不存在")
+        checklist = stored_checklist(row)
+    return checklist

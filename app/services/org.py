@@ -8,10 +8,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
+from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
+
+__all__ = ["POSTS", "ROLES", "SHIFT_NAMES", "SITE_KINDS"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""Database commands of the ``pinzhi`` CLI (imported lazily: checklist commands need no database)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from app.config import data_dir, database_url
+from app.db.engine import Database, make_engine
+from app.db.migrate import ensure_schema
+from app.services import auth
+from app.services.actor import SYSTEM
+from app.services.errors import ServiceError
+
+
+def open_database() -> Database:
+    engine = make_engine(database_url())
+    ensure_schema(engine)
+    return Database(engine)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    url = database_url()
+    open_database()
+    print(f"database at head: {_safe_url(url)}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("pinzhi: passwords differ", file=sys.stderr)
+            return 2
+    db = open_database()
+    try:
+        with db.write() as s:
+            if args.role == "admin" and auth.needs_first_admin(s):
+                auth.create_first_admin(s, username=args.username, password=password, display_name=args.name)
+            else:
+                auth.create_user(s, actor=SYSTEM, username=args.username, password=password, role=args.role,
+                                 display_name=args.name, site_codes=args.site, staff_code=args.staff)
+    except ServiceError as exc:
+        print(f"pinzhi: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.username} ({args.role}) added")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services import demo
+
+    db = open_database()
+    with db.read() as s:
+        empty = demo.database_is_empty(s)
+    if not empty:
+        if args.if_empty:
+            print("database has data: demo not added")
+            return 0
+        print("pinzhi: the database is not empty; the demo goes only into an empty database", file=sys.stderr)
+        return 2
+    print("creating the demo company (first start, about half a minute) ...", flush=True)
+    summary = demo.seed_demo(db)
+    lines = [f"Pinzhi demo accounts (password for all: {summary.password})"]
+    lines += [f"  {u:<10} {role}" for u, role in summary.accounts]
+    text = "\n".join(lines)
+    creds = data_dir() / "demo-logins.txt"
+    creds.write_text(text + "\n", encoding="utf-8")
+    creds.chmod(0o600)
+    print(text)
+    print(f"(saved in {creds})")
+    return 0

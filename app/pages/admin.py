@@ -1,0 +1,84 @@
+"""Administration: accounts, sites, staff, and which checklists are in force."""
+
+import streamlit as st
+
+from app.services import auth, catalog, org
+from app.services.errors import ServiceError
+from app.services.org import POSTS, ROLES, SITE_KINDS
+from app.ui.i18n import t
+from app.ui.state import current_actor, read, write
+
+actor = current_actor()
+assert actor is not None
+st.title(t("admin"))
+tab_users, tab_sites, tab_staff, tab_cl = st.tabs([t("users"), t("sites"), t("staff_list"), t("checklists")])
+
+
+def attempt(fn, ok_message: str) -> None:
+    try:
+        with write() as s:
+            fn(s)
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        st.success(ok_message)
+
+
+with tab_users:
+    with read() as s:
+        st.dataframe(org.list_users(s, actor=actor), use_container_width=True, hide_index=True)
+        sites = org.all_sites(s, actor=actor)
+        staff = org.all_staff(s, actor=actor)
+    with st.form("add_user", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        username = c1.text_input(t("username"))
+        name = c2.text_input(t("name"))
+        role = c3.selectbox(t("role"), ROLES, format_func=lambda r: t("role_" + r))
+        password = st.text_input(t("password"), type="password")
+        site_codes = st.multiselect(t("sites"), [x.code for x in sites])
+        staff_code = st.selectbox(t("staff"), [None, *[p.code for p in staff]],
+                                  format_func=lambda c: "—" if c is None else c)
+        if st.form_submit_button(t("add"), type="primary"):
+            attempt(lambda s: auth.create_user(s, actor=actor, username=username.strip(), password=password,
+                                               role=role, display_name=name.strip() or None,
+                                               site_codes=site_codes, staff_code=staff_code), "✓")
+    c1, c2 = st.columns(2)
+    target = c1.text_input(t("username"), key="deact_user")
+    if c2.button("停用 / deactivate") and target:
+        attempt(lambda s: org.set_user_active(s, actor=actor, username=target.strip(), active=False), "✓")
+
+with tab_sites:
+    st.dataframe([{"code": x.code, "name": x.name, "kind": t(x.kind)} for x in sites], hide_index=True,
+                 use_container_width=True)
+    with st.form("add_site", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        code = c1.text_input(t("code"))
+        sname = c2.text_input(t("name"))
+        kind = c3.selectbox(t("kind"), SITE_KINDS, format_func=t)
+        if st.form_submit_button(t("add"), type="primary"):
+            attempt(lambda s: org.add_site(s, actor=actor, code=code, name=sname, kind=kind), "✓")
+
+with tab_staff:
+    st.dataframe([{"code": p.code, "name": p.name, "post": p.post, "site": p.site_name} for p in staff],
+                 hide_index=True, use_container_width=True)
+    with st.form("add_staff", clear_on_submit=True):
+        c1, c2, c3, c4 = st.columns(4)
+        code = c1.text_input(t("code"))
+        pname = c2.text_input(t("name"))
+        post = c3.selectbox(t("post"), POSTS)
+        site_code = c4.selectbox(t("site"), [x.code for x in sites])
+        if st.form_submit_button(t("add"), type="primary") and site_code:
+            attempt(lambda s: org.add_staff(s, actor=actor, code=code, name=pname, post=post, site_code=site_code),
+                    "✓")
+
+with tab_cl:
+    with read() as s:
+        entries = catalog.list_entries(s)
+    for e in entries:
+        new = st.toggle(f"{e.checklist.title} · v{e.checklist.version} · `{e.checklist.id}`", value=e.in_force,
+                        key=f"force_{e.checklist.id}")
+        if new != e.in_force:
+            attempt(lambda s, e=e, new=new: catalog.set_in_force(s, actor=actor, checklist_id=e.checklist.id,
+                                                                   in_force=new), "✓")
+    for p in catalog.catalog_problems():
+        st.error(str(p))

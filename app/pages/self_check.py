@@ -1,0 +1,46 @@
+"""Staff self-check before the shift: only on oneself, only self-check checklists."""
+
+import streamlit as st
+
+from app.services import inspections as svc
+from app.services import org
+from app.services.errors import ServiceError
+from app.ui import inspection_form
+from app.ui.i18n import t
+from app.ui.state import current_actor, keep_params, local_today, read, write
+
+actor = current_actor()
+assert actor is not None and actor.staff_id is not None
+iid = st.query_params.get("insp")
+if iid and iid.isdigit():
+    inspection_form.run(actor, int(iid))
+    st.stop()
+
+st.title(t("self_check"))
+st.caption(t("self_check_intro"))
+with read() as s:
+    me = org.staff_view(s, actor=actor, staff_id=actor.staff_id)
+    drafts = svc.my_drafts(s, actor=actor)
+    entries = svc.available_checklists(s, actor=actor, subject_type="staff", kind="self_check")
+st.markdown(f"**{me.name}** · {me.post} · {me.site_name}")
+for d in drafts[:5]:
+    if st.button(f"{t('resume')}：{d.checklist_title} · {d.shift_date} {d.shift_name}", key=f"resume_{d.id}",
+                 use_container_width=True):
+        keep_params(insp=str(d.id), step="items", sec="0")
+        st.rerun()
+if not entries:
+    st.info(t("no_checklists"))
+    st.stop()
+shift = st.segmented_control(t("shift"), ["早班", "中班", "夜班"], default="早班", key="sc_shift")
+entry = st.selectbox(t("checklist"), entries, format_func=lambda e: e.checklist.title, key="sc_cl")
+if st.button(t("start"), type="primary", use_container_width=True):
+    try:
+        with write() as s:
+            new_id = svc.start_inspection(session=s, actor=actor, site_id=me.site_id, shift_date=local_today(),
+                                          shift_name=shift or "早班", subject_type="staff", staff_id=me.id,
+                                          checklist_id=entry.checklist.id, kind="self_check")
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        keep_params(insp=str(new_id), step="items", sec="0")
+        st.rerun()

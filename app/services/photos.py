@@ -1,0 +1,120 @@
+"""Photo evidence on inspection items: attach (stored the moment it arrives), remove before submit, read."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.config import photos_dir
+from app.db.models import Inspection, InspectionPhoto, Photo
+from app.photos import PhotoLimits, PhotoRejected, StoredPhoto, ingest_photo, open_stored
+from app.services import audit, catalog
+from app.services import inspections as insp_svc
+from app.services.actor import Actor
+from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+
+MAX_PHOTOS_PER_ITEM = 6
+
+
+def limits() -> PhotoLimits:
+    mb = os.environ.get("PINZHI_PHOTO_MAX_MB")
+    return PhotoLimits(max_bytes=int(float(mb) * 1024 * 1024)) if mb else PhotoLimits()
+
+
+def _photo_row(session: Session, stored: StoredPhoto, actor: Actor) -> Photo:
+    row = session.scalar(select(Photo).where(Photo.sha256 == stored.sha256))
+    if row is None:
+        row = Photo(
+            sha256=stored.sha256, display_path=stored.display_path, thumb_path=stored.thumb_path,
+            width=stored.width, height=stored.height, original_width=stored.original_width,
+            original_height=stored.original_height, original_format=stored.original_format,
+            byte_size=stored.byte_size, captured_at=stored.captured_at, orientation=stored.orientation,
+            created_at=datetime.now(UTC), uploaded_by=actor.id,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str | None = None,
+                 root: Path | None = None) -> Photo:
+    """Run the pipeline on untrusted bytes and record the photo. Raises :class:`Invalid` with the reason."""
+    try:
+        stored = ingest_photo(data, root=root or photos_dir(), limits=limits(), filename=filename)
+    except PhotoRejected as exc:
+        raise Invalid(str(exc)) from exc
+    return _photo_row(session, stored, actor)
+
+
+def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
+                 caption: str | None = None, filename: str | None = None, root: Path | None = None
+                 ) -> insp_svc.PhotoRef:
+    insp = session.get(Inspection, inspection_id)
+    if insp is None:
+        raise NotFound(f"检查记录 {inspection_id} 不存在")
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以添加照片")
+    if insp.status != "draft":
+        raise Conflict("该检查已提交，照片不能再更改")
+    if not catalog.stored_checklist(insp.checklist_version).has_item(item_id):
+        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+    count = len(session.scalars(select(InspectionPhoto.id).where(
+        InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id)).all())
+    if count >= MAX_PHOTOS_PER_ITEM:
+        raise Invalid(f"每个检查项最多 {MAX_PHOTOS_PER_ITEM} 张照片")
+    photo = store_upload(session, actor=actor, data=data, filename=filename, root=root)
+    link = session.scalar(select(InspectionPhoto).where(
+        InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id,
+        InspectionPhoto.photo_id == photo.id))
+    if link is None:
+        link = InspectionPhoto(inspection_id=inspection_id, item_id=item_id, photo_id=photo.id,
+                               caption=(caption or "").strip()[:200] or None, added_by=actor.id,
+                               added_at=datetime.now(UTC))
+        session.add(link)
+        session.flush()
+        audit.record(session, actor=actor, action="photo.attach", entity="inspection", entity_id=inspection_id,
+                     detail={"item": item_id, "photo": photo.sha256})
+    insp.updated_at = datetime.now(UTC)
+    return insp_svc.PhotoRef(link.id, photo.id, item_id, link.caption, photo.display_path, photo.thumb_path,
+                             photo.width, photo.height)
+
+
+def remove_photo(*, session: Session, actor: Actor, link_id: int) -> None:
+    link = session.get(InspectionPhoto, link_id)
+    if link is None:
+        raise NotFound("照片不存在")
+    insp = session.get(Inspection, link.inspection_id)
+    assert insp is not None
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以删除照片")
+    if insp.status != "draft":
+        raise Conflict("该检查已提交，照片不能再更改")
+    session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
+    audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=insp.id,
+                 detail={"item": link.item_id, "photo_id": link.photo_id})
+
+
+def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "thumb",
+                root: Path | None = None) -> bytes:
+    """The stored JPEG (``thumb`` or ``display``) if the actor may see an inspection that uses it."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound("照片不存在")
+    allowed = photo.uploaded_by == actor.id or actor.is_admin
+    if not allowed:
+        for insp in session.scalars(select(Inspection).join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
+                                    .where(InspectionPhoto.photo_id == photo_id)):
+            if insp_svc.can_read(actor, insp):
+                allowed = True
+                break
+    if not allowed:
+        from app.services import hooks
+
+        allowed = any(check(session, actor, photo_id) for check in hooks.PHOTO_READERS)
+    if not allowed:
+        raise PermissionDenied("权限不足：无权查看该照片")
+    return open_stored(root or photos_dir(), photo.thumb_path if size == "thumb" else photo.display_path)

@@ -1,0 +1,87 @@
+"""One inspection in full: score, every answer with notes and photos; amendment for managers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from app.services import inspections as svc
+from app.services.actor import Actor
+from app.services.errors import ServiceError
+from app.ui import photos_ui
+from app.ui.i18n import t
+from app.ui.state import local_time, write
+
+
+def answer_text(item: Any, answer: dict[str, Any] | None) -> str:
+    if not answer:
+        return "—"
+    if answer.get("result") == "na":
+        return t("na")
+    if "result" in answer:
+        return "✓ " + t("pass") if answer["result"] == "pass" else "✗ " + t("fail")
+    if "count" in answer:
+        return t("count_fmt", n=answer["count"])
+    return f"{answer['points']}/{item.points}{t('pts')}"
+
+
+def show(view: svc.DraftView, actor: Actor) -> None:
+    h = view.header
+    st.subheader(f"{h.checklist_title} · v{h.checklist_version}")
+    st.caption(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · {t('inspector')} {h.inspector} · "
+               f"{t('kind_' + h.kind)} · {t('submitted') if h.status == 'submitted' else t('draft')} "
+               f"{local_time(h.submitted_at)}" + (f" · **{t('amended')}**" if h.amended else ""))
+    if h.percent is not None:
+        m1, m2 = st.columns(2)
+        m1.metric(t("percent"), f"{h.percent.quantize(Decimal('0.01'))}%")
+        m2.metric(t("grade"), h.grade or "—")
+    for section in view.checklist.sections:
+        with st.expander(f"{section.title} · {section.points}{t('pts')}", expanded=False):
+            for item in section.items:
+                ans = view.answers.get(item.id)
+                note = view.notes.get(item.id)
+                st.markdown(f"{answer_text(item, ans)} · {item.text}" +
+                            (f"  \n<span class='pz-meta'>{t('note')}: {note}</span>" if note else ""),
+                            unsafe_allow_html=True)
+                refs = view.photos.get(item.id)
+                if refs:
+                    photos_ui.thumbs(refs, iid=h.id, item_id=item.id, actor=None, editable=False)
+    if h.status == "submitted" and actor.role in ("manager", "admin"):
+        _amend_form(view, actor)
+
+
+def _amend_form(view: svc.DraftView, actor: Actor) -> None:
+    with st.expander(t("amend")):
+        items = view.checklist.items
+        item = st.selectbox(t("checklist"), items, format_func=lambda i: f"{i.id} · {i.text[:40]}",
+                            key=f"am_item_{view.header.id}")
+        if item.scoring == "pass_fail":
+            opts: list[Any] = ["pass", "fail"] + (["na"] if item.na else [])
+        elif item.scoring == "deduct":
+            opts = list(range(0, 11)) + (["na"] if item.na else [])
+        else:
+            steps = int(item.points / item.step)
+            opts = [str(item.step * k) for k in range(steps + 1)] + (["na"] if item.na else [])
+        value = st.selectbox(t("result"), opts, key=f"am_val_{view.header.id}_{item.id}",
+                             format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v))
+        reason = st.text_input(t("amend_reason"), key=f"am_reason_{view.header.id}")
+        if st.button(t("amend"), key=f"am_go_{view.header.id}"):
+            if value == "na":
+                new: dict[str, Any] = {"result": "na"}
+            elif item.scoring == "pass_fail":
+                new = {"result": value}
+            elif item.scoring == "deduct":
+                new = {"count": int(value)}
+            else:
+                new = {"points": value}
+            try:
+                with write() as s:
+                    svc.amend_inspection(session=s, actor=actor, inspection_id=view.header.id,
+                                         changes={item.id: new}, reason=reason)
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.success(t("amended"))
+                st.rerun()

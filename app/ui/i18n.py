@@ -1,0 +1,81 @@
+"""UI strings: Simplified Chinese first, English available. Item texts stay as the standards wrote them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+ZH: dict[str, str] = {
+    "app": "品质巡检", "signin": "登录", "signout": "退出登录", "username": "用户名", "password": "密码",
+    "bad_login": "用户名或密码错误", "first_admin": "首次使用：创建管理员账号", "create_admin": "创建管理员",
+    "password_again": "再次输入密码", "passwords_differ": "两次输入的密码不一致",
+    "inspect": "现场巡检", "self_check": "员工自查", "history": "检查记录", "checklists": "检查标准",
+    "admin": "系统管理", "review": "月度考核", "actions": "整改跟踪", "training": "培训记录",
+    "new_inspection": "新建检查", "my_drafts": "我的草稿（未提交）", "resume": "继续",
+    "site": "管理处", "date": "日期", "shift": "班次", "subject": "检查对象", "subject_staff": "员工",
+    "subject_site": "前台/管理处", "staff": "员工", "checklist": "检查表", "start": "开始检查",
+    "no_sites": "您还没有分配管理处，请联系管理员。", "no_checklists": "没有可用的检查表。",
+    "section": "部分", "progress": "进度", "score_so_far": "当前得分", "answered": "已答",
+    "prev": "上一部分", "next": "下一部分", "to_review": "检查汇总", "back_to_items": "返回检查项",
+    "saved": "已保存", "save_failed": "保存失败", "note": "备注", "add_note": "备注", "pts": "分",
+    "pass": "合格", "fail": "不合格", "na": "不适用", "count_fmt": "{n}处", "critical_section": "本部分否决项",
+    "critical_checklist": "一票否决", "evidence_required": "须拍照", "evidence_on_fail": "不合格须拍照",
+    "unanswered": "未作答", "failed_items": "不合格项", "missing_photos": "缺少照片", "submit": "提交检查",
+    "submitted": "已提交", "submit_blocked": "还不能提交", "result": "检查结果", "grade": "等级",
+    "percent": "得分率", "awarded": "得分", "applicable": "适用分", "possible": "满分", "back_home": "返回",
+    "draft": "草稿", "inspector": "检查人", "kind_supervisor": "督导检查", "kind_self_check": "员工自查",
+    "amend": "修订（经理）", "amend_reason": "修订原因", "amended": "已修订", "no_records": "暂无记录",
+    "month": "月份", "all": "全部", "detail": "详情", "source": "来源", "original": "原文",
+    "reconstructed": "重构", "addition": "补充", "items": "项", "sections": "部分", "in_force": "启用",
+    "users": "账号", "sites": "管理处", "staff_list": "员工", "add": "添加", "role": "角色", "name": "姓名",
+    "post": "岗位", "code": "编号", "kind": "类型", "residential": "住宅小区", "sales_office": "销售案场",
+    "lang": "Language / 语言", "photos": "照片", "add_photo": "照片", "take_photo": "拍照",
+    "upload_photo": "从相册选择", "caption": "说明", "remove": "删除", "photo_saved": "照片已保存",
+    "offline_hint": "每次点选都会立即保存到服务器；网络中断后重新连接即可继续。",
+    "sign_in_hint": "请使用管理员分配的账号登录。", "welcome": "您好，{name}",
+    "role_admin": "管理员", "role_manager": "经理", "role_supervisor": "品质督导", "role_staff": "员工",
+    "self_check_intro": "上岗前请对照标准完成自查。自查结果单独保存，不计入督导评分。",
+}
+
+EN: dict[str, str] = {
+    "app": "Pinzhi QA", "signin": "Sign in", "signout": "Sign out", "username": "Username", "password": "Password",
+    "bad_login": "Wrong username or password", "first_admin": "First start: create the administrator",
+    "create_admin": "Create administrator", "password_again": "Password again", "passwords_differ": "Passwords differ",
+    "inspect": "Inspect", "self_check": "Self-check", "history": "Records", "checklists": "Standards",
+    "admin": "Administration", "review": "Monthly review", "actions": "Corrective actions", "training": "Training",
+    "new_inspection": "New inspection", "my_drafts": "My drafts (not submitted)", "resume": "Resume",
+    "site": "Site", "date": "Date", "shift": "Shift", "subject": "Subject", "subject_staff": "Staff member",
+    "subject_site": "Front desk / site", "staff": "Staff", "checklist": "Checklist", "start": "Start",
+    "no_sites": "No site is assigned to you yet; ask the administrator.", "no_checklists": "No checklist available.",
+    "section": "Section", "progress": "Progress", "score_so_far": "Score so far", "answered": "Answered",
+    "prev": "Previous", "next": "Next", "to_review": "Review", "back_to_items": "Back to items",
+    "saved": "Saved", "save_failed": "Not saved", "note": "Note", "add_note": "Note", "pts": "pts",
+    "pass": "Pass", "fail": "Fail", "na": "N/A", "count_fmt": "{n}×", "critical_section": "Section veto",
+    "critical_checklist": "Red line", "evidence_required": "Photo required", "evidence_on_fail": "Photo if failed",
+    "unanswered": "Unanswered", "failed_items": "Failed items", "missing_photos": "Missing photos", "submit": "Submit",
+    "submitted": "Submitted", "submit_blocked": "Cannot submit yet", "result": "Result", "grade": "Grade",
+    "percent": "Percent", "awarded": "Awarded", "applicable": "Applicable", "possible": "Possible",
+    "back_home": "Back", "draft": "Draft", "inspector": "Inspector", "kind_supervisor": "Supervisor",
+    "kind_self_check": "Self-check", "amend": "Amend (manager)", "amend_reason": "Reason", "amended": "Amended",
+    "no_records": "No records", "month": "Month", "all": "All", "detail": "Detail", "source": "Source",
+    "original": "original", "reconstructed": "reconstructed", "addition": "addition", "items": "items",
+    "sections": "sections", "in_force": "In force", "users": "Accounts", "sites": "Sites", "staff_list": "Staff",
+    "add": "Add", "role": "Role", "name": "Name", "post": "Post", "code": "Code", "kind": "Kind",
+    "residential": "Residential", "sales_office": "Sales office", "lang": "Language / 语言", "photos": "Photos",
+    "add_photo": "Photo", "take_photo": "Camera", "upload_photo": "From gallery", "caption": "Caption",
+    "remove": "Remove", "photo_saved": "Photo saved",
+    "offline_hint": "Every tap is saved on the server at once; after a dropped connection just carry on.",
+    "sign_in_hint": "Sign in with the account your administrator gave you.", "welcome": "Hello, {name}",
+    "role_admin": "Administrator", "role_manager": "Manager", "role_supervisor": "Supervisor", "role_staff": "Staff",
+    "self_check_intro": "Check yourself against the standard before your shift. Self-checks are kept apart "
+                        "from supervisor scores.",
+}
+
+
+def lang() -> str:
+    return "en" if st.session_state.get("lang") == "en" else "zh"
+
+
+def t(key: str, **kw: object) -> str:
+    table = EN if lang() == "en" else ZH
+    text = table.get(key) or ZH.get(key) or key
+    return text.format(**kw) if kw else text

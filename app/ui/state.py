@@ -1,0 +1,134 @@
+"""Streamlit glue: the cached database, the signed-in actor, language, styling.
+
+``st.session_state`` is only a cache: every answer, note and photo is written to the database when
+given. The sign-in token lives in the URL (``?sid=``) so a reload or a dropped connection resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from app.config import database_url
+from app.db.engine import Database, make_engine
+from app.db.migrate import ensure_schema
+from app.services import auth
+from app.services.actor import Actor
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@st.cache_resource(show_spinner=False)
+def get_db() -> Database:
+    """One engine per server process (never a session)."""
+    engine = make_engine(database_url())
+    ensure_schema(engine)
+    return Database(engine)
+
+
+@contextmanager
+def write() -> Iterator:
+    with get_db().write() as session:
+        yield session
+
+
+@contextmanager
+def read() -> Iterator:
+    with get_db().read() as session:
+        yield session
+
+
+def local_today():
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_time(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        from datetime import UTC
+
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def current_actor() -> Actor | None:
+    """The signed-in actor, restored from the URL token after a reload."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = st.query_params["lang"]
+    token = st.session_state.get("token") or st.query_params.get("sid")
+    if not token:
+        return None
+    cached = st.session_state.get("actor")
+    if cached is not None and st.session_state.get("token") == token:
+        actor: Actor = cached
+    else:
+        with read() as s:
+            found = auth.actor_from_token(s, token)
+        if found is None:
+            st.session_state.pop("token", None)
+            st.session_state.pop("actor", None)
+            if "sid" in st.query_params:
+                del st.query_params["sid"]
+            return None
+        actor = found
+        st.session_state["token"], st.session_state["actor"] = token, actor
+    if st.query_params.get("sid") != token:
+        st.query_params["sid"] = token
+    return actor
+
+
+def remember_sign_in(token: str, actor: Actor) -> None:
+    st.session_state["token"], st.session_state["actor"] = token, actor
+    st.query_params["sid"] = token
+
+
+def sign_out() -> None:
+    token = st.session_state.get("token")
+    if token:
+        with write() as s:
+            auth.sign_out(s, token=token)
+    for key in list(st.session_state.keys()):
+        if key != "lang":
+            del st.session_state[key]
+    st.query_params.clear()
+
+
+def keep_params(**params: str | None) -> None:
+    """Set (or remove with None) query parameters, keeping the sign-in token."""
+    for k, v in params.items():
+        if v is None:
+            if k in st.query_params:
+                del st.query_params[k]
+        else:
+            st.query_params[k] = v
+
+
+CSS = """
+<style>
+/* tablet first: big touch targets, readable text */
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+html, body, [class*="css"] { font-size: 17px; }
+div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button,
+div[data-testid="stDownloadButton"] button { min-height: 48px; font-size: 1.05rem; }
+div[data-testid="stButtonGroup"] button { min-height: 48px; min-width: 64px; font-size: 1.05rem; }
+.pz-item { font-size: 1.08rem; line-height: 1.5; margin-bottom: .25rem; }
+.pz-meta { color: #6b7280; font-size: .88rem; }
+.pz-badge { display: inline-block; padding: 0 .45rem; border-radius: .5rem; font-size: .8rem;
+            margin-right: .3rem; background: #eef2ff; color: #3730a3; }
+.pz-red { background: #fee2e2; color: #991b1b; }
+.pz-amber { background: #fef3c7; color: #92400e; }
+.pz-green { background: #dcfce7; color: #166534; }
+.pz-saved { color: #15803d; font-size: .9rem; }
+.pz-error { color: #b91c1c; font-size: .9rem; }
+.pz-score { font-size: 1.6rem; font-weight: 700; }
+</style>
+"""
+
+
+def style() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)

@@ -1,0 +1,44 @@
+"""Pinzhi (品质巡检): navigation over the pages the signed-in role may use. Nothing else lives here."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from app.ui.i18n import t
+from app.ui.state import current_actor, sign_out, style
+
+PAGES = Path(__file__).parent / "app" / "pages"
+
+# page file, title key, icon, roles
+NAV = [
+    ("inspect.py", "inspect", ":material/fact_check:", {"supervisor", "manager", "admin"}),
+    ("self_check.py", "self_check", ":material/how_to_reg:", {"staff"}),
+    ("review.py", "review", ":material/leaderboard:", {"manager", "admin"}),
+    ("actions.py", "actions", ":material/build:", {"staff", "supervisor", "manager", "admin"}),
+    ("training.py", "training", ":material/school:", {"manager", "admin", "supervisor"}),
+    ("history.py", "history", ":material/history:", {"staff", "supervisor", "manager", "admin"}),
+    ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin"}),
+    ("admin.py", "admin", ":material/admin_panel_settings:", {"admin"}),
+]
+
+st.set_page_config(page_title="品质巡检 Pinzhi", page_icon=":material/fact_check:", layout="wide",
+                   initial_sidebar_state="collapsed")
+style()
+actor = current_actor()
+if actor is None:
+    pages = [st.Page(PAGES / "login.py", title=t("signin"), icon=":material/login:", default=True)]
+else:
+    pages = [
+        st.Page(PAGES / file, title=t(key), icon=icon, url_path=file.removesuffix(".py"))
+        for file, key, icon, roles in NAV
+        if actor.role in roles and (PAGES / file).exists()
+    ]
+    with st.sidebar:
+        st.caption(t("welcome", name=actor.display_name) + f" · {t('role_' + actor.role)}")
+        if st.button(t("signout"), key="signout"):
+            sign_out()
+            st.rerun()
+with st.sidebar:
+    st.radio(t("lang"), ["zh", "en"], key="lang", horizontal=True,
+             format_func=lambda v: "中文" if v == "zh" else "English")
+st.navigation(pages, position="top" if actor is not None else "hidden").run()
