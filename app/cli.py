@@ -169,6 +169,26 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     ua.set_defaults(func=_lazy("app.cli_db", "cmd_user_add"))
 
+    for noun, helptext in (("sites", "import sites from CSV"), ("staff", "import staff from CSV")):
+        imp = sub.add_parser(noun, help=helptext)
+        imps = imp.add_subparsers(dest="action", required=True)
+        ic = imps.add_parser("import", help=f"{helptext}; a bad row names its line and nothing is imported")
+        ic.add_argument("file")
+        ic.set_defaults(func=_lazy("app.cli_import", f"cmd_{noun}_import"))
+    insp = sub.add_parser("inspections", help="submitted inspections")
+    insps = insp.add_subparsers(dest="action", required=True)
+    ii = insps.add_parser("import", help="import submitted inspections from JSON lines, scored on import")
+    ii.add_argument("file")
+    ii.set_defaults(func=_lazy("app.cli_import", "cmd_inspections_import"))
+
+    sc2 = sub.add_parser("scorecard", help="the monthly scorecard (same figures as the review page)")
+    sc2.add_argument("--month", required=True, help="YYYY-MM")
+    sc2.add_argument("--site", help="site code")
+    sc2.add_argument("--subject", choices=["staff", "site"], default="staff")
+    sc2.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    sc2.add_argument("--out", help="output file (required for xlsx; default stdout)")
+    sc2.set_defaults(func=_lazy("app.cli_reports", "cmd_scorecard"))
+
     demo = sub.add_parser("demo", help="fill an empty database with a demo company")
     demo.add_argument("--if-empty", action="store_true",
                       help="do nothing (exit 0) when the database already has data")

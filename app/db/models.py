@@ -239,3 +239,94 @@ class InspectionPhoto(Base):
     added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime]
     photo: Mapped[Photo] = relationship(lazy="joined")
+
+
+class MonthlyRollup(Base):
+    """Per subject, month, checklist and inspection kind: count and sum of exact percents.
+
+    Written in the submit (and amend) transaction, so monthly figures never re-read answers.
+    """
+
+    __tablename__ = "monthly_rollup"
+    __table_args__ = (Index("ix_monthly_rollup_month", "month", "subject_type"),)
+    subject_type: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # staff.id or sites.id
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    checklist_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inspection_kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # the checklist's kind
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    percent_sum: Mapped[Decimal] = mapped_column(Numeric(24, 6), default=0)
+    percent_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CorrectiveAction(Base):
+    """整改: one per failed item of a submitted supervisor inspection."""
+
+    __tablename__ = "corrective_actions"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_id"),
+        Index("ix_corrective_actions_status", "status", "due_at"),
+        Index("ix_corrective_actions_site_month", "site_id", "month"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(96))
+    item_text: Mapped[str] = mapped_column(Text)
+    section_id: Mapped[str] = mapped_column(String(64))
+    checklist_id: Mapped[str] = mapped_column(String(64))
+    points_lost: Mapped[Decimal] = mapped_column(Points)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who fixes it
+    month: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | fixed | verified
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    fixed_at: Mapped[datetime | None]
+    fixed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fix_note: Mapped[str | None] = mapped_column(Text)
+    fix_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verify_note: Mapped[str | None] = mapped_column(Text)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrainingSession(Base):
+    """培训记录: one training session with its material and attendees."""
+
+    __tablename__ = "training_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    planned_month: Mapped[str] = mapped_column(String(7))
+    held_on: Mapped[date | None] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(200))
+    trainer: Mapped[str] = mapped_column(String(80))
+    material: Mapped[str | None] = mapped_column(String(300))  # archived material
+    material_section: Mapped[str | None] = mapped_column(String(120))  # cited system-document section
+    pass_mark: Mapped[Decimal] = mapped_column(Points, default=Decimal(60))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class TrainingAttendance(Base):
+    __tablename__ = "training_attendance"
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    signed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    exam_score: Mapped[Decimal | None] = mapped_column(Points)
+
+
+class MonthSignoff(Base):
+    """A manager's sign-off of a site's month; reopening needs a reason (both in the audit log)."""
+
+    __tablename__ = "month_signoffs"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # signed | reopened
+    signed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[datetime]
+    reopened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None]
+    reopen_reason: Mapped[str | None] = mapped_column(Text)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from app.services import actions, org
 from app.services import inspections as svc
-from app.services import org
 from app.services.errors import ServiceError
 from app.ui import inspection_form
 from app.ui.i18n import t
@@ -23,6 +23,13 @@ with read() as s:
     drafts = svc.my_drafts(s, actor=actor)
     entries = svc.available_checklists(s, actor=actor, subject_type="staff", kind="self_check")
 st.markdown(f"**{me.name}** · {me.post} · {me.site_name}")
+with read() as s:
+    open_actions = actions.list_actions(s, actor=actor, status="open")
+if open_actions:
+    late = sum(1 for a in open_actions if a.overdue)
+    st.warning(f"您有 {len(open_actions)} 项待整改" + (f"，其中 {late} 项已逾期" if late else "") +
+               f" / {len(open_actions)} corrective action(s) to do")
+    st.page_link("app/pages/actions.py", label=t("actions"), icon=":material/build:")
 for d in drafts[:5]:
     if st.button(f"{t('resume')}：{d.checklist_title} · {d.shift_date} {d.shift_name}", key=f"resume_{d.id}",
                  use_container_width=True):

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from app.db.models import (
     Site,
     Staff,
 )
-from app.services import audit, catalog, org
+from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from scoring import Checklist, ScoreResult, ScoringError, partial_score, score, score_item
@@ -370,7 +370,7 @@ def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> Non
     insp.snapshot = snap
     session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == insp.id))
     session.execute(
-        InspectionSection.__table__.insert(),
+        insert(InspectionSection),
         [{"inspection_id": insp.id, "section_id": s.id, "awarded": s.awarded, "applicable": s.applicable,
           "possible": s.possible} for s in result.sections],
     )
@@ -386,6 +386,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> 
         raise PermissionDenied("只有检查人本人可以提交该检查")
     if insp.status == "submitted":
         return _submitted_result(insp, already=True)
+    signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
     answers, _ = _answers_of(session, inspection_id)
     rv = _review(checklist, answers, photos_of(session, inspection_id))
@@ -399,12 +400,12 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> 
         raise Invalid(str(exc)) from exc
     now = _now()
     # The status guard makes the transition happen once even if two transactions race here.
-    claimed = session.execute(
+    claimed_result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Inspection).where(Inspection.id == inspection_id, Inspection.status == "draft")
         .values(status="submitted", submitted_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    )
+    if claimed_result.rowcount != 1:
         session.rollback()
         return _submitted_result(_get(session, inspection_id), already=True)
     session.refresh(insp)
@@ -412,17 +413,12 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> 
     audit.record(session, actor=actor, action="inspection.submit", entity="inspection", entity_id=insp.id,
                  detail={"percent": result.to_dict()["percent"], "grade": result.grade,
                          "failed_items": list(result.failed_items)})
-    after_submit(session, insp, checklist, result)
+    # in the same transaction: the monthly roll-up and the corrective actions of failed items
+    rollup.on_submit(session, insp)
+    if insp.kind == "supervisor":
+        actions.open_for(session, insp, checklist, result)
     return SubmitResult(insp.id, insp.percent, result.grade, result.awarded, result.applicable,
                         result.failed_items)
-
-
-def after_submit(session: Session, insp: Inspection, checklist: Checklist, result: ScoreResult) -> None:
-    """Hook for work done in the submit transaction (corrective actions, monthly roll-up)."""
-    from app.services import hooks
-
-    for hook in hooks.AFTER_SUBMIT:
-        hook(session, insp, checklist, result)
 
 
 def _submitted_result(insp: Inspection, *, already: bool) -> SubmitResult:
@@ -444,10 +440,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
         raise Invalid("修订必须填写原因")
     if not changes:
         raise Invalid("没有需要修订的检查项")
-    from app.services import hooks
-
-    for guard in hooks.BEFORE_AMEND:
-        guard(session, insp)
+    signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
     answers, _ = _answers_of(session, inspection_id)
     before = {k: answers.get(k) for k in changes}
@@ -457,6 +450,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     except ScoringError as exc:
         raise Invalid(str(exc)) from exc
     original_snapshot = insp.snapshot
+    old_percent = insp.percent
     now = _now()
     for item_id, value in changes.items():
         _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": value, "note": None,
@@ -466,8 +460,9 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     audit.record(session, actor=actor, action="inspection.amend", entity="inspection", entity_id=insp.id,
                  detail={"reason": reason.strip(), "before": before, "after": changes,
                          "original_snapshot": original_snapshot, "new_snapshot": insp.snapshot})
-    for hook in hooks.AFTER_AMEND:
-        hook(session, insp, checklist, result)
+    rollup.on_amend(session, insp, old_percent)
+    if insp.kind == "supervisor":
+        actions.open_for(session, insp, checklist, result)
     return SubmitResult(insp.id, insp.percent, result.grade, result.awarded, result.applicable, result.failed_items)
 
 

@@ -112,9 +112,9 @@ def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "t
                 allowed = True
                 break
     if not allowed:
-        from app.services import hooks
+        from app.services import actions
 
-        allowed = any(check(session, actor, photo_id) for check in hooks.PHOTO_READERS)
+        allowed = actions.can_see_photo(session, actor, photo_id)
     if not allowed:
         raise PermissionDenied("权限不足：无权查看该照片")
     return open_stored(root or photos_dir(), photo.thumb_path if size == "thumb" else photo.display_path)

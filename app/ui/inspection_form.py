@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from app.services import inspections as svc
+from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import photos_ui
@@ -41,15 +42,16 @@ def _options(item: Item) -> tuple[list[str], Any]:
         opts = ["pass", "fail"] + (["na"] if item.na else [])
         return opts, lambda v: t(v)
     if item.scoring == "deduct":
-        assert item.per is not None
-        top = math.ceil(item.points / item.per)
+        per = item.per
+        assert per is not None
+        top = math.ceil(item.points / per)
         opts = [str(n) for n in range(top + 1)] + (["na"] if item.na else [])
 
         def fmt_count(v: str) -> str:
             if v == "na":
                 return t("na")
             n = int(v)
-            return t("count_fmt", n=n) if n == 0 else f"{t('count_fmt', n=n)} −{_fmt(min(item.points, n * item.per))}"
+            return t("count_fmt", n=n) if n == 0 else f"{t('count_fmt', n=n)} −{_fmt(min(item.points, n * per))}"
 
         return opts, fmt_count
     steps = int(item.points / item.step)
@@ -165,6 +167,26 @@ def _open_tools(iid: int, item: Item, failed: bool, has_note: bool, has_photos: 
     return tools
 
 
+TRAINING_ITEMS = {"training.attendance": "attendance", "training.pass_rate": "pass_rate"}
+
+
+def _training_hint(iid: int, item_id: str) -> str:
+    """Beside Jindi 7.3)/7.4): the month's figures from the training records, as a suggested answer."""
+    which = TRAINING_ITEMS.get(item_id)
+    rates = st.session_state.get(f"train_{iid}")
+    if which is None or rates is None:
+        return ""
+    rate = rates.attendance_rate if which == "attendance" else rates.pass_rate
+    if rate is None:
+        return "<div class='pz-meta'>培训记录：本月暂无记录 / no training records this month</div>"
+    label = "到位率" if which == "attendance" else "合格率"
+    suggestion = rates.suggestion(which)
+    return (f"<div class='pz-meta'>培训记录：{label} {rate.quantize(Decimal('0.1'))}%"
+            f"（{rates.attended if which == 'attendance' else rates.passed}/"
+            f"{rates.invited if which == 'attendance' else rates.examined}）· 建议 / suggested: "
+            f"<b>{t(suggestion) if suggestion else '—'}</b></div>")
+
+
 def _status_html(iid: int, item_id: str) -> str:
     saved = st.session_state.get(f"saved_{iid}_{item_id}")
     if not saved:
@@ -186,8 +208,8 @@ def item_block(iid: int, item_id: str, number: int, actor: Actor) -> None:
     with st.container(border=True, key=f"item_{item_id.replace('.', '__')}"):
         text = item.text_en if (item.text_en and st.session_state.get("lang") == "en") else item.text
         st.markdown(f"<div class='pz-item'><b>{number}.</b> {text}</div>"
-                    f"<div class='pz-meta'>{_badges(item)}{_status_html(iid, item_id)}</div>",
-                    unsafe_allow_html=True)
+                    f"<div class='pz-meta'>{_badges(item)}{_status_html(iid, item_id)}</div>"
+                    + _training_hint(iid, item_id), unsafe_allow_html=True)
         key = f"a_{iid}_{item_id}"
         opts, fmt = _options(item)
         kwargs: dict[str, Any] = {}
@@ -224,6 +246,10 @@ def _load(actor: Actor, iid: int) -> svc.DraftView:
     with read() as s:
         view = svc.load_inspection(s, actor=actor, inspection_id=iid)
     st.session_state[_view_key(iid)] = view
+    if any(i.id in TRAINING_ITEMS for i in view.checklist.items):
+        with read() as s:
+            st.session_state[f"train_{iid}"] = training.rates(
+                s, site_id=view.header.site_id, month=view.header.shift_date.strftime("%Y-%m"))
     return view
 
 

@@ -1,0 +1,74 @@
+"""Corrective actions (整改): open → fixed (note + after photo) → verified by someone else, or reopened."""
+
+from collections.abc import Callable
+from functools import partial
+
+import streamlit as st
+
+from app.services import actions, org
+from app.services.errors import ServiceError
+from app.ui import photos_ui
+from app.ui.i18n import t
+from app.ui.state import current_actor, local_time, read, write
+
+actor = current_actor()
+assert actor is not None
+STATUS = {"open": "待整改", "fixed": "已整改待验证", "verified": "已验证关闭"}
+
+st.title(t("actions"))
+with read() as s:
+    sites = org.visible_sites(s, actor=actor)
+c1, c2, c3 = st.columns(3)
+status = c1.selectbox("状态 / status", [None, "open", "fixed", "verified"], index=1 if actor.role == "staff" else 0,
+                      format_func=lambda v: t("all") if v is None else STATUS[v], key="ca_status")
+site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site")
+overdue_only = c3.toggle("只看逾期 / overdue only", key="ca_overdue")
+with read() as s:
+    rows = actions.list_actions(s, actor=actor, status=status, site_id=site.id if site else None,
+                                overdue_only=overdue_only)
+overdue = sum(1 for a in rows if a.overdue)
+if overdue:
+    st.error(f"⚠ {overdue} 项已逾期 / overdue")
+if not rows:
+    st.info(t("no_records"))
+
+
+def attempt(fn: Callable[..., object]) -> None:
+    try:
+        with write() as s:
+            fn(session=s)
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        st.rerun()
+
+
+for a in rows:
+    badge = "pz-red" if a.overdue else {"open": "pz-amber", "fixed": "pz-badge", "verified": "pz-green"}[a.status]
+    with st.container(border=True, key=f"action_{a.id}"):
+        st.markdown(
+            f"<span class='pz-badge {badge}'>{'逾期 · ' if a.overdue else ''}{STATUS[a.status]}</span> "
+            f"**{a.item_text}**  \n<span class='pz-meta'>{a.site_name} · 责任人 {a.staff_name or '—'} · 扣 {a.points_lost} 分 · "
+            f"开单 {local_time(a.opened_at)} · 期限 {local_time(a.due_at)}"
+            + (f" · 退回 {a.reopened} 次" if a.reopened else "") + "</span>", unsafe_allow_html=True)
+        if a.fix_note:
+            st.markdown(f"整改说明：{a.fix_note}（{a.fixed_by or ''} {local_time(a.fixed_at)}）")
+        if a.fix_photo_id:
+            st.image(photos_ui.photo(a.fix_photo_id), width=200)
+        if a.verify_note:
+            st.caption(f"验证/退回意见：{a.verify_note} {a.verified_by or ''}")
+        if a.status == "open":
+            with st.expander("提交整改 / report fix"):
+                note = st.text_input("整改说明 / what was done", key=f"ca_note_{a.id}")
+                up = st.file_uploader("整改后照片 / after photo", type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
+                                      key=f"ca_photo_{a.id}")
+                if st.button("提交 / submit", key=f"ca_fix_{a.id}", type="primary"):
+                    attempt(partial(actions.mark_fixed, actor=actor, action_id=a.id, note=note,
+                                    photo_data=up.getvalue() if up else None, filename=up.name if up else None))
+        elif a.status == "fixed" and actor.role in ("supervisor", "manager", "admin"):
+            v_note = st.text_input("验证意见 / note", key=f"ca_vnote_{a.id}")
+            b1, b2 = st.columns(2)
+            if b1.button("验证通过 / verify", key=f"ca_ok_{a.id}", type="primary", use_container_width=True):
+                attempt(partial(actions.verify, actor=actor, action_id=a.id, note=v_note))
+            if b2.button("退回重做 / reopen", key=f"ca_re_{a.id}", use_container_width=True):
+                attempt(partial(actions.reopen, actor=actor, action_id=a.id, note=v_note))

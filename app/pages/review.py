@@ -1,0 +1,244 @@
+"""Monthly scorecard review (月度考核): ranks, trends, worst items, self-check gap, sign-off, exports."""
+
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.services import actions, org, scorecard, signoff
+from app.services import inspections as svc
+from app.services.errors import ServiceError
+from app.ui import detail
+from app.ui.i18n import t
+from app.ui.state import current_actor, keep_params, local_time, local_today, read, write
+
+actor = current_actor()
+assert actor is not None
+
+# ----------------------------------------------------------------------------- drill-down: one inspection
+view_id = st.query_params.get("view")
+if view_id and view_id.isdigit():
+    if st.button(f"◀ {t('review')}"):
+        keep_params(view=None)
+        st.rerun()
+    try:
+        with read() as s:
+            detail.show(svc.load_inspection(s, actor=actor, inspection_id=int(view_id)), actor)
+    except ServiceError as exc:
+        st.error(str(exc))
+    st.stop()
+
+st.title(t("review"))
+this_month = local_today().strftime("%Y-%m")
+months = scorecard.months_back(this_month, 13)[::-1]
+with read() as s:
+    sites = org.visible_sites(s, actor=actor)
+c1, c2, c3 = st.columns([1, 2, 1])
+month = c1.selectbox(t("month"), months, key="rv_month")
+site = c2.selectbox(t("site"), [None, *sites], key="rv_site",
+                    format_func=lambda x: t("all") if x is None else f"{x.name}（{x.code}）")
+subject_type = c3.segmented_control(t("subject"), ["staff", "site"], default="staff", key="rv_subject",
+                                    format_func=lambda v: t("subject_" + v)) or "staff"
+site_id = site.id if site else None
+
+try:
+    with read() as s:
+        lines = scorecard.scorecard(s, actor=actor, month=month, subject_type=subject_type, site_id=site_id)
+        site_lines = (lines if subject_type == "site" else
+                      scorecard.scorecard(s, actor=actor, month=month, subject_type="site", site_id=site_id))
+        matrix = scorecard.section_matrix(s, actor=actor, month=month, subject_type=subject_type, site_id=site_id)
+        worst = actions.pareto(s, actor=actor, month=month, site_id=site_id, subject_type=subject_type)
+        overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
+        signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+
+
+def fmt(d: Decimal | None, suffix: str = "") -> str:
+    return "—" if d is None else f"{d:.2f}{suffix}"
+
+
+# ----------------------------------------------------------------------------- sign-off
+if site is not None:
+    with st.container(border=True):
+        if signed is not None and signed.status == "signed":
+            st.markdown(f"✅ **{site.name} {month} 已签字确认** · {local_time(signed.signed_at)}")
+            reason = st.text_input("重新开启原因 / reason to reopen", key="rv_reopen_reason")
+            if st.button("重新开启 / reopen month", key="rv_reopen"):
+                try:
+                    with write() as s:
+                        signoff.reopen(session=s, actor=actor, site_id=site.id, month=month, reason=reason)
+                    st.rerun()
+                except ServiceError as exc:
+                    st.error(str(exc))
+        else:
+            note = "（曾重新开启：" + (signed.reopen_reason or "") + "）" if signed is not None else ""
+            st.markdown(f"📝 {site.name} {month} 尚未签字确认{note}")
+            if st.button("签字确认本月考核 / sign off", key="rv_sign", type="primary"):
+                try:
+                    with write() as s:
+                        signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
+                    st.rerun()
+                except ServiceError as exc:
+                    st.error(str(exc))
+
+# ----------------------------------------------------------------------------- ranked table
+m1, m2, m3, m4 = st.columns(4)
+ranked = [ln for ln in lines if ln.row.rank is not None]
+m1.metric("参评对象 / subjects", len(lines))
+m2.metric("已排名 / ranked", len(ranked))
+avg = sum((ln.row.score for ln in ranked if ln.row.score is not None), Decimal(0)) / len(ranked) if ranked else None
+m3.metric("平均分 / mean", fmt(avg))
+m4.metric("逾期整改 / overdue", len(overdue))
+
+table = [{
+    "排名": ln.row.rank, "姓名" if subject_type == "staff" else "管理处": ln.name, "管理处": ln.site_name,
+    "岗位": ln.post or "", "得分": None if ln.row.score is None else float(ln.row.score_display or 0),
+    "等级": ln.row.grade or "", "环比Δ": None if ln.row.delta is None else float(ln.row.delta_display or 0),
+    "督导检查": ln.row.inspections, "覆盖率%": float(ln.row.coverage_percent_display),
+    "自查差值": None if ln.row.self_gap is None else float(ln.row.self_gap_display or 0),
+    "未关闭整改": ln.open_actions,
+    **({"到位率%": None if ln.training is None or ln.training.attendance_rate is None
+        else float(ln.training.attendance_rate.quantize(Decimal("0.01"))),
+        "合格率%": None if ln.training is None or ln.training.pass_rate is None
+        else float(ln.training.pass_rate.quantize(Decimal("0.01")))} if subject_type == "site" else {}),
+} for ln in lines]
+if subject_type == "site":
+    for row in table:
+        row.pop("管理处", None)
+        row.pop("岗位", None)
+if not table:
+    st.info(t("no_records"))
+event = st.dataframe(table, hide_index=True, use_container_width=True, on_select="rerun",
+                     selection_mode="single-row", key=f"rv_table_{month}_{site_id}_{subject_type}",
+                     column_config={"得分": st.column_config.NumberColumn(format="%.2f"),
+                                    "环比Δ": st.column_config.NumberColumn(format="%+.2f")})
+st.caption("未达最少督导检查次数的对象列在最后，不参与排名。点选一行查看其检查记录。"
+           " / Subjects below the minimum number of inspections are listed last, unranked. Select a row to drill down.")
+
+selected = event.selection.rows if event and event.selection else []
+if selected:
+    ln = lines[selected[0]]
+    st.markdown(f"#### {ln.name} · {month}")
+    with read() as s:
+        records = svc.list_inspections(s, actor=actor, month=month, site_id=ln.site_id,
+                                       staff_id=ln.subject_id if ln.subject_type == "staff" else None, limit=100)
+    if ln.subject_type == "site":
+        records = [h for h in records if h.subject_type == "site"]
+    for h in records:
+        c1, c2, c3 = st.columns([5, 2, 1])
+        c1.markdown(f"{h.checklist_title} · {h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · {h.inspector}")
+        c2.markdown(f"**{fmt(h.percent, '%')}** {h.grade or ''}")
+        if c3.button(t("detail"), key=f"rv_d_{h.id}"):
+            keep_params(view=str(h.id))
+            st.rerun()
+
+# ----------------------------------------------------------------------------- charts
+tab_trend, tab_heat, tab_pareto, tab_self, tab_sites = st.tabs(
+    ["趋势 Trend", "分项热力图 Sections", "扣分排行 Pareto", "自查 vs 督导 Self-check", "管理处对比 Sites"])
+
+with tab_trend:
+    default = [ln.subject_id for ln in (ranked or lines)[:5]]
+    names = {ln.subject_id: ln.name for ln in lines}
+    chosen = st.multiselect("对象 / subjects", list(names), default=default, format_func=lambda i: names[i],
+                            key=f"rv_trend_{month}_{site_id}_{subject_type}")
+    if chosen:
+        with read() as s:
+            series = scorecard.trends(s, actor=actor, month=month, subject_type=subject_type, subject_ids=chosen,
+                                      site_id=site_id)
+        fig = go.Figure()
+        for sid, pts in series.items():
+            fig.add_trace(go.Scatter(x=[m for m, _ in pts], y=[None if v is None else float(v) for _, v in pts],
+                                     mode="lines+markers", name=names.get(sid, str(sid)), connectgaps=False))
+        fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="得分",
+                          yaxis_range=[0, 100], legend={"orientation": "h"})
+        st.plotly_chart(fig, use_container_width=True, key="rv_fig_trend")
+
+with tab_heat:
+    if matrix:
+        titles = sorted({title for secs in matrix.values() for title in secs})
+        subjects = [ln for ln in lines if ln.subject_id in matrix]
+        z = [[None if title not in matrix[ln.subject_id] else float(matrix[ln.subject_id][title]) for title in titles]
+             for ln in subjects]
+        fig = go.Figure(go.Heatmap(z=z, x=titles, y=[ln.name for ln in subjects], colorscale="RdYlGn", zmin=50,
+                                   zmax=100, colorbar={"title": "%"}))
+        fig.update_layout(height=max(300, 28 * len(subjects) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 10})
+        st.plotly_chart(fig, use_container_width=True, key="rv_fig_heat")
+    else:
+        st.info(t("no_records"))
+
+with tab_pareto:
+    if worst:
+        labels = [f"{txt[:18]}…" if len(txt) > 18 else txt for _, txt, _, _ in worst]
+        lost = [float(p) for _, _, p, _ in worst]
+        total = sum(lost) or 1.0
+        cumulative, acc = [], 0.0
+        for v in lost:
+            acc += v
+            cumulative.append(acc / total * 100)
+        fig = go.Figure()
+        fig.add_trace(go.Bar(x=labels, y=lost, name="扣分", hovertext=[txt for _, txt, _, _ in worst]))
+        fig.add_trace(go.Scatter(x=labels, y=cumulative, name="累计%", yaxis="y2", mode="lines+markers"))
+        fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                          yaxis={"title": "扣分"}, yaxis2={"title": "累计%", "overlaying": "y", "side": "right",
+                                                          "range": [0, 105]}, legend={"orientation": "h"})
+        st.plotly_chart(fig, use_container_width=True, key="rv_fig_pareto")
+        st.dataframe([{"检查项": txt, "扣分": float(p), "次数": n} for _, txt, p, n in worst], hide_index=True,
+                     use_container_width=True)
+    else:
+        st.info(t("no_records"))
+
+with tab_self:
+    both = [ln for ln in lines if ln.row.self_mean is not None and ln.row.score is not None]
+    if both:
+        fig = go.Figure(go.Scatter(x=[float(ln.row.score or 0) for ln in both],
+                                   y=[float(ln.row.self_mean or 0) for ln in both],
+                                   mode="markers+text", text=[ln.name for ln in both], textposition="top center"))
+        fig.add_shape(type="line", x0=50, y0=50, x1=100, y1=100, line={"dash": "dot", "color": "#9ca3af"})
+        fig.update_layout(height=420, xaxis_title="督导得分 supervisor", yaxis_title="自查得分 self-check",
+                          xaxis_range=[50, 101], yaxis_range=[50, 101], margin={"l": 10, "r": 10, "t": 30, "b": 10})
+        st.plotly_chart(fig, use_container_width=True, key="rv_fig_self")
+        st.caption("虚线以上：自查高于督导评分（自评偏宽）。 / Above the line: self-checks rosier than supervisors.")
+    else:
+        st.info(t("no_records"))
+
+with tab_sites:
+    if site_lines:
+        fig = go.Figure(go.Bar(x=[ln.name for ln in site_lines],
+                               y=[None if ln.row.score is None else float(ln.row.score) for ln in site_lines],
+                               text=[fmt(ln.row.score) for ln in site_lines], textposition="outside"))
+        fig.update_layout(height=380, yaxis_range=[0, 105], yaxis_title="得分", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+        st.plotly_chart(fig, use_container_width=True, key="rv_fig_sites")
+    else:
+        st.info(t("no_records"))
+
+# ----------------------------------------------------------------------------- exports
+st.divider()
+st.markdown("#### 导出 / Export")
+try:
+    from app import reports
+except ImportError:  # pragma: no cover - reports ship with the app
+    reports = None  # type: ignore[assignment]
+if reports is not None:
+    # generated only when clicked (Streamlit runs the callable on download)
+    def make_xlsx() -> bytes:
+        with read() as s:
+            return reports.scorecard_workbook(s, actor=actor, month=month, site_id=site_id)
+
+    def make_pdf() -> bytes:
+        assert site is not None
+        with read() as s:
+            return reports.site_month_pdf(s, actor=actor, site_id=site.id, month=month)
+
+    e1, e2, e3 = st.columns(3)
+    e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       use_container_width=True, key="rv_xlsx", on_click="ignore")
+    e2.download_button("CSV", reports.scorecard_csv(lines).encode("utf-8"), file_name=f"pinzhi-{month}.csv",
+                       mime="text/csv", use_container_width=True, key="rv_csv", on_click="ignore")
+    if site is not None:
+        e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
+                           use_container_width=True, key="rv_pdf", on_click="ignore")
+    else:
+        e3.caption("选择一个管理处可生成 PDF 月报 / choose a site for the PDF report")

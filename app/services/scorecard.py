@@ -1,0 +1,167 @@
+"""Monthly scorecard (月度考核): figures from the roll-up, named, with actions and training beside them."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import checklists_dir
+from app.db.models import Inspection, InspectionSection, MonthlyRollup, Site, Staff
+from app.services import actions, catalog
+from app.services import training as training_svc
+from app.services.actor import Actor
+from app.services.errors import Invalid
+from app.services.signoff import _check_month
+from scoring.monthly import (
+    KindAggregate,
+    ScorecardRow,
+    ScorecardRules,
+    load_scorecard_rules,
+    monthly_scorecard_from_aggregates,
+    previous_month,
+    trend,
+)
+
+_rules_cache: dict[str, tuple[float, ScorecardRules]] = {}
+_lock = threading.Lock()
+
+
+def rules(directory: Path | None = None) -> ScorecardRules:
+    path = Path(directory or checklists_dir()) / "scorecard.yaml"
+    mtime = path.stat().st_mtime
+    with _lock:
+        hit = _rules_cache.get(str(path))
+        if hit and hit[0] == mtime:
+            return hit[1]
+    loaded = load_scorecard_rules(path)
+    with _lock:
+        _rules_cache[str(path)] = (mtime, loaded)
+    return loaded
+
+
+@dataclass(frozen=True)
+class ScorecardLine:
+    row: ScorecardRow
+    subject_type: str
+    subject_id: int
+    name: str
+    code: str
+    site_id: int
+    site_name: str
+    post: str | None
+    open_actions: int
+    training: training_svc.TrainingRates | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The row of ``pinzhi scorecard --format json`` (display values, half-up to 2 places)."""
+        r = self.row
+
+        def num(d: Decimal | None) -> float | None:
+            return None if d is None else float(d)
+
+        return {
+            "subject": {self.subject_type: self.code}, "name": self.name, "site": self.site_name,
+            "post": self.post, "score": num(r.score_display), "grade": r.grade,
+            "coverage": float(r.coverage_percent_display), "rank": r.rank, "delta": num(r.delta_display),
+            "inspections": r.inspections, "kinds": {k: float(v.quantize(Decimal("0.01"))) for k, v in r.kinds.items()},
+            "self_checks": r.self_checks, "self_gap": num(r.self_gap_display), "open_actions": self.open_actions,
+        }
+
+
+def _visible_site_ids(session: Session, actor: Actor, site_id: int | None) -> list[int]:
+    actor.require("manager", "admin")
+    if site_id is not None:
+        actor.require_site(site_id)
+        return [site_id]
+    if actor.is_admin:
+        return list(session.scalars(select(Site.id)))
+    return sorted(actor.site_ids)
+
+
+def aggregates(session: Session, *, months: list[str], subject_type: str, site_ids: list[int]) -> list[KindAggregate]:
+    q = select(MonthlyRollup).where(MonthlyRollup.month.in_(months), MonthlyRollup.subject_type == subject_type,
+                                    MonthlyRollup.site_id.in_(site_ids or [-1]), MonthlyRollup.count > 0)
+    return [
+        KindAggregate(subject_type=r.subject_type, subject_id=str(r.subject_id), month=r.month, kind=r.kind,
+                      inspection_kind=r.inspection_kind, checklist_id=r.checklist_id, count=r.count,
+                      percent_sum=Decimal(r.percent_sum), percent_count=r.percent_count)
+        for r in session.scalars(q)
+    ]
+
+
+def scorecard(session: Session, *, actor: Actor, month: str, subject_type: str, site_id: int | None = None
+              ) -> list[ScorecardLine]:
+    """The ranked scorecard of one month. Ranks are among the subjects shown (the chosen site or all visible)."""
+    _check_month(month)
+    if subject_type not in ("staff", "site"):
+        raise Invalid("subject 必须是 staff 或 site")
+    site_ids = _visible_site_ids(session, actor, site_id)
+    aggs = aggregates(session, months=[month, previous_month(month)], subject_type=subject_type, site_ids=site_ids)
+    rows = monthly_scorecard_from_aggregates(aggs, rules=rules(), month=month, subject_type=subject_type)
+    sites = {s.id: s for s in session.scalars(select(Site))}
+    open_by = actions.open_counts(session)
+    lines = []
+    if subject_type == "staff":
+        staff = {s.id: s for s in session.scalars(select(Staff).where(Staff.id.in_([int(r.subject_id) for r in rows])))}
+        for r in rows:
+            p = staff[int(r.subject_id)]
+            lines.append(ScorecardLine(r, "staff", p.id, p.name, p.code, p.site_id, sites[p.site_id].name, p.post,
+                                       open_by.get(("staff", p.id), 0)))
+    else:
+        for r in rows:
+            s = sites[int(r.subject_id)]
+            lines.append(ScorecardLine(r, "site", s.id, s.name, s.code, s.id, s.name, None,
+                                       open_by.get(("site", s.id), 0),
+                                       training_svc.rates(session, site_id=s.id, month=month)))
+    return lines
+
+
+def months_back(month: str, n: int) -> list[str]:
+    out = [month]
+    while len(out) < n:
+        out.append(previous_month(out[-1]))
+    return list(reversed(out))
+
+
+def trends(session: Session, *, actor: Actor, month: str, subject_type: str, subject_ids: list[int],
+           site_id: int | None = None, n: int = 12) -> dict[int, list[tuple[str, Decimal | None]]]:
+    site_ids = _visible_site_ids(session, actor, site_id)
+    months = months_back(month, n)
+    aggs = aggregates(session, months=months, subject_type=subject_type, site_ids=site_ids)
+    r = rules()
+    return {sid: trend(aggs, r, subject_type, str(sid), months) for sid in subject_ids}
+
+
+def section_matrix(session: Session, *, actor: Actor, month: str, subject_type: str, site_id: int | None = None
+                   ) -> dict[int, dict[str, Decimal]]:
+    """Per subject: percent per section title (sum awarded / sum applicable over the month's supervisor inspections)."""
+    site_ids = _visible_site_ids(session, actor, site_id)
+    subject_col = Inspection.staff_id if subject_type == "staff" else Inspection.site_id
+    q = (select(subject_col, Inspection.checklist_version_id, InspectionSection.section_id,
+                func.sum(InspectionSection.awarded), func.sum(InspectionSection.applicable))
+         .join(InspectionSection, InspectionSection.inspection_id == Inspection.id)
+         .where(Inspection.month == month, Inspection.subject_type == subject_type, Inspection.status == "submitted",
+                Inspection.kind == "supervisor", Inspection.site_id.in_(site_ids or [-1]))
+         .group_by(subject_col, Inspection.checklist_version_id, InspectionSection.section_id))
+    titles: dict[tuple[int, str], str] = {}
+    sums: dict[int, dict[str, list[Decimal]]] = {}
+    from app.db.models import ChecklistVersion
+
+    for subject, version_id, section_id, awarded, applicable in session.execute(q).tuples():
+        if subject is None:
+            continue
+        key = (version_id, section_id)
+        if key not in titles:
+            cv = session.get(ChecklistVersion, version_id)
+            c = catalog.stored_checklist(cv) if cv else None
+            sec = next((s for s in c.sections if s.id == section_id), None) if c else None
+            titles[key] = sec.title if sec else section_id
+        acc = sums.setdefault(subject, {}).setdefault(titles[key], [Decimal(0), Decimal(0)])
+        acc[0] += Decimal(awarded)
+        acc[1] += Decimal(applicable)
+    return {subj: {t: (a / p * 100 if p else Decimal(0)) for t, (a, p) in secs.items()} for subj, secs in sums.items()}

@@ -1,0 +1,62 @@
+"""Monthly sign-off of a site by its manager; a signed month is closed to amendments until reopened."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from app.db.models import MonthSignoff
+from app.services import audit
+from app.services.actor import Actor
+from app.services.errors import Conflict, Invalid
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _check_month(month: str) -> None:
+    if not MONTH.match(month):
+        raise Invalid(f"月份格式应为 YYYY-MM（收到 {month!r}）")
+
+
+def status(session: Session, *, site_id: int, month: str) -> MonthSignoff | None:
+    return session.get(MonthSignoff, (site_id, month))
+
+
+def is_signed(session: Session, *, site_id: int, month: str) -> bool:
+    row = status(session, site_id=site_id, month=month)
+    return row is not None and row.status == "signed"
+
+
+def ensure_open(session: Session, *, site_id: int, month: str) -> None:
+    if is_signed(session, site_id=site_id, month=month):
+        raise Conflict(f"{month} 月度考核已签字确认，如需修订请先由经理重新开启并说明原因")
+
+
+def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> None:
+    actor.require("manager", "admin")
+    actor.require_site(site_id)
+    _check_month(month)
+    row = status(session, site_id=site_id, month=month)
+    now = datetime.now(UTC)
+    if row is not None and row.status == "signed":
+        raise Conflict(f"{month} 已签字确认")
+    if row is None:
+        session.add(MonthSignoff(site_id=site_id, month=month, status="signed", signed_by=actor.id, signed_at=now))
+    else:
+        row.status, row.signed_by, row.signed_at = "signed", actor.id, now
+    audit.record(session, actor=actor, action="month.sign_off", entity="site_month", entity_id=f"{site_id}:{month}")
+
+
+def reopen(*, session: Session, actor: Actor, site_id: int, month: str, reason: str) -> None:
+    actor.require("manager", "admin")
+    actor.require_site(site_id)
+    if not reason.strip():
+        raise Invalid("重新开启必须填写原因")
+    row = status(session, site_id=site_id, month=month)
+    if row is None or row.status != "signed":
+        raise Conflict(f"{month} 尚未签字确认")
+    row.status, row.reopened_by, row.reopened_at, row.reopen_reason = "reopened", actor.id, datetime.now(UTC), reason
+    audit.record(session, actor=actor, action="month.reopen", entity="site_month", entity_id=f"{site_id}:{month}",
+                 detail={"reason": reason.strip()})
