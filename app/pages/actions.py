@@ -68,7 +68,7 @@ for a in rows:
         elif a.status == "fixed" and actor.role in ("supervisor", "manager", "admin"):
             v_note = st.text_input("验证意见 / note", key=f"ca_vnote_{a.id}")
             b1, b2 = st.columns(2)
-            if b1.button("验证通过 / verify", key=f"ca_ok_{a.id}", type="primary", use_container_width=True):
+            if b1.button("验证通过 / verify", key=f"ca_ok_{a.id}", type="primary", width="stretch"):
                 attempt(partial(actions.verify, actor=actor, action_id=a.id, note=v_note))
-            if b2.button("退回重做 / reopen", key=f"ca_re_{a.id}", use_container_width=True):
+            if b2.button("退回重做 / reopen", key=f"ca_re_{a.id}", width="stretch"):
                 attempt(partial(actions.reopen, actor=actor, action_id=a.id, note=v_note))

@@ -14,19 +14,25 @@ st.title(t("admin"))
 tab_users, tab_sites, tab_staff, tab_cl = st.tabs([t("users"), t("sites"), t("staff_list"), t("checklists")])
 
 
-def attempt(fn, ok_message: str) -> None:
+def attempt(fn, ok_message: str) -> None:  # type: ignore[no-untyped-def]
     try:
         with write() as s:
             fn(s)
     except ServiceError as exc:
         st.error(str(exc))
     else:
-        st.success(ok_message)
+        st.session_state["admin_flash"] = ok_message
+        st.rerun()  # the tables above were read before this change
+
+
+flash = st.session_state.pop("admin_flash", None)
+if flash:
+    st.success(flash)
 
 
 with tab_users:
     with read() as s:
-        st.dataframe(org.list_users(s, actor=actor), use_container_width=True, hide_index=True)
+        st.dataframe(org.list_users(s, actor=actor), width="stretch", hide_index=True)
         sites = org.all_sites(s, actor=actor)
         staff = org.all_staff(s, actor=actor)
     with st.form("add_user", clear_on_submit=True):
@@ -49,7 +55,7 @@ with tab_users:
 
 with tab_sites:
     st.dataframe([{"code": x.code, "name": x.name, "kind": t(x.kind)} for x in sites], hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     with st.form("add_site", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("code"))
@@ -60,7 +66,7 @@ with tab_sites:
 
 with tab_staff:
     st.dataframe([{"code": p.code, "name": p.name, "post": p.post, "site": p.site_name} for p in staff],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     with st.form("add_staff", clear_on_submit=True):
         c1, c2, c3, c4 = st.columns(4)
         code = c1.text_input(t("code"))

@@ -27,7 +27,7 @@ if drafts:
         c1.markdown(f"**{d.checklist_title}** · {d.site_name} · {d.subject_name}  \n"
                     f"<span class='pz-meta'>{d.shift_date} {d.shift_name} · {local_time(d.updated_at)}</span>",
                     unsafe_allow_html=True)
-        if c2.button(t("resume"), key=f"resume_{d.id}", use_container_width=True):
+        if c2.button(t("resume"), key=f"resume_{d.id}", width="stretch"):
             keep_params(insp=str(d.id), step="items", sec="0")
             st.rerun()
     st.divider()
@@ -59,7 +59,7 @@ else:
     entries.sort(key=lambda e: "salesoffice" in e.checklist.id)
 entry = st.selectbox(t("checklist"), entries, key=f"new_cl_{subject_type}",
                      format_func=lambda e: f"{e.checklist.title} · {len(e.checklist.items)}{t('items')}")
-if st.button(t("start"), type="primary", use_container_width=True, disabled=shift is None or
+if st.button(t("start"), type="primary", width="stretch", disabled=shift is None or
              (subject_type == "staff" and staff_id is None)):
     try:
         with write() as s:

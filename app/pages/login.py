@@ -24,8 +24,8 @@ if first_start:
             else:
                 try:
                     with write() as s:
-                        auth.create_first_admin(s, username=username, password=password)
-                        token, actor = auth.sign_in(s, username=username, password=password)
+                        auth.create_first_admin(s, username=username.strip(), password=password)
+                        token, actor = auth.sign_in(s, username=username.strip(), password=password)
                     remember_sign_in(token, actor)
                     st.rerun()
                 except ServiceError as exc:
@@ -35,7 +35,7 @@ else:
     with st.form("signin"):
         username = st.text_input(t("username"), key="login_user")
         password = st.text_input(t("password"), type="password", key="login_password")
-        if st.form_submit_button(t("signin"), type="primary", use_container_width=True):
+        if st.form_submit_button(t("signin"), type="primary", width="stretch"):
             try:
                 with write() as s:
                     token, actor = auth.sign_in(s, username=username.strip(), password=password)

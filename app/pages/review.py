@@ -110,7 +110,7 @@ if subject_type == "site":
         row.pop("岗位", None)
 if not table:
     st.info(t("no_records"))
-event = st.dataframe(table, hide_index=True, use_container_width=True, on_select="rerun",
+event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                      selection_mode="single-row", key=f"rv_table_{month}_{site_id}_{subject_type}",
                      column_config={"得分": st.column_config.NumberColumn(format="%.2f"),
                                     "环比Δ": st.column_config.NumberColumn(format="%+.2f")})
@@ -153,7 +153,7 @@ with tab_trend:
                                      mode="lines+markers", name=names.get(sid, str(sid)), connectgaps=False))
         fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="得分",
                           yaxis_range=[0, 100], legend={"orientation": "h"})
-        st.plotly_chart(fig, use_container_width=True, key="rv_fig_trend")
+        st.plotly_chart(fig, width="stretch", key="rv_fig_trend")
 
 with tab_heat:
     if matrix:
@@ -164,7 +164,7 @@ with tab_heat:
         fig = go.Figure(go.Heatmap(z=z, x=titles, y=[ln.name for ln in subjects], colorscale="RdYlGn", zmin=50,
                                    zmax=100, colorbar={"title": "%"}))
         fig.update_layout(height=max(300, 28 * len(subjects) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, use_container_width=True, key="rv_fig_heat")
+        st.plotly_chart(fig, width="stretch", key="rv_fig_heat")
     else:
         st.info(t("no_records"))
 
@@ -183,9 +183,9 @@ with tab_pareto:
         fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                           yaxis={"title": "扣分"}, yaxis2={"title": "累计%", "overlaying": "y", "side": "right",
                                                           "range": [0, 105]}, legend={"orientation": "h"})
-        st.plotly_chart(fig, use_container_width=True, key="rv_fig_pareto")
+        st.plotly_chart(fig, width="stretch", key="rv_fig_pareto")
         st.dataframe([{"检查项": txt, "扣分": float(p), "次数": n} for _, txt, p, n in worst], hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
     else:
         st.info(t("no_records"))
 
@@ -198,7 +198,7 @@ with tab_self:
         fig.add_shape(type="line", x0=50, y0=50, x1=100, y1=100, line={"dash": "dot", "color": "#9ca3af"})
         fig.update_layout(height=420, xaxis_title="督导得分 supervisor", yaxis_title="自查得分 self-check",
                           xaxis_range=[50, 101], yaxis_range=[50, 101], margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, use_container_width=True, key="rv_fig_self")
+        st.plotly_chart(fig, width="stretch", key="rv_fig_self")
         st.caption("虚线以上：自查高于督导评分（自评偏宽）。 / Above the line: self-checks rosier than supervisors.")
     else:
         st.info(t("no_records"))
@@ -209,7 +209,7 @@ with tab_sites:
                                y=[None if ln.row.score is None else float(ln.row.score) for ln in site_lines],
                                text=[fmt(ln.row.score) for ln in site_lines], textposition="outside"))
         fig.update_layout(height=380, yaxis_range=[0, 105], yaxis_title="得分", margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, use_container_width=True, key="rv_fig_sites")
+        st.plotly_chart(fig, width="stretch", key="rv_fig_sites")
     else:
         st.info(t("no_records"))
 
@@ -234,11 +234,11 @@ if reports is not None:
     e1, e2, e3 = st.columns(3)
     e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       use_container_width=True, key="rv_xlsx", on_click="ignore")
+                       width="stretch", key="rv_xlsx", on_click="ignore")
     e2.download_button("CSV", reports.scorecard_csv(lines).encode("utf-8"), file_name=f"pinzhi-{month}.csv",
-                       mime="text/csv", use_container_width=True, key="rv_csv", on_click="ignore")
+                       mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
     if site is not None:
         e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
-                           use_container_width=True, key="rv_pdf", on_click="ignore")
+                           width="stretch", key="rv_pdf", on_click="ignore")
     else:
         e3.caption("选择一个管理处可生成 PDF 月报 / choose a site for the PDF report")

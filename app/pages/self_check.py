@@ -32,7 +32,7 @@ if open_actions:
     st.page_link("app/pages/actions.py", label=t("actions"), icon=":material/build:")
 for d in drafts[:5]:
     if st.button(f"{t('resume')}：{d.checklist_title} · {d.shift_date} {d.shift_name}", key=f"resume_{d.id}",
-                 use_container_width=True):
+                 width="stretch"):
         keep_params(insp=str(d.id), step="items", sec="0")
         st.rerun()
 if not entries:
@@ -40,7 +40,7 @@ if not entries:
     st.stop()
 shift = st.segmented_control(t("shift"), ["早班", "中班", "夜班"], default="早班", key="sc_shift")
 entry = st.selectbox(t("checklist"), entries, format_func=lambda e: e.checklist.title, key="sc_cl")
-if st.button(t("start"), type="primary", use_container_width=True):
+if st.button(t("start"), type="primary", width="stretch"):
     try:
         with write() as s:
             new_id = svc.start_inspection(session=s, actor=actor, site_id=me.site_id, shift_date=local_today(),

@@ -47,7 +47,7 @@ for ts in sessions:
         edited = st.data_editor(
             [{"id": i, "姓名": n, "签到": signed, "成绩": None if score is None else float(score)}
              for i, n, signed, score in rows],
-            key=f"tr_edit_{ts.id}", hide_index=True, disabled=["id", "姓名"], use_container_width=True,
+            key=f"tr_edit_{ts.id}", hide_index=True, disabled=["id", "姓名"], width="stretch",
             column_config={"id": None, "成绩": st.column_config.NumberColumn(min_value=0, max_value=100, step=0.5)})
         if st.button("保存签到与成绩 / save", key=f"tr_save_{ts.id}"):
             try:

@@ -122,9 +122,9 @@ def list_actions(session: Session, *, actor: Actor, status: str | None = None, s
     if overdue_only:
         q = q.where(CorrectiveAction.status == "open", CorrectiveAction.due_at < _now())
     rows = list(session.scalars(q))
-    names = dict(session.execute(select(User.id, User.display_name)).tuples().all())
-    sites = dict(session.execute(select(Site.id, Site.name)).tuples().all())
-    staff = dict(session.execute(select(Staff.id, Staff.name)).tuples().all())
+    names: dict[int, str] = {i: n for i, n in session.execute(select(User.id, User.display_name))}
+    sites: dict[int, str] = {i: n for i, n in session.execute(select(Site.id, Site.name))}
+    staff: dict[int, str] = {i: n for i, n in session.execute(select(Staff.id, Staff.name))}
     return [_view(a, names, sites, staff) for a in rows]
 
 

@@ -152,7 +152,7 @@ def section_matrix(session: Session, *, actor: Actor, month: str, subject_type: 
     sums: dict[int, dict[str, list[Decimal]]] = {}
     from app.db.models import ChecklistVersion
 
-    for subject, version_id, section_id, awarded, applicable in session.execute(q).tuples():
+    for subject, version_id, section_id, awarded, applicable in session.execute(q):
         if subject is None:
             continue
         key = (version_id, section_id)

@@ -53,6 +53,9 @@ def show(view: svc.DraftView, actor: Actor) -> None:
 
 
 def _amend_form(view: svc.DraftView, actor: Actor) -> None:
+    flash = st.session_state.pop("amend_flash", None)
+    if flash:
+        st.success(flash)
     with st.expander(t("amend")):
         items = view.checklist.items
         item = st.selectbox(t("checklist"), items, format_func=lambda i: f"{i.id} · {i.text[:40]}",
@@ -64,7 +67,10 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
         else:
             steps = int(item.points / item.step)
             opts = [str(item.step * k) for k in range(steps + 1)] + (["na"] if item.na else [])
-        value = st.selectbox(t("result"), opts, key=f"am_val_{view.header.id}_{item.id}",
+        current = view.answers.get(item.id) or {}
+        now = "na" if current.get("result") == "na" else current.get("result", current.get("count", current.get("points")))
+        index = next((n for n, o in enumerate(opts) if str(o) == str(now)), 0)
+        value = st.selectbox(t("result"), opts, index=index, key=f"am_val_{view.header.id}_{item.id}",
                              format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v))
         reason = st.text_input(t("amend_reason"), key=f"am_reason_{view.header.id}")
         if st.button(t("amend"), key=f"am_go_{view.header.id}"):
@@ -83,5 +89,5 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
             except ServiceError as exc:
                 st.error(str(exc))
             else:
-                st.success(t("amended"))
+                st.session_state["amend_flash"] = t("amended")
                 st.rerun()

@@ -270,14 +270,14 @@ def _header(view: svc.DraftView) -> None:
 def _section_nav(view: svc.DraftView, sec: int, where: str) -> None:
     sections = view.checklist.sections
     c1, c2, c3 = st.columns(3)
-    if c1.button(f"◀ {t('prev')}", key=f"prev_{where}", disabled=sec == 0, use_container_width=True):
+    if c1.button(f"◀ {t('prev')}", key=f"prev_{where}", disabled=sec == 0, width="stretch"):
         keep_params(sec=str(sec - 1))
         st.rerun()
-    if c2.button(f"☰ {t('to_review')}", key=f"rev_{where}", use_container_width=True):
+    if c2.button(f"☰ {t('to_review')}", key=f"rev_{where}", width="stretch"):
         keep_params(step="review")
         st.rerun()
     if c3.button(f"{t('next')} ▶", key=f"next_{where}", disabled=sec >= len(sections) - 1,
-                 use_container_width=True, type="primary"):
+                 width="stretch", type="primary"):
         keep_params(sec=str(sec + 1))
         st.rerun()
 
@@ -338,12 +338,12 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     jump_list(t("missing_photos"), rv.missing_evidence, "p")
     st.divider()
     c1, c2 = st.columns(2)
-    if c1.button(f"◀ {t('back_to_items')}", use_container_width=True):
+    if c1.button(f"◀ {t('back_to_items')}", width="stretch"):
         keep_params(step="items")
         st.rerun()
     if not rv.can_submit:
         st.warning(t("submit_blocked"))
-    if c2.button(f"✓ {t('submit')}", type="primary", use_container_width=True, disabled=not rv.can_submit,
+    if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit,
                  key=f"submit_{iid}"):
         try:
             with write() as s:

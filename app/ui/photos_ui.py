@@ -29,7 +29,7 @@ def photo(photo_id: int, size: str = "thumb") -> bytes:
 
 @st.dialog("照片 Photo", width="large")
 def _full(photo_id: int, caption: str | None) -> None:
-    st.image(photo(photo_id, "display"), caption=caption, use_container_width=True)
+    st.image(photo(photo_id, "display"), caption=caption, width="stretch")
 
 
 def _on_upload(iid: int, item_id: str, actor: Actor, key: str) -> None:

@@ -1,0 +1,475 @@
+"""The Streamlit pages driven headless through ``streamlit.testing.v1.AppTest``.
+
+Each test gets its own SQLite database (``DATABASE_URL``) and, except the checklists page, a small
+checklist directory (``PINZHI_CHECKLISTS``). The app caches its database with ``st.cache_resource``,
+so the cache is cleared around every test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from factories import checklist_dict, item, section
+from streamlit.testing.v1 import AppTest
+from world import PASSWORD, build_world
+
+from app.db.engine import Database, make_engine
+from app.db.models import AuditLog
+from app.services import auth, catalog, org
+from app.services import inspections as svc
+from app.ui import state
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "streamlit_app.py"
+TIMEOUT = 30
+
+SITE_CL = checklist_dict(
+    [section("desk", [item("desk.clean", 2), item("desk.log", 3, scoring="deduct", per=1)]),
+     section("safe", [item("safe.exit", 4, scoring="scale", step=1)])],
+    id="site-check", version="2026.1", title="前台安全检查", subject="site", kind="safety",
+)
+STAFF_SELF_CL = checklist_dict(
+    [section("look", [item("look.badge", 1), item("look.hair", 1)])],
+    id="staff-look", version="1", title="仪容仪表自查", subject="staff", kind="appearance", self_check=True,
+)
+STAFF_SUP_CL = checklist_dict(
+    [section("svc", [item("svc.greet", 2)])],
+    id="staff-service", version="1", title="服务督导检查", subject="staff", kind="standard",
+)
+SITE_ALL = {"desk.clean": {"result": "pass"}, "desk.log": {"count": 1}, "safe.exit": {"points": 4}}
+
+
+# ----------------------------------------------------------------------------- fixtures and helpers
+@pytest.fixture(scope="session")
+def world_template(sqlite_template, tmp_path_factory):
+    """One database with the world and a sign-in token per user, built once (password hashing is slow)."""
+    path = tmp_path_factory.mktemp("apptest") / "world.db"
+    shutil.copy(sqlite_template, path)
+    database = Database(make_engine(f"sqlite:///{path}"))
+    w = build_world(database)
+    tokens = {}
+    with database.write() as s:
+        for username in ("admin", "manager", "sup", "sup_b", "zhangli"):
+            tokens[username], _ = auth.sign_in(s, username=username, password=PASSWORD)
+    database.engine.dispose()  # checkpoints the WAL into the file
+    return path, w, tokens
+
+
+def _app_database(source: Path, tmp_path: Path, monkeypatch) -> Database:
+    """A copy of ``source`` that the app under test opens through DATABASE_URL, with the test checklists."""
+    path = tmp_path / "pinzhi.db"
+    shutil.copy(source, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PINZHI_DATA_DIR", str(tmp_path / "data"))
+    cl = tmp_path / "checklists"
+    cl.mkdir()
+    for doc in (SITE_CL, STAFF_SELF_CL, STAFF_SUP_CL):
+        (cl / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(cl))
+    state.get_db.clear()  # the app's cached Database belongs to the previous test
+    return Database(make_engine(url))
+
+
+@pytest.fixture
+def empty_db(sqlite_template, tmp_path, monkeypatch):
+    """A migrated database without any user (first start)."""
+    database = _app_database(sqlite_template, tmp_path, monkeypatch)
+    yield database
+    database.engine.dispose()
+    state.get_db.clear()
+
+
+@pytest.fixture
+def db(world_template, tmp_path, monkeypatch):
+    """A fresh copy of the world database (two sites, staff, a user per role)."""
+    database = _app_database(world_template[0], tmp_path, monkeypatch)
+    yield database
+    database.engine.dispose()
+    state.get_db.clear()
+
+
+@pytest.fixture
+def world(world_template, db):
+    return world_template[1]
+
+
+@pytest.fixture
+def tokens(world_template):
+    return world_template[2]
+
+
+def app_as(token: str | None, page: str | None = None, **params: str) -> AppTest:
+    """An AppTest signed in with ``token`` (the ?sid= of a reload), run once, then on ``page`` with ``params``."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if token is not None:
+        at.query_params["sid"] = token
+    at.run()
+    if page is not None or params:
+        at.query_params.update(params)
+        if page is not None:
+            at.switch_page(f"app/pages/{page}")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def nav_titles(at: AppTest) -> set[str]:
+    """Titles of the pages ``st.navigation`` registered in the last run (not exposed in the element tree)."""
+    return {info["page_name"] for info in at._registered_pages.values()}
+
+
+def texts(at: AppTest) -> str:
+    """All the visible text of markdown, captions, titles, subheaders and alerts, one per line."""
+    parts = []
+    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def by_label(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert len(found) == 1, [w.label for w in widgets]
+    return found[0]
+
+
+def start_site(db: Database, w, actor=None) -> int:
+    with db.write() as s:
+        return svc.start_inspection(session=s, actor=actor or w.supervisor, site_id=w.site_a, shift_date=w.day,
+                                    shift_name="早班", subject_type="site", checklist_id="site-check")
+
+
+def submitted_site(db: Database, w) -> int:
+    iid = start_site(db, w)
+    for item_id, value in SITE_ALL.items():
+        with db.write() as s:
+            svc.save_answer(session=s, actor=w.supervisor, inspection_id=iid, item_id=item_id, value=value)
+    with db.write() as s:
+        svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid)
+    return iid
+
+
+def answers(db: Database, actor, iid: int) -> dict:
+    with db.read() as s:
+        return svc.load_inspection(s, actor=actor, inspection_id=iid).answers
+
+
+# ----------------------------------------------------------------------------- login
+def test_login_wrong_password_shows_error(world, db):
+    at = app_as(None)
+    assert nav_titles(at) == {"登录"}
+    at.text_input(key="login_user").input("sup")
+    at.text_input(key="login_password").input("not-the-password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["用户名或密码错误"]
+    assert "sid" not in at.query_params
+    assert nav_titles(at) == {"登录"}
+
+
+@pytest.mark.parametrize(("username", "present", "absent"), [
+    ("sup", {"现场巡检", "检查记录", "检查标准"}, {"系统管理", "员工自查", "月度考核", "登录"}),
+    ("admin", {"现场巡检", "检查记录", "检查标准", "系统管理"}, {"员工自查", "登录"}),
+    ("zhangli", {"员工自查", "检查记录", "检查标准"}, {"现场巡检", "系统管理", "月度考核", "培训记录", "登录"}),
+])
+def test_login_signs_in_and_shows_the_roles_pages(world, db, username, present, absent):
+    at = app_as(None)
+    at.text_input(key="login_user").input(f" {username} ")  # the form strips the user name
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    titles = nav_titles(at)
+    assert present <= titles and not (absent & titles), titles
+    assert at.query_params.get("sid")
+    with db.read() as s:
+        actor = auth.actor_from_token(s, at.query_params["sid"])
+    assert actor is not None and actor.username == username
+    # the landing page is the role's first page
+    assert at.title[0].value == ("员工自查" if username == "zhangli" else "现场巡检")
+
+
+def test_first_start_creates_the_admin(empty_db):
+    db = empty_db
+    at = app_as(None)
+    assert "首次使用：创建管理员账号" in [i.value for i in at.info]
+    assert by_label(at.text_input, "用户名").value == "admin"
+    by_label(at.text_input, "用户名").input("boss")
+    by_label(at.text_input, "密码").input("first-pass-1")
+    by_label(at.text_input, "再次输入密码").input("other-pass-1")
+    by_label(at.button, "创建管理员").click().run()
+    assert [e.value for e in at.error] == ["两次输入的密码不一致"]
+    with db.read() as s:
+        assert auth.needs_first_admin(s)
+
+    by_label(at.text_input, "再次输入密码").input("first-pass-1")
+    by_label(at.text_input, "密码").input("first-pass-1")
+    by_label(at.button, "创建管理员").click().run()
+    assert not at.exception and not at.error
+    assert "系统管理" in nav_titles(at)
+    with db.read() as s:
+        assert not auth.needs_first_admin(s)
+        user = auth.authenticate(s, username="boss", password="first-pass-1")
+        assert user.role == "admin"
+
+
+# ----------------------------------------------------------------------------- inspect (supervisor)
+def test_new_inspection_form_lists_only_the_supervisors_sites(world, db, tokens):
+    at = app_as(tokens["sup"])
+    assert at.title[0].value == "现场巡检"
+    assert at.selectbox(key="new_site").options == ["金地格林小区（住宅小区）"]
+    staff = at.selectbox(key=f"new_staff_{world.site_a}").options
+    assert staff == ["张丽 · 前台接待 · S001", "王强 · 管家 · S002"]
+    # staff checklists for a staff subject (self-check ones included: they are staff checklists too)
+    assert set(at.selectbox(key="new_cl_staff").options) == {"仪容仪表自查 · 2项", "服务督导检查 · 1项"}
+    at.segmented_control(key="new_subject").set_value("site").run()
+    assert at.selectbox(key="new_cl_site").options == ["前台安全检查 · 3项"]
+
+    other = app_as(tokens["sup_b"])
+    assert other.selectbox(key="new_site").options == ["金地名峰案场（销售案场）"]
+    manager = app_as(tokens["manager"])
+    assert len(manager.selectbox(key="new_site").options) == 2
+
+
+def test_start_inspection_opens_the_first_section(world, db, tokens):
+    at = app_as(tokens["sup"])
+    at.segmented_control(key="new_subject").set_value("site").run()
+    by_label(at.button, "开始检查").click().run()
+    assert not at.exception
+    with db.read() as s:
+        drafts = svc.my_drafts(s, actor=world.supervisor)
+    assert [(d.checklist_id, d.site_id, d.subject_type, d.status) for d in drafts] == [
+        ("site-check", world.site_a, "site", "draft")]
+    iid = drafts[0].id
+    assert at.query_params["insp"] == str(iid) and at.query_params["step"] == "items"
+    assert at.subheader[0].value == "前台安全检查"
+    shown = texts(at)
+    assert "text of desk.clean" in shown and "text of desk.log" in shown
+    assert "text of safe.exit" not in shown  # second section
+    assert at.segmented_control(key=f"a_{iid}_desk.clean").options == ["合格", "不合格"]
+
+
+def test_answer_is_saved_to_the_database(world, db, tokens):
+    iid = start_site(db, world)
+    at = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    assert "进度 0/3" in at.get("progress")[0].proto.text
+    at.segmented_control(key=f"a_{iid}_desk.clean").set_value("fail").run()
+    assert not at.exception
+    assert answers(db, world.supervisor, iid) == {"desk.clean": {"result": "fail"}}
+    assert "已保存" in texts(at)
+    # a failed item opens its note field; a note typed there is stored too
+    at.text_input(key=f"n_{iid}_desk.clean").input("台面有杂物").run()
+    with db.read() as s:
+        assert svc.load_inspection(s, actor=world.supervisor, inspection_id=iid).notes == {"desk.clean": "台面有杂物"}
+    at.segmented_control(key=f"a_{iid}_desk.log").set_value("2").run()
+    assert answers(db, world.supervisor, iid) == {"desk.clean": {"result": "fail"}, "desk.log": {"count": 2}}
+    # second section through the "next" button
+    by_label(at.button, "下一部分 ▶").click().run()
+    assert at.query_params["sec"] == "1"
+    assert "text of safe.exit" in texts(at) and "text of desk.clean" not in texts(at)
+    at.segmented_control(key=f"a_{iid}_safe.exit").set_value("3").run()
+    assert answers(db, world.supervisor, iid)["safe.exit"] == {"points": "3"}
+
+    # a reload (fresh session, same URL) shows the stored answers
+    again = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    assert again.segmented_control(key=f"a_{iid}_desk.clean").value == "fail"
+    assert again.segmented_control(key=f"a_{iid}_desk.log").value == "2"
+
+
+def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
+    iid = start_site(db, world)
+    with db.write() as s:
+        svc.save_answer(session=s, actor=world.supervisor, inspection_id=iid, item_id="desk.clean",
+                        value={"result": "pass"})
+    at = app_as(tokens["sup"], insp=str(iid), step="review")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["已答"] == "1/3"
+    assert "**未作答（2）**" in texts(at)
+    assert "- text of desk.log" in texts(at) and "- text of safe.exit" in texts(at)
+    assert "还不能提交" in [w.value for w in at.warning]
+    assert at.button(key=f"submit_{iid}").disabled
+    # the jump button goes back to the section of the unanswered item
+    at.button(key="jump_u_1").click().run()
+    assert at.query_params["step"] == "items" and at.query_params["sec"] == "1"
+    assert "text of safe.exit" in texts(at)
+
+
+def test_submit_when_all_answered(world, db, tokens):
+    iid = start_site(db, world)
+    at = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    at.segmented_control(key=f"a_{iid}_desk.clean").set_value("pass").run()
+    at.segmented_control(key=f"a_{iid}_desk.log").set_value("0").run()
+    at.query_params["sec"] = "1"
+    at.run()
+    at.segmented_control(key=f"a_{iid}_safe.exit").set_value("4").run()
+    by_label(at.button, "☰ 检查汇总").click().run()
+    assert at.query_params["step"] == "review"
+    assert {m.label: m.value for m in at.metric}["已答"] == "3/3"
+    assert "未作答" not in texts(at) and not at.warning
+    submit = at.button(key=f"submit_{iid}")
+    assert not submit.disabled
+    submit.click().run()
+    assert not at.exception and not at.error
+    with db.read() as s:
+        view = svc.load_inspection(s, actor=world.supervisor, inspection_id=iid)
+    assert view.header.status == "submitted" and view.header.percent == 100
+    assert at.query_params["step"] == "done"
+    assert "已提交 · 前台安全检查" in [x.value for x in at.success]
+    assert {m.label: m.value for m in at.metric}["得分率"] == "100.00%"
+
+
+# ----------------------------------------------------------------------------- self-check (staff)
+def test_self_check_offers_only_self_check_checklists_and_saves(world, db, tokens):
+    at = app_as(tokens["zhangli"])
+    assert at.title[0].value == "员工自查"
+    assert "**张丽** · 前台接待 · 金地格林小区" in texts(at)
+    assert at.selectbox(key="sc_cl").options == ["仪容仪表自查"]
+    by_label(at.button, "开始检查").click().run()
+    assert not at.exception and not at.error
+    with db.read() as s:
+        drafts = svc.my_drafts(s, actor=world.staff)
+    assert [(d.checklist_id, d.kind, d.staff_id) for d in drafts] == [("staff-look", "self_check", world.staff_a1)]
+    iid = drafts[0].id
+    assert at.query_params["insp"] == str(iid)
+    assert "员工自查" in at.caption[0].value  # kind shown in the header
+    at.segmented_control(key=f"a_{iid}_look.badge").set_value("pass").run()
+    at.segmented_control(key=f"a_{iid}_look.hair").set_value("fail").run()
+    assert answers(db, world.staff, iid) == {"look.badge": {"result": "pass"}, "look.hair": {"result": "fail"}}
+    # back on the page, the draft is offered for resuming
+    home = app_as(tokens["zhangli"])
+    assert any(b.label.startswith("继续：仪容仪表自查") for b in home.button)
+
+
+# ----------------------------------------------------------------------------- history
+def submitted_staff(db: Database, w, staff_id: int) -> int:
+    with db.write() as s:
+        iid = svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=w.day,
+                                   shift_name="早班", subject_type="staff", staff_id=staff_id,
+                                   checklist_id="staff-service")
+        svc.save_answer(session=s, actor=w.supervisor, inspection_id=iid, item_id="svc.greet",
+                        value={"result": "pass"})
+    with db.write() as s:
+        svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid)
+    return iid
+
+
+def detail_keys(at: AppTest) -> list[str]:
+    return [b.key for b in at.button if b.key and b.key.startswith("d_")]
+
+
+def test_history_lists_visible_inspections(world, db, tokens):
+    site_iid = submitted_site(db, world)
+    mine = submitted_staff(db, world, world.staff_a1)  # 张丽, the staff user
+    theirs = submitted_staff(db, world, world.staff_a2)  # 王强
+    with db.write() as s:  # a draft is not listed
+        svc.start_inspection(session=s, actor=world.supervisor, site_id=world.site_a, shift_date=world.day,
+                             shift_name="夜班", subject_type="site", checklist_id="site-check")
+    sup = app_as(tokens["sup"], page="history.py")
+    assert sup.title[0].value == "检查记录"
+    assert sorted(detail_keys(sup)) == sorted(f"d_{i}" for i in (site_iid, mine, theirs))
+    shown = texts(sup)
+    assert "**前台安全检查** · 金地格林小区 · 金地格林小区" in shown
+    assert "**服务督导检查** · 张丽 · 金地格林小区" in shown and "**服务督导检查** · 王强 · 金地格林小区" in shown
+    # the supervisor of the other site sees nothing
+    other = app_as(tokens["sup_b"], page="history.py")
+    assert [i.value for i in other.info] == ["暂无记录"]
+    assert not detail_keys(other)
+    # the staff member sees only the inspections of themself
+    staff = app_as(tokens["zhangli"], page="history.py")
+    assert detail_keys(staff) == [f"d_{mine}"]
+    assert "王强" not in texts(staff)
+    # the detail button opens ?view=
+    sup.button(key=f"d_{site_iid}").click().run()
+    assert sup.query_params["view"] == str(site_iid)
+    assert sup.subheader[0].value == "前台安全检查 · v2026.1"
+
+
+def test_history_detail_shows_items_and_no_amend_for_supervisor(world, db, tokens):
+    iid = submitted_site(db, world)
+    at = app_as(tokens["sup"], page="history.py", view=str(iid))
+    shown = texts(at)
+    assert "✓ 合格 · text of desk.clean" in shown
+    assert "1处 · text of desk.log" in shown
+    assert "4/4分 · text of safe.exit" in shown
+    assert [e.label for e in at.expander] == ["section desk · 5分", "section safe · 4分"]
+    assert {m.label: m.value for m in at.metric} == {"得分率": "88.89%", "等级": "良好"}  # 8 of 9 points
+    assert not [t for t in at.text_input if t.label == "修订原因"]
+    assert not [b for b in at.button if b.key and b.key.startswith("am_go_")]
+
+
+def test_history_manager_amends_with_reason(world, db, tokens):
+    iid = submitted_site(db, world)
+    at = app_as(tokens["manager"], page="history.py", view=str(iid))
+    at.selectbox(key=f"am_item_{iid}").select_index(0).run()  # desk.clean
+    at.selectbox(key=f"am_val_{iid}_desk.clean").set_value("fail").run()
+    # no reason: refused
+    at.button(key=f"am_go_{iid}").click().run()
+    assert [e.value for e in at.error] == ["修订必须填写原因"]
+    assert answers(db, world.manager, iid)["desk.clean"] == {"result": "pass"}
+    at.text_input(key=f"am_reason_{iid}").input("复核照片发现台面有杂物")
+    at.button(key=f"am_go_{iid}").click().run()
+    assert not at.exception and not at.error
+    with db.read() as s:
+        view = svc.load_inspection(s, actor=world.manager, inspection_id=iid)
+        reasons = [a.detail["reason"] for a in s.scalars(sa.select(AuditLog).where(AuditLog.action == "inspection.amend"))]
+    assert view.answers["desk.clean"] == {"result": "fail"} and view.header.amended
+    assert reasons == ["复核照片发现台面有杂物"]
+    assert "✗ 不合格 · text of desk.clean" in texts(at)
+    assert "**已修订**" in at.caption[0].value
+
+
+# ----------------------------------------------------------------------------- checklists
+def test_checklists_page_shows_sections_and_item_origins(world, db, tokens, monkeypatch):
+    monkeypatch.delenv("PINZHI_CHECKLISTS")  # the real checklists/ directory
+    real = catalog.load_catalog(ROOT / "checklists").checklists["jindi-community-cs"]
+    origins = Counter(it.origin for it in real.items)
+    assert origins["reconstructed"] > 0 and origins["original"] > 0
+    at = app_as(tokens["sup"], page="checklists.py")
+    assert at.title[0].value == "检查标准"
+    pick = at.selectbox(key="cl_pick")
+    pick.select_index(pick.options.index(f"{real.title} · v{real.version}"))
+    at.run()
+    assert {m.label: m.value for m in at.metric} == {
+        "满分": "100", "部分": str(len(real.sections)), "项": str(len(real.items)), "启用": "✓"}
+    assert "id `jindi-community-cs`" in at.caption[0].value
+    assert [e.label for e in at.expander] == [
+        f"{sec.title} · {sec.points}分 · {len(sec.items)}项" for sec in real.sections]
+    assert at.expander[0].label.startswith("服务形象及环境 · ")
+    shown = texts(at)
+    for it in real.items[:5]:
+        assert f"**{it.text}**" in shown
+    # every item carries its origin badge: 重构 for reconstructed items, 原文 for the original ones
+    assert shown.count("pz-amber'>重构</span>") == origins["reconstructed"]
+    assert shown.count("pz-green'>原文</span>") == origins["original"]
+
+
+# ----------------------------------------------------------------------------- admin
+def test_admin_adds_a_site(world, db, tokens):
+    at = app_as(tokens["admin"], page="admin.py")
+    assert at.title[0].value == "系统管理"
+    assert [t.label for t in at.tabs] == ["账号", "管理处", "员工", "检查标准"]
+    form = at.form(key="add_site")
+    form.text_input[0].input("C")
+    form.text_input[1].input("金地天悦小区")
+    form.selectbox[0].set_value("sales_office")
+    form.button[0].click().run()
+    assert not at.exception and not at.error
+    assert "✓" in [s.value for s in at.success]
+    with db.read() as s:
+        sites = {x.code: (x.name, x.kind) for x in org.all_sites(s, actor=world.admin)}
+    assert sites == {"A": ("金地格林小区", "residential"), "B": ("金地名峰案场", "sales_office"),
+                     "C": ("金地天悦小区", "sales_office")}
+    # the new site is listed in the tab's table after the rerun
+    at.run()
+    assert "金地天悦小区" in list(at.dataframe[1].value["name"])
+
+
+@pytest.mark.parametrize("username", ["sup", "manager", "zhangli"])
+def test_admin_page_is_not_in_navigation_for_non_admins(db, tokens, username):
+    at = app_as(tokens[username])
+    assert "系统管理" not in nav_titles(at)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app/pages/admin.py")
