@@ -17,4 +17,5 @@ if [ -z "${DATABASE_URL_PG:-}" ] && command -v pg_isready >/dev/null 2>&1; then
 fi
 
 .venv/bin/ruff check .
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"

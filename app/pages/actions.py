@@ -9,10 +9,9 @@ from app.services import actions, org
 from app.services.errors import ServiceError
 from app.ui import photos_ui
 from app.ui.i18n import t
-from app.ui.state import current_actor, local_time, read, write
+from app.ui.state import local_time, read, require_actor, write
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 STATUS = {"open": "待整改", "fixed": "已整改待验证", "verified": "已验证关闭"}
 
 st.title(t("actions"))

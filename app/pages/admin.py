@@ -1,20 +1,23 @@
 """Administration: accounts, sites, staff, and which checklists are in force."""
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 import streamlit as st
 
 from app.services import auth, catalog, org
 from app.services.errors import ServiceError
 from app.services.org import POSTS, ROLES, SITE_KINDS
 from app.ui.i18n import t
-from app.ui.state import current_actor, read, write
+from app.ui.state import read, require_actor, write
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 st.title(t("admin"))
 tab_users, tab_sites, tab_staff, tab_cl = st.tabs([t("users"), t("sites"), t("staff_list"), t("checklists")])
 
 
-def attempt(fn, ok_message: str) -> None:  # type: ignore[no-untyped-def]
+def attempt(fn: Callable[[Any], object], ok_message: str) -> None:
     try:
         with write() as s:
             fn(s)
@@ -84,7 +87,6 @@ with tab_cl:
         new = st.toggle(f"{e.checklist.title} · v{e.checklist.version} · `{e.checklist.id}`", value=e.in_force,
                         key=f"force_{e.checklist.id}")
         if new != e.in_force:
-            attempt(lambda s, e=e, new=new: catalog.set_in_force(s, actor=actor, checklist_id=e.checklist.id,
-                                                                   in_force=new), "✓")
+            attempt(partial(catalog.set_in_force, actor=actor, checklist_id=e.checklist.id, in_force=new), "✓")
     for p in catalog.catalog_problems():
         st.error(str(p))

@@ -7,10 +7,9 @@ from app.services import org
 from app.services.errors import ServiceError
 from app.ui import detail
 from app.ui.i18n import t
-from app.ui.state import current_actor, keep_params, local_time, read
+from app.ui.state import keep_params, local_time, read, require_actor
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 view_id = st.query_params.get("view")
 if view_id and view_id.isdigit():
     if st.button(f"◀ {t('back_home')}"):

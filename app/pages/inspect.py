@@ -7,10 +7,9 @@ from app.services import org
 from app.services.errors import ServiceError
 from app.ui import inspection_form
 from app.ui.i18n import t
-from app.ui.state import current_actor, keep_params, local_time, local_today, read, write
+from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 iid = st.query_params.get("insp")
 if iid and iid.isdigit():
     inspection_form.run(actor, int(iid))

@@ -5,15 +5,17 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.reports.csvout import scorecard_csv
+from app.reports.excel import scorecard_workbook
+from app.reports.pdf import site_month_pdf
 from app.services import actions, org, scorecard, signoff
 from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import detail
 from app.ui.i18n import t
-from app.ui.state import current_actor, keep_params, local_time, local_today, read, write
+from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 
 # ----------------------------------------------------------------------------- drill-down: one inspection
 view_id = st.query_params.get("view")
@@ -216,29 +218,24 @@ with tab_sites:
 # ----------------------------------------------------------------------------- exports
 st.divider()
 st.markdown("#### 导出 / Export")
-try:
-    from app import reports
-except ImportError:  # pragma: no cover - reports ship with the app
-    reports = None  # type: ignore[assignment]
-if reports is not None:
-    # generated only when clicked (Streamlit runs the callable on download)
-    def make_xlsx() -> bytes:
-        with read() as s:
-            return reports.scorecard_workbook(s, actor=actor, month=month, site_id=site_id)
+# generated only when clicked (Streamlit runs the callable on download)
+def make_xlsx() -> bytes:
+    with read() as s:
+        return scorecard_workbook(s, actor=actor, month=month, site_id=site_id)
 
-    def make_pdf() -> bytes:
-        assert site is not None
-        with read() as s:
-            return reports.site_month_pdf(s, actor=actor, site_id=site.id, month=month)
+def make_pdf() -> bytes:
+    assert site is not None
+    with read() as s:
+        return site_month_pdf(s, actor=actor, site_id=site.id, month=month)
 
-    e1, e2, e3 = st.columns(3)
-    e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       width="stretch", key="rv_xlsx", on_click="ignore")
-    e2.download_button("CSV", reports.scorecard_csv(lines).encode("utf-8"), file_name=f"pinzhi-{month}.csv",
-                       mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
-    if site is not None:
-        e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
-                           width="stretch", key="rv_pdf", on_click="ignore")
-    else:
-        e3.caption("选择一个管理处可生成 PDF 月报 / choose a site for the PDF report")
+e1, e2, e3 = st.columns(3)
+e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   width="stretch", key="rv_xlsx", on_click="ignore")
+e2.download_button("CSV", scorecard_csv(lines).encode("utf-8"), file_name=f"pinzhi-{month}.csv",
+                   mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
+if site is not None:
+    e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
+                       width="stretch", key="rv_pdf", on_click="ignore")
+else:
+    e3.caption("选择一个管理处可生成 PDF 月报 / choose a site for the PDF report")

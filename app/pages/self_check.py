@@ -7,10 +7,11 @@ from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import inspection_form
 from app.ui.i18n import t
-from app.ui.state import current_actor, keep_params, local_today, read, write
+from app.ui.state import keep_params, local_today, read, require_actor, write
 
-actor = current_actor()
-assert actor is not None and actor.staff_id is not None
+actor = require_actor()
+if actor.staff_id is None:
+    st.stop()
 iid = st.query_params.get("insp")
 if iid and iid.isdigit():
     inspection_form.run(actor, int(iid))
@@ -19,7 +20,7 @@ if iid and iid.isdigit():
 st.title(t("self_check"))
 st.caption(t("self_check_intro"))
 with read() as s:
-    me = org.staff_view(s, actor=actor, staff_id=actor.staff_id)
+    me = org.staff_view(s, actor=actor, staff_id=int(actor.staff_id))
     drafts = svc.my_drafts(s, actor=actor)
     entries = svc.available_checklists(s, actor=actor, subject_type="staff", kind="self_check")
 st.markdown(f"**{me.name}** · {me.post} · {me.site_name}")

@@ -7,10 +7,9 @@ import streamlit as st
 from app.services import org, training
 from app.services.errors import ServiceError
 from app.ui.i18n import t
-from app.ui.state import current_actor, local_today, read, write
+from app.ui.state import local_today, read, require_actor, write
 
-actor = current_actor()
-assert actor is not None
+actor = require_actor()
 st.title(t("training"))
 with read() as s:
     sites = org.visible_sites(s, actor=actor)

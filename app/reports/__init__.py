@@ -1,0 +1,167 @@
+"""Exports of the monthly review: Excel workbook, CSV, PDF site report.
+
+No Streamlit here: the CLI (``pinzhi scorecard``) and the pages both use these modules. Everything
+is read through the public services, so an export shows exactly what the review page shows and
+respects the actor's permissions.
+
+Shared helpers live in this module: :func:`safe_text` (spreadsheet formula neutralisation, used for
+every text cell of the workbook and the CSV), labels, local times and the sign-off line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+# Cells whose text starts with one of these are read as formulas (or DDE) by Excel / LibreOffice / WPS.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+# Characters that XML 1.0 (and so xlsx) cannot hold.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+SIGNATURE_LINE = "考核人：________  审核人（经理）：________  日期：________"
+
+KIND_LABELS = {
+    "supervisor": "督导检查",
+    "self_check": "员工自查",
+}
+CHECKLIST_KIND_LABELS = {
+    "appearance": "仪容礼仪",
+    "safety": "安全",
+    "training": "培训",
+    "standard": "服务标准",
+    "workflow": "工作流程",
+}
+ACTION_STATUS_LABELS = {"open": "待整改", "fixed": "已整改", "verified": "已验证"}
+SUBJECT_LABELS = {"staff": "员工", "site": "管理处"}
+
+
+def safe_text(value: object) -> str:
+    """Text for a spreadsheet cell that can never be taken for a formula.
+
+    A value starting with ``= + - @`` (also full-width, or after leading blanks) or with a tab / CR / LF
+    gets a leading apostrophe, the usual neutralisation (OWASP "CSV injection"). Characters an xlsx
+    file cannot hold are dropped. ``None`` becomes the empty string.
+    """
+    if value is None:
+        return ""
+    text = _ILLEGAL.sub("", str(value))
+    if text.startswith(_FORMULA_START) or text.lstrip(" \u3000").startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def check_month(month: object) -> str:
+    """``month`` if it is ``'YYYY-MM'``; else :class:`app.services.errors.Invalid`."""
+    from app.services.errors import Invalid
+
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise Invalid(f"月份格式应为 YYYY-MM（收到 {month!r}）")
+    return month
+
+
+def month_label(month: str) -> str:
+    """``'2026-11'`` -> ``'2026年11月'``."""
+    year, mon = month.split("-")
+    return f"{int(year)}年{int(mon)}月"
+
+
+def local(dt: datetime | None) -> datetime | None:
+    """A stored time (naive = UTC, as SQLite returns it) in Asia/Shanghai, without tzinfo (for Excel)."""
+    if dt is None:
+        return None
+    aware = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return aware.astimezone(TZ).replace(tzinfo=None, microsecond=0)
+
+
+def local_text(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    value = local(dt)
+    return "" if value is None else value.strftime(fmt)
+
+
+def now_local() -> datetime:
+    return datetime.now(TZ).replace(tzinfo=None)
+
+
+def two(value: Decimal | None) -> float | None:
+    """Half-up to 2 places, as a float (for spreadsheet cells); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def fmt2(value: Decimal | float | None, *, signed: bool = False, suffix: str = "") -> str:
+    """Display text of a figure: half-up, 2 places; ``—`` when missing."""
+    if value is None:
+        return "—"
+    d = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (f"{d:+.2f}" if signed else f"{d:.2f}") + suffix
+
+
+def site_name(session: Session, site_id: int | None) -> str:
+    from app.db.models import Site
+
+    if site_id is None:
+        return "全部管理处"
+    site = session.get(Site, site_id)
+    return site.name if site is not None else f"管理处 {site_id}"
+
+
+def site_id_for_code(session: Session, code: str) -> int | None:
+    from app.db.models import Site
+
+    return session.scalar(select(Site.id).where(Site.code == code))
+
+
+def signoff_text(session: Session, *, site_id: int, month: str) -> str | None:
+    """``已签字确认：<name>，<time>`` when the site's month is signed off, else ``None``."""
+    from app.db.models import User
+    from app.services import signoff
+
+    row = signoff.status(session, site_id=site_id, month=month)
+    if row is None or row.status != "signed":
+        return None
+    user = session.get(User, row.signed_by)
+    who = user.display_name if user is not None else f"用户 {row.signed_by}"
+    return f"已签字确认：{who}，{local_text(row.signed_at)}"
+
+
+def signoff_lines(session: Session, *, month: str, site_ids: list[int]) -> list[str]:
+    """One line per signed-off site of ``site_ids`` (the site named when there are several)."""
+    out = []
+    for sid in site_ids:
+        text = signoff_text(session, site_id=sid, month=month)
+        if text:
+            out.append(text if len(site_ids) == 1 else f"{site_name(session, sid)} {text}")
+    return out
+
+
+__all__ = [
+    "ACTION_STATUS_LABELS",
+    "CHECKLIST_KIND_LABELS",
+    "KIND_LABELS",
+    "SIGNATURE_LINE",
+    "SUBJECT_LABELS",
+    "TZ",
+    "check_month",
+    "fmt2",
+    "local",
+    "local_text",
+    "month_label",
+    "now_local",
+    "safe_text",
+    "signoff_lines",
+    "signoff_text",
+    "site_id_for_code",
+    "site_name",
+    "two",
+]

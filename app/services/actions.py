@@ -139,7 +139,7 @@ def open_counts(session: Session, *, month: str | None = None) -> dict[tuple[str
         q = q.where(CorrectiveAction.month == month)
     out: dict[tuple[str, int], int] = {}
     for subject_type, staff_id, site_id, n in session.execute(q):
-        key: tuple[str, int] = ("staff", staff_id) if subject_type == "staff" else ("site", site_id)
+        key = ("staff", staff_id) if subject_type == "staff" and staff_id is not None else ("site", site_id)
         out[key] = out.get(key, 0) + n
     return out
 

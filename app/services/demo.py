@@ -13,6 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -371,9 +372,9 @@ def _answer(item: Item, q: float, rng: random.Random, *, fail: bool | None = Non
         return {"result": "fail" if failed else "pass"}
     if item.scoring == "deduct":
         return {"count": rng.choices((1, 2, 3), weights=(70, 22, 8))[0] if failed else 0}
-    points = item.points
+    points: Decimal = item.points
     if failed:
-        points = max(points - item.step * rng.choices((1, 2), weights=(75, 25))[0], 0)
+        points = max(points - item.step * rng.choices((1, 2), weights=(75, 25))[0], Decimal(0))
     return {"points": _num(points)}
 
 
@@ -503,6 +504,8 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 20261123, 
         else:
             n_super += 1
 
+    _close_old_actions(db, today=today, rng=rng, actors=actors)
+
     return DemoSummary(
         accounts=(("admin", "admin"),) + tuple((u, role) for u, role, *_ in ACCOUNTS),
         password=password, sites=len(SITES), staff=len(STAFF), users=1 + len(ACCOUNTS),
@@ -510,3 +513,39 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 20261123, 
         critical_failures=n_crit, months=tuple(d.strftime("%Y-%m") for d in month_starts),
         checklists=tuple(sorted(available)),
     )
+
+
+def _close_old_actions(db: Database, *, today: date, rng: random.Random, actors: dict[str, Any]) -> None:
+    """A believable follow-up history: actions dated at their inspection; most older ones fixed and verified.
+
+    Fixes are recorded by the site's supervisor on the staff member's behalf and verified by the
+    manager (never the same person), as the app requires.
+    """
+    from app.db.models import CorrectiveAction
+
+    manager = actors["manager"]
+    sups = [a for name, a in actors.items() if name.startswith("sup")]
+    cutoff = datetime.combine(today, time(0), tzinfo=TZ).astimezone(UTC) - timedelta(days=3)
+    with db.write() as s:
+        rows = s.execute(select(CorrectiveAction, Inspection.submitted_at)
+                         .join(Inspection, Inspection.id == CorrectiveAction.inspection_id)).all()
+        for action, submitted_at in rows:
+            assert submitted_at is not None  # only submitted inspections open actions
+            submitted = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=UTC)
+            opened = action.opened_at if action.opened_at.tzinfo else action.opened_at.replace(tzinfo=UTC)
+            due = action.due_at if action.due_at.tzinfo else action.due_at.replace(tzinfo=UTC)
+            action.opened_at = submitted
+            action.due_at = submitted + (due - opened)
+            roll = rng.random()
+            if action.due_at > cutoff or roll < 0.04:
+                continue  # recent (or a few forgotten old ones): still open
+            fixer = next((a for a in sups if action.site_id in a.site_ids), sups[0])
+            fixed = action.opened_at + (action.due_at - action.opened_at) * rng.uniform(0.2, 1.3)
+            action.status, action.fixed_at, action.fixed_by = "fixed", fixed, fixer.id
+            action.fix_note = rng.choice(["已当面提醒并整改完毕", "已重新整理，现场复查合格", "已补齐登记记录",
+                                          "已更换/修复，拍照存档"])
+            if roll < 0.10:
+                continue  # fixed, waiting for verification
+            action.status, action.verified_by = "verified", manager.id
+            action.verified_at = fixed + timedelta(hours=rng.uniform(2, 30))
+            action.verify_note = "回访确认已整改"

@@ -104,7 +104,7 @@ def scorecard(session: Session, *, actor: Actor, month: str, subject_type: str, 
     aggs = aggregates(session, months=[month, previous_month(month)], subject_type=subject_type, site_ids=site_ids)
     rows = monthly_scorecard_from_aggregates(aggs, rules=rules(), month=month, subject_type=subject_type)
     sites = {s.id: s for s in session.scalars(select(Site))}
-    open_by = actions.open_counts(session)
+    open_by = actions.open_counts(session, month=month)  # the month's actions not yet verified
     lines = []
     if subject_type == "staff":
         staff = {s.id: s for s in session.scalars(select(Staff).where(Staff.id.in_([int(r.subject_id) for r in rows])))}
@@ -164,4 +164,5 @@ def section_matrix(session: Session, *, actor: Actor, month: str, subject_type: 
         acc = sums.setdefault(subject, {}).setdefault(titles[key], [Decimal(0), Decimal(0)])
         acc[0] += Decimal(awarded)
         acc[1] += Decimal(applicable)
-    return {subj: {t: (a / p * 100 if p else Decimal(0)) for t, (a, p) in secs.items()} for subj, secs in sums.items()}
+    # a section with nothing applicable (all N/A) has no percent: it is left out, not shown as 0
+    return {subj: {t: a / p * 100 for t, (a, p) in secs.items() if p} for subj, secs in sums.items()}

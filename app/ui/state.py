@@ -82,6 +82,15 @@ def current_actor() -> Actor | None:
     return actor
 
 
+def require_actor() -> Actor:
+    """The signed-in actor on a page that navigation only offers to signed-in users."""
+    actor = current_actor()
+    if actor is None:
+        st.stop()
+        raise AssertionError("unreachable")  # st.stop() raises
+    return actor
+
+
 def remember_sign_in(token: str, actor: Actor) -> None:
     st.session_state["token"], st.session_state["actor"] = token, actor
     st.query_params["sid"] = token

@@ -1,0 +1,72 @@
+"""``pinzhi scorecard``: the monthly scorecard as JSON, CSV or an Excel workbook (imported lazily).
+
+Acts as the system administrator (the CLI runs on the server, like ``pinzhi demo``). Exit codes:
+0 done, 2 a usage or input problem (bad month, unknown site code, xlsx without ``--out``), printed
+as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli_db import open_database
+from app.reports import check_month, site_id_for_code
+from app.reports.csvout import json_row, scorecard_csv
+from app.services.actor import SYSTEM
+from app.services.errors import ServiceError
+
+
+def _fail(message: str) -> int:
+    print(f"pinzhi: {message}", file=sys.stderr)
+    return 2
+
+
+def _write_text(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8", newline="")
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.flush()
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    try:
+        check_month(args.month)
+    except ServiceError:
+        return _fail(f"--month must be YYYY-MM (got {args.month!r})")
+    fmt = getattr(args, "format", "json") or "json"
+    out = getattr(args, "out", None)
+    if fmt == "xlsx" and not out:
+        return _fail("--format xlsx needs --out FILE.xlsx")
+    db = open_database()
+    try:
+        with db.read() as s:
+            site_id = None
+            if args.site:
+                site_id = site_id_for_code(s, args.site)
+                if site_id is None:
+                    return _fail(f"unknown site code {args.site!r}")
+            if fmt == "xlsx":
+                from app.reports.excel import scorecard_workbook
+
+                data = scorecard_workbook(s, actor=SYSTEM, month=args.month, site_id=site_id)
+            else:
+                from app.services.scorecard import scorecard
+
+                lines = scorecard(s, actor=SYSTEM, month=args.month, subject_type=args.subject or "staff",
+                                  site_id=site_id)
+    except ServiceError as exc:
+        return _fail(str(exc))
+    if fmt == "xlsx":
+        assert out is not None
+        Path(out).write_bytes(data)
+        print(f"wrote {out}")
+        return 0
+    if fmt == "csv":
+        _write_text(scorecard_csv(lines), out)
+        return 0
+    _write_text(json.dumps([json_row(ln) for ln in lines], ensure_ascii=False, indent=2) + "\n", out)
+    return 0

@@ -1,0 +1,377 @@
+"""The monthly report of one site (管理处月度考核报告) as a PDF, with fpdf2 and an embedded CJK font.
+
+Contents: the site's figures (score, grade, change, rank, coverage, training rates), a 12-month trend
+chart and a staff score chart (drawn with Pillow, see :mod:`app.reports.charts`), the staff ranking,
+the most-deducted items, every failed item of the month's supervisor inspections with its photos,
+and the signature line (with the sign-off, when the month is signed).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import FontFace
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from app.db.models import SHIFT_NAMES
+from app.reports import (
+    CHECKLIST_KIND_LABELS,
+    SIGNATURE_LINE,
+    charts,
+    check_month,
+    fmt2,
+    month_label,
+    now_local,
+    signoff_text,
+    site_name,
+)
+from app.services import actions as actions_svc
+from app.services import inspections as insp_svc
+from app.services import photos as photos_svc
+from app.services import scorecard as sc
+from app.services.actor import Actor
+from app.services.errors import NotFound, ServiceError
+from scoring import score as score_checklist
+from scoring.monthly import KINDS
+
+FONT = "cjk"
+INK = (38, 38, 38)
+MUTED = (110, 110, 110)
+RULE = (190, 190, 190)
+HEAD_FILL = (217, 225, 242)
+ACCENT = (31, 96, 170)
+PAGE_W = 210.0
+MARGIN = 15.0
+BODY_W = PAGE_W - 2 * MARGIN
+PHOTO_W = 40.0
+PHOTO_MAX_H = 32.0
+PHOTO_GAP = 4.0
+
+
+class _Doc(FPDF):
+    def __init__(self, running_title: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.running_title = running_title
+        font = charts.cjk_font()
+        self.add_font(FONT, "", font.regular.path, collection_font_number=font.regular.index)
+        bold = font.bold or font.regular
+        self.add_font(FONT, "B", bold.path, collection_font_number=bold.index)
+        for f in self.fonts.values():
+            # The subset's bounding boxes need not be recomputed from every CFF outline (seconds per face
+            # on a CJK font); the embedded font keeps the full font's box, which is valid for the subset.
+            ttfont = getattr(f, "ttfont", None)
+            if ttfont is not None:
+                ttfont.recalcBBoxes = False
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=18)
+        self.alias_nb_pages()
+        self.set_title(running_title)
+        self.set_creator("Pinzhi 品质巡检")
+        self.set_lang("zh-CN")
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(BODY_W / 2, 5, self.running_title)
+        self.cell(BODY_W / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="R")
+        self.set_text_color(*INK)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    item_text: str
+    section: str
+    lost: Decimal
+    note: str | None
+    photos: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class _FailedInspection:
+    when: str
+    subject: str
+    checklist: str
+    percent: Decimal | None
+    grade: str | None
+    inspector: str
+    items: tuple[_Failed, ...]
+
+
+# ----------------------------------------------------------------------------- data
+def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str) -> list[_FailedInspection]:
+    """Failed items of the month's submitted supervisor inspections at the site, with their photos."""
+    heads = insp_svc.list_inspections(session, actor=actor, month=month, site_id=site_id, status="submitted",
+                                      kind="supervisor", limit=1_000_000)
+    order = {n: i for i, n in enumerate(SHIFT_NAMES)}
+    heads.sort(key=lambda h: (h.shift_date, order.get(h.shift_name, 9), h.id))
+    out = []
+    for h in heads:
+        view = insp_svc.load_inspection(session, actor=actor, inspection_id=h.id)
+        result = score_checklist(view.checklist, view.answers)
+        if not result.failed_items:
+            continue
+        by_id = {i.id: i for i in result.items}
+        sections = {s.id: s.title for s in view.checklist.sections}
+        items = []
+        for item_id in result.failed_items:
+            its = by_id[item_id]
+            pics = []
+            for ref in view.photos.get(item_id, []):
+                try:
+                    pics.append(photos_svc.photo_bytes(session, actor=actor, photo_id=ref.photo_id, size="thumb"))
+                except (ServiceError, OSError):
+                    continue  # a missing file must not stop the report; the item is still listed
+            items.append(_Failed(view.checklist.item(item_id).text, sections.get(its.section_id, its.section_id),
+                                 its.applicable - its.awarded, view.notes.get(item_id), tuple(pics)))
+        out.append(_FailedInspection(f"{h.shift_date:%Y-%m-%d} {h.shift_name}", h.subject_name, h.checklist_title,
+                                     h.percent, h.grade, h.inspector, tuple(items)))
+    return out
+
+
+# ----------------------------------------------------------------------------- drawing helpers
+def _heading(pdf: _Doc, text: str, *, space: float = 4) -> None:
+    if pdf.get_y() > pdf.page_break_trigger - 30:
+        pdf.add_page()
+    pdf.ln(space)
+    pdf.set_font(FONT, "B", 12)
+    pdf.set_text_color(*ACCENT)
+    pdf.cell(BODY_W, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.4)
+    pdf.line(MARGIN, pdf.get_y(), MARGIN + BODY_W, pdf.get_y())
+    pdf.set_text_color(*INK)
+    pdf.ln(2)
+
+
+def _kpis(pdf: _Doc, boxes: Sequence[tuple[str, str, tuple[int, int, int] | None]], *, per_row: int = 5) -> None:
+    w = (BODY_W - (per_row - 1) * 3) / per_row
+    h = 17.0
+    for start in range(0, len(boxes), per_row):
+        y = pdf.get_y()
+        for j, (label, value, color) in enumerate(boxes[start:start + per_row]):
+            x = MARGIN + j * (w + 3)
+            pdf.set_draw_color(*RULE)
+            pdf.set_fill_color(248, 249, 251)
+            pdf.set_line_width(0.2)
+            pdf.rect(x, y, w, h, style="DF")
+            pdf.set_xy(x, y + 1.5)
+            pdf.set_font(FONT, "", 8)
+            pdf.set_text_color(*MUTED)
+            pdf.cell(w, 4, label, align="C")
+            pdf.set_xy(x, y + 6.5)
+            pdf.set_font(FONT, "B", 15)
+            pdf.set_text_color(*(color or INK))
+            pdf.cell(w, 8, value, align="C")
+        pdf.set_text_color(*INK)
+        pdf.set_y(y + h + 3)
+
+
+def _table(pdf: _Doc, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+           aligns: Sequence[str]) -> None:
+    pdf.set_font(FONT, "", 9)
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.2)
+    style = FontFace(emphasis="BOLD", fill_color=HEAD_FILL, color=INK)
+    with pdf.table(col_widths=tuple(widths), width=BODY_W, line_height=5.5, wrapmode=WrapMode.CHAR,
+                   headings_style=style, text_align=tuple(aligns), padding=(0.8, 1.2),
+                   v_align="MIDDLE") as table:
+        head = table.row()
+        for text in headers:
+            head.cell(text, align="C")
+        for r in rows:
+            row = table.row()
+            for text in r:
+                row.cell(text)
+
+
+def _image(pdf: _Doc, png: bytes, *, width: float) -> None:
+    with Image.open(io.BytesIO(png)) as im:
+        height = width * im.height / im.width
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.image(io.BytesIO(png), x=MARGIN + (BODY_W - width) / 2, y=pdf.get_y(), w=width, h=height)
+    pdf.set_y(pdf.get_y() + height + 2)
+
+
+def _photo_row(pdf: _Doc, photos: Sequence[bytes]) -> None:
+    per_row = int((BODY_W - 6 + PHOTO_GAP) // (PHOTO_W + PHOTO_GAP))
+    for start in range(0, len(photos), per_row):
+        chunk = []
+        for data in photos[start:start + per_row]:
+            try:
+                with Image.open(io.BytesIO(data)) as im:
+                    w, h = im.size
+            except OSError:
+                continue
+            scale = min(PHOTO_W / w, PHOTO_MAX_H / h)
+            chunk.append((data, w * scale, h * scale))
+        if not chunk:
+            continue
+        row_h = max(h for _, _, h in chunk)
+        if pdf.get_y() + row_h > pdf.page_break_trigger:
+            pdf.add_page()
+        y = pdf.get_y()
+        x = MARGIN + 6
+        for data, pw, ph in chunk:
+            pdf.image(io.BytesIO(data), x=x, y=y, w=pw, h=ph)
+            pdf.set_draw_color(*RULE)
+            pdf.rect(x, y, pw, ph)
+            x += pw + PHOTO_GAP
+        pdf.set_y(y + row_h + 2)
+
+
+def _bands(subject_type: str) -> list[tuple[str, float]]:
+    bands = sc.rules().for_subject(subject_type).bands
+    return [(b.grade, float(b.min)) for b in bands if b.min > 0]
+
+
+def _f(d: Decimal | None) -> float | None:
+    return None if d is None else float(d)
+
+
+# ----------------------------------------------------------------------------- the report
+def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) -> bytes:
+    """The PDF monthly report of one site (manager or admin). Raises :class:`charts.MissingCJKFont`
+    when no Chinese font is installed (package ``fonts-noto-cjk``)."""
+    check_month(month)
+    actor.require("manager", "admin")
+    actor.require_site(site_id)
+    name = site_name(session, site_id)
+    if name.startswith("管理处 "):
+        raise NotFound("管理处不存在")
+    sites = sc.scorecard(session, actor=actor, month=month, subject_type="site")
+    me = next((ln for ln in sites if ln.subject_id == site_id), None)
+    staff = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
+    trend = sc.trends(session, actor=actor, month=month, subject_type="site", subject_ids=[site_id],
+                      site_id=site_id, n=12)[site_id]
+    pareto = actions_svc.pareto(session, actor=actor, month=month, site_id=site_id, top=10)
+    failed = _failed_items(session, actor, site_id=site_id, month=month)
+    from app.services import training as training_svc
+
+    tr = me.training if me and me.training else training_svc.rates(session, site_id=site_id, month=month)
+    rules = sc.rules()
+
+    title = f"{name} {month_label(month)} 月度考核报告"
+    pdf = _Doc(title)
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 18)
+    pdf.cell(BODY_W, 10, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 8.5)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(BODY_W, 5, f"考核规则版本 {rules.version}　·　生成时间 {now_local():%Y-%m-%d %H:%M}　·　Pinzhi 品质巡检",
+             align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(*INK)
+    pdf.ln(3)
+
+    # --- figures
+    _heading(pdf, "一、本月考核结果", space=0)
+    r = me.row if me else None
+    ranked = sum(1 for ln in sites if ln.row.rank is not None)
+    delta = r.delta_display if r else None
+    staff_scores = [ln.row.score for ln in staff if ln.row.score is not None]
+    staff_mean = sum(staff_scores, Decimal(0)) / len(staff_scores) if staff_scores else None
+    _kpis(pdf, [
+        ("综合得分", fmt2(r.score_display if r else None), None),
+        ("等级", (r.grade if r else None) or "—", charts.grade_color(r.grade) if r and r.grade else None),
+        ("环比", fmt2(delta, signed=True), (192, 57, 43) if delta is not None and delta < 0 else None),
+        ("管理处排名", f"{r.rank} / {ranked}" if r and r.rank else "未排名", None),
+        ("考核覆盖率", fmt2(r.coverage_percent_display if r else Decimal(0), suffix="%"), None),
+        ("督导检查次数", str(r.inspections if r else 0), None),
+        ("未关闭整改", str(me.open_actions if me else 0), None),
+        ("培训到位率", fmt2(tr.attendance_rate, suffix="%"), None),
+        ("培训合格率", fmt2(tr.pass_rate, suffix="%"), None),
+        ("员工平均分", fmt2(staff_mean), None),
+    ])
+    pdf.set_font(FONT, "", 9)
+    weights = rules.site.weights
+    order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
+    kinds = "　".join(f"{CHECKLIST_KIND_LABELS.get(k, k)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
+    parts = [f"分项均分：{kinds}" if kinds else "分项均分：本月无督导检查"]
+    if r and r.self_checks:
+        parts.append(f"自查 {r.self_checks} 次，自查差值 {fmt2(r.self_gap_display, signed=True)}")
+    parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
+                 f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
+    pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    # --- charts
+    _heading(pdf, "二、得分趋势与员工得分")
+    _image(pdf, charts.line_chart([(m, _f(v)) for m, v in trend], title="近12个月管理处综合得分",
+                                  bands=_bands("site")), width=BODY_W)
+    bars = [(ln.name, _f(ln.row.score), ln.row.grade) for ln in staff]
+    _image(pdf, charts.bar_chart(bars, title=f"{month_label(month)} 员工考核得分", bands=_bands("staff")),
+           width=BODY_W)
+
+    # --- staff ranking
+    _heading(pdf, "三、员工月度考核排名")
+    rows = [[str(ln.row.rank) if ln.row.rank else "—", ln.name, ln.post or "", fmt2(ln.row.score_display),
+             ln.row.grade or "—", fmt2(ln.row.delta_display, signed=True), str(ln.row.inspections),
+             str(ln.row.self_checks), fmt2(ln.row.self_gap_display, signed=True), str(ln.open_actions)]
+            for ln in staff]
+    if rows:
+        _table(pdf, ["排名", "姓名", "岗位", "得分", "等级", "环比", "督导检查", "自查次数", "自查差值", "未关闭整改"],
+               rows, (8, 14, 14, 11, 10, 11, 10, 10, 11, 11), ("C", "C", "C", "R", "C", "R", "C", "C", "R", "C"))
+        pdf.set_font(FONT, "", 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(BODY_W, 5, f"督导检查不足 {rules.staff.min_inspections} 次的员工不参与排名（—）。",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(*INK)
+    else:
+        pdf.set_font(FONT, "", 9)
+        pdf.cell(BODY_W, 6, "本月没有员工考核记录。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    # --- most deducted items
+    _heading(pdf, "四、扣分最多的检查项")
+    if pareto:
+        _table(pdf, ["序号", "检查项", "扣分合计", "次数"],
+               [[str(i), text, fmt2(lost), str(n)] for i, (_, text, lost, n) in enumerate(pareto, start=1)],
+               (8, 70, 12, 10), ("C", "L", "R", "C"))
+    else:
+        pdf.set_font(FONT, "", 9)
+        pdf.cell(BODY_W, 6, "本月没有扣分项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    # --- failed items with photos
+    _heading(pdf, "五、本月不合格项及照片")
+    if not failed:
+        pdf.set_font(FONT, "", 9)
+        pdf.cell(BODY_W, 6, "本月督导检查没有不合格项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for fi in failed:
+        if pdf.get_y() > pdf.page_break_trigger - 25:
+            pdf.add_page()
+        pdf.set_font(FONT, "B", 9.5)
+        pdf.set_fill_color(242, 244, 248)
+        score_txt = f"{fmt2(fi.percent)}（{fi.grade}）" if fi.percent is not None else "—"
+        pdf.multi_cell(BODY_W, 6, f"{fi.when}　{fi.checklist}　对象：{fi.subject}　得分 {score_txt}　检查人：{fi.inspector}",
+                       fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for it in fi.items:
+            pdf.set_font(FONT, "", 9)
+            text = f"• {it.item_text}（{it.section}，扣 {fmt2(it.lost)} 分）"
+            if it.note:
+                text += f"　检查记录：{it.note}"
+            if it.photos:
+                text += f"　照片 {len(it.photos)} 张"
+            pdf.set_x(MARGIN + 2)
+            pdf.multi_cell(BODY_W - 2, 5, text, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            if it.photos:
+                pdf.ln(1)
+                _photo_row(pdf, it.photos)
+        pdf.ln(2)
+
+    # --- signature
+    if pdf.get_y() > pdf.page_break_trigger - 30:
+        pdf.add_page()
+    pdf.ln(8)
+    pdf.set_font(FONT, "", 11)
+    pdf.cell(BODY_W, 8, SIGNATURE_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    signed = signoff_text(session, site_id=site_id, month=month)
+    pdf.set_font(FONT, "", 9)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(BODY_W, 6, signed or f"{month_label(month)} 尚未签字确认", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(*INK)
+    return bytes(pdf.output())
