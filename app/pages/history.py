@@ -5,7 +5,7 @@ import streamlit as st
 from app.services import inspections as svc
 from app.services import org
 from app.services.errors import ServiceError
-from app.ui import detail
+from app.ui import detail, fmt
 from app.ui.i18n import t
 from app.ui.state import keep_params, local_time, read, require_actor
 
@@ -43,7 +43,7 @@ for h in rows:
                 f"<span class='pz-meta'>{h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · {h.inspector} · "
                 f"{local_time(h.submitted_at)}{' · ' + t('amended') if h.amended else ''}</span>",
                 unsafe_allow_html=True)
-    c2.markdown(f"<span class='pz-score'>{'—' if h.percent is None else f'{h.percent:.2f}%'}</span> {h.grade or ''}",
+    c2.markdown(f"<span class='pz-score'>{fmt.pct(h.percent)}</span> {h.grade or ''}",
                 unsafe_allow_html=True)
     if c3.button(t("detail"), key=f"d_{h.id}"):
         keep_params(view=str(h.id))

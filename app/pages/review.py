@@ -12,6 +12,7 @@ from app.services import actions, org, scorecard, signoff
 from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import detail
+from app.ui.fmt import num
 from app.ui.i18n import t
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
@@ -58,7 +59,7 @@ except ServiceError as exc:
 
 
 def fmt(d: Decimal | None, suffix: str = "") -> str:
-    return "—" if d is None else f"{d:.2f}{suffix}"
+    return num(d, 2, suffix)
 
 
 # ----------------------------------------------------------------------------- sign-off
@@ -102,9 +103,9 @@ table = [{
     "自查差值": None if ln.row.self_gap is None else float(ln.row.self_gap_display or 0),
     "未关闭整改": ln.open_actions,
     **({"到位率%": None if ln.training is None or ln.training.attendance_rate is None
-        else float(ln.training.attendance_rate.quantize(Decimal("0.01"))),
+        else float(num(ln.training.attendance_rate)),
         "合格率%": None if ln.training is None or ln.training.pass_rate is None
-        else float(ln.training.pass_rate.quantize(Decimal("0.01")))} if subject_type == "site" else {}),
+        else float(num(ln.training.pass_rate))} if subject_type == "site" else {}),
 } for ln in lines]
 if subject_type == "site":
     for row in table:

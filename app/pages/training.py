@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.services import org, training
 from app.services.errors import ServiceError
+from app.ui import fmt
 from app.ui.i18n import t
 from app.ui.state import local_today, read, require_actor, write
 
@@ -32,9 +33,9 @@ if rates is not None:
     m1, m2, m3 = st.columns(3)
     m1.metric("培训场次 / sessions", rates.sessions)
     m2.metric("到位率 / attendance (目标100%)",
-              "—" if rates.attendance_rate is None else f"{rates.attendance_rate.quantize(Decimal('0.1'))}%")
+              fmt.pct(rates.attendance_rate, 1))
     m3.metric("合格率 / pass rate (目标90%)",
-              "—" if rates.pass_rate is None else f"{rates.pass_rate.quantize(Decimal('0.1'))}%")
+              fmt.pct(rates.pass_rate, 1))
 
 for ts in sessions:
     with st.expander(f"{ts.planned_month} · {ts.topic} · {ts.trainer} · 签到 {ts.attended}/{ts.invited} · "

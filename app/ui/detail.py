@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -10,7 +9,7 @@ import streamlit as st
 from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import photos_ui
+from app.ui import fmt, photos_ui
 from app.ui.i18n import t
 from app.ui.state import local_time, write
 
@@ -35,7 +34,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
                f"{local_time(h.submitted_at)}" + (f" · **{t('amended')}**" if h.amended else ""))
     if h.percent is not None:
         m1, m2 = st.columns(2)
-        m1.metric(t("percent"), f"{h.percent.quantize(Decimal('0.01'))}%")
+        m1.metric(t("percent"), fmt.pct(h.percent))
         m2.metric(t("grade"), h.grade or "—")
     for section in view.checklist.sections:
         with st.expander(f"{section.title} · {section.points}{t('pts')}", expanded=False):

@@ -18,7 +18,7 @@ from app.services import inspections as svc
 from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import photos_ui
+from app.ui import fmt, photos_ui
 from app.ui.i18n import t
 from app.ui.state import LOCAL_TZ, keep_params, read, write
 from scoring import partial_score
@@ -181,7 +181,7 @@ def _training_hint(iid: int, item_id: str) -> str:
         return "<div class='pz-meta'>培训记录：本月暂无记录 / no training records this month</div>"
     label = "到位率" if which == "attendance" else "合格率"
     suggestion = rates.suggestion(which)
-    return (f"<div class='pz-meta'>培训记录：{label} {rate.quantize(Decimal('0.1'))}%"
+    return (f"<div class='pz-meta'>培训记录：{label} {fmt.pct(rate, 1)}"
             f"（{rates.attended if which == 'attendance' else rates.passed}/"
             f"{rates.invited if which == 'attendance' else rates.examined}）· 建议 / suggested: "
             f"<b>{t(suggestion) if suggestion else '—'}</b></div>")
@@ -296,10 +296,13 @@ def _items_step(view: svc.DraftView, actor: Actor) -> None:
         title = s.title_en if (s.title_en and st.session_state.get("lang") == "en") else s.title
         return f"{i + 1}. {title} ({done}/{len(s.items)}) · {_fmt(s.points)}{t('pts')}"
 
-    choice = st.selectbox(t("section"), range(len(sections)), index=sec, format_func=label, key=f"secsel_{iid}_{sec}")
-    if choice != sec:
-        keep_params(sec=str(choice))
-        st.rerun()
+    key = f"secsel_{iid}"
+    st.session_state[key] = sec  # the URL decides the section; the box only follows it
+
+    def go() -> None:
+        keep_params(sec=str(st.session_state[key]))
+
+    st.selectbox(t("section"), range(len(sections)), format_func=label, key=key, on_change=go)
     number = sum(len(s.items) for s in sections[:sec])
     for k, item in enumerate(sections[sec].items, start=1):
         item_block(iid, item.id, number + k, actor)
@@ -359,7 +362,7 @@ def result_panel(view: svc.DraftView) -> None:
     h = view.header
     st.success(f"{t('submitted')} · {h.checklist_title}")
     m1, m2, m3 = st.columns(3)
-    m1.metric(t("percent"), "—" if h.percent is None else f"{h.percent.quantize(Decimal('0.01'))}%")
+    m1.metric(t("percent"), fmt.pct(h.percent))
     m2.metric(t("grade"), h.grade or "—")
     snap = (st.session_state.get(_view_key(h.id)) or view).header
     m3.metric(t("inspector"), snap.inspector)

@@ -120,7 +120,7 @@ def keep_params(**params: str | None) -> None:
 CSS = """
 <style>
 /* tablet first: big touch targets, readable text */
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; }
 html, body, [class*="css"] { font-size: 17px; }
 div[data-testid="stButton"] button, div[data-testid="stFormSubmitButton"] button,
 div[data-testid="stDownloadButton"] button { min-height: 48px; font-size: 1.05rem; }
