@@ -9,7 +9,7 @@ baseline) on one fresh SQLite database, opens both in headless Debian Chromium a
 times, inside the page, a tap on an item until that item shows its new "saved" marker. Both pages
 save through the same service call. Prints both medians, p90s and the ratio app/baseline.
 
-    .venv/bin/python benchmarks/checklist_tap.py [--taps 40] [--check]
+    .venv/bin/python benchmarks/checklist_tap.py [--taps 60] [--rounds 4] [--check]
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ def measure(page, url: str, taps: int, item_numbers: list[int]) -> list[float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--taps", type=int, default=40)
+    ap.add_argument("--taps", type=int, default=60, help="taps per page in all")
+    ap.add_argument("--rounds", type=int, default=4, help="alternating app/baseline rounds (damps machine noise)")
     ap.add_argument("--check", action="store_true", help="exit 1 if ratio > 0.35 or app p50 > 150 ms")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -158,12 +159,13 @@ def main() -> int:
                 # interleave rounds so machine noise hits both alike; the app is tapped on two of its
                 # sections (it shows one section of 10 at a time), the baseline anywhere in its 100
                 per = N_ITEMS // SECTIONS
-                for r in range(2):
-                    sec = 0 if r == 0 else SECTIONS - 1
+                rounds = args.rounds
+                for r in range(rounds):
+                    sec = (r * 3) % SECTIONS
                     app_ms += measure(page, f"http://127.0.0.1:{p_app}/inspect?sid={token}&insp={app_iid}&step=items"
-                                      f"&sec={sec}", args.taps // 2, list(range(sec * per + 1, (sec + 1) * per + 1)))
-                    base_ms += measure(page, f"http://127.0.0.1:{p_base}/?sid={token}&insp={base_iid}", args.taps // 2,
-                                       list(range(1, N_ITEMS + 1)))
+                                      f"&sec={sec}", args.taps // rounds, list(range(sec * per + 1, (sec + 1) * per + 1)))
+                    base_ms += measure(page, f"http://127.0.0.1:{p_base}/?sid={token}&insp={base_iid}",
+                                       args.taps // rounds, list(range(1, N_ITEMS + 1)))
                 browser.close()
         finally:
             for s in servers:

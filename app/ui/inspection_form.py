@@ -194,7 +194,14 @@ def _status_html(iid: int, item_id: str) -> str:
     ok, when, message = saved
     seq = st.session_state.get(f"seq_{iid}_{item_id}", 0)
     if ok:
-        return f" <span class='pz-saved' data-item='{item_id}' data-seq='{seq}'>✓ {t('saved')} {when}</span>"
+        # live progress and running score here: the header above only refreshes on a full run
+        view: svc.DraftView = st.session_state[_view_key(iid)]
+        total = len(view.checklist.items)
+        answered = sum(1 for i in view.checklist.items if i.id in view.answers)
+        running = partial_score(view.checklist, view.answers).percent
+        return (f" <span class='pz-saved' data-item='{item_id}' data-seq='{seq}'>✓ {t('saved')} {when}</span>"
+                f" <span class='pz-meta'>· {t('progress')} {answered}/{total} · {t('score_so_far')} "
+                f"{fmt.pct(running)}</span>")
     return f" <span class='pz-error' data-item='{item_id}'>✗ {t('save_failed')}: {message}</span>"
 
 
