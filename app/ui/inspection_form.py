@@ -346,6 +346,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     jump_list(t("unanswered"), rv.unanswered, "u")
     jump_list(t("failed_items"), rv.failed, "f")
     jump_list(t("missing_photos"), rv.missing_evidence, "p")
+    photos_ui.gallery(view)
     st.divider()
     c1, c2 = st.columns(2)
     if c1.button(f"◀ {t('back_to_items')}", width="stretch"):
