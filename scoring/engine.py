@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from scoring.grades import grade_for, lowest_grade, round_half_up
-from scoring.model import Checklist, Item
+from scoring.model import Checklist, Item, as_decimal
 
 HUNDRED = Decimal(100)
 ANSWER_KEYS = {"result", "count", "points", "note"}
@@ -101,14 +101,6 @@ def number(d: Decimal) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def _as_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
 
 
 def _na(item: Item, answer: Mapping[str, Any]) -> bool:
@@ -141,7 +133,7 @@ def score_item(item: Item, answer: Any) -> tuple[Decimal, bool]:
     if item.scoring == "deduct":
         if "result" in answer or "count" not in answer:
             raise ScoringError(f"item {item.id}: a deduct item takes {{\"count\": n}}", item.id)
-        count = _as_decimal(answer["count"])
+        count = as_decimal(answer["count"])
         if count is None or count < 0 or count != count.to_integral_value():
             raise ScoringError(f"item {item.id}: count must be a whole number >= 0 (got {answer['count']!r})", item.id)
         assert item.per is not None
@@ -149,7 +141,7 @@ def score_item(item: Item, answer: Any) -> tuple[Decimal, bool]:
     # scale
     if "result" in answer or "points" not in answer:
         raise ScoringError(f"item {item.id}: a scale item takes {{\"points\": x}}", item.id)
-    x = _as_decimal(answer["points"])
+    x = as_decimal(answer["points"])
     if x is None or x < 0 or x > item.points:
         raise ScoringError(f"item {item.id}: points must be from 0 to {item.points} (got {answer['points']!r})", item.id)
     if (x / item.step) != (x / item.step).to_integral_value():

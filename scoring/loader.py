@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +32,7 @@ from scoring.model import (
     ScoringType,
     Section,
     Subject,
+    as_decimal,
 )
 
 SLUG = re.compile(r"^[a-z0-9_-]+$")
@@ -81,13 +82,8 @@ class LoadResult:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not d.is_finite():
+    d = as_decimal(value)
+    if d is None:
         return None
     # canonical form: 6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)
     return Decimal(int(d)) if d == d.to_integral_value() else d.normalize()

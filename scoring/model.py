@@ -7,7 +7,7 @@ in ``shared/DESIGN.md``; code that holds a :class:`Checklist` may rely on those 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from scoring.grades import DEFAULT_BANDS, GradeBand
@@ -25,6 +25,17 @@ CRITICALS: tuple[str, ...] = ("none", "section", "checklist")
 EVIDENCES: tuple[str, ...] = ("none", "optional", "on_fail", "required")
 
 DEFAULT_DUE_HOURS = 24
+
+
+def as_decimal(value: object) -> Decimal | None:
+    """A finite Decimal from a YAML/JSON number or numeric string; ``None`` for anything else (bools too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
 
 
 @dataclass(frozen=True, slots=True)

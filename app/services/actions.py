@@ -175,15 +175,21 @@ def mark_fixed(*, session: Session, actor: Actor, action_id: int, note: str, pho
                  detail={"note": note.strip(), "photo": photo.sha256})
 
 
-def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") -> None:
-    """A supervisor or manager who is not the fixer confirms the fix (回访/复核)."""
+def _reported_fix(session: Session, actor: Actor, action_id: int, verb: str) -> CorrectiveAction:
+    """A fixed action that ``actor`` may judge: a supervisor/manager of the site who is not the fixer."""
     a = _get(session, action_id)
     actor.require(*MANAGING_ROLES)
     actor.require_site(a.site_id)
     if a.status != "fixed":
-        raise Conflict("只有已整改的项目可以验证")
+        raise Conflict(f"只有已整改的项目可以{verb}")
     if a.fixed_by == actor.id:
-        raise PermissionDenied("整改人不能验证自己的整改")
+        raise PermissionDenied(f"整改人不能{verb}自己的整改")
+    return a
+
+
+def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") -> None:
+    """A supervisor or manager who is not the fixer confirms the fix (回访/复核)."""
+    a = _reported_fix(session, actor, action_id, "验证")
     a.status, a.verified_at, a.verified_by, a.verify_note = "verified", _now(), actor.id, note.strip() or None
     audit.record(session, actor=actor, action="action.verified", entity="corrective_action", entity_id=a.id,
                  detail={"note": note.strip()})
@@ -191,13 +197,7 @@ def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") ->
 
 def reopen(*, session: Session, actor: Actor, action_id: int, note: str) -> None:
     """The verifier finds the fix insufficient: back to open, with a reason and a fresh deadline."""
-    a = _get(session, action_id)
-    actor.require(*MANAGING_ROLES)
-    actor.require_site(a.site_id)
-    if a.status != "fixed":
-        raise Conflict("只有已整改的项目可以退回")
-    if a.fixed_by == actor.id:
-        raise PermissionDenied("整改人不能退回自己的整改")
+    a = _reported_fix(session, actor, action_id, "退回")
     if not note.strip():
         raise Invalid("退回整改必须填写原因")
     hours = max(1, int((_aware(a.due_at) - _aware(a.opened_at)).total_seconds() // 3600))
