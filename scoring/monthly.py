@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import MAX_PREC, ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
+from decimal import MAX_PREC, ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -54,6 +56,8 @@ SELF_CHECK = "self_check"
 
 # Context of every Decimal division that produces a reported figure (same as Python's default).
 _FIGURE_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+# Sums of percents must stay exact: a wide precision, and an error (never a silent rounding) if not.
+_SUM_CONTEXT = Context(prec=60, traps=[Inexact, InvalidOperation])
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -68,6 +72,13 @@ def month_of(d: date) -> str:
 
 
 def _parse_month(month: str) -> tuple[int, int]:
+    if isinstance(month, str):
+        return _parse_month_str(month)
+    raise TypeError(f"month must be a 'YYYY-MM' string, got {month!r}")
+
+
+@lru_cache(maxsize=1024)
+def _parse_month_str(month: str) -> tuple[int, int]:
     if not isinstance(month, str):
         raise TypeError(f"month must be a 'YYYY-MM' string, got {month!r}")
     m = _MONTH_RE.match(month)
@@ -259,6 +270,8 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def _check_decimal(name: str, value: object) -> None:
+    if type(value) is Decimal and value.is_finite():  # the common case, checked cheaply
+        return
     if not isinstance(value, Decimal):
         raise TypeError(f"{name} must be a Decimal, got {type(value).__name__} {value!r}")
     if not value.is_finite():
@@ -430,16 +443,23 @@ class ScorecardRow:
 @dataclass
 class _Sums:
     count: int = 0
-    total: Fraction = Fraction(0)
+    total_dec: Decimal = Decimal(0)  # exact: sums run under _SUM_CONTEXT, which traps inexact results
     n: int = 0  # non-null percents
 
     def add(self, agg: KindAggregate) -> None:
         self.count += agg.count
-        self.total += Fraction(agg.percent_sum)
+        self.total_dec = _SUM_CONTEXT.add(self.total_dec, agg.percent_sum)
         self.n += agg.percent_count
 
+    @property
+    def total(self) -> Fraction:
+        return Fraction(self.total_dec)
+
     def mean(self) -> Fraction | None:
-        return self.total / self.n if self.n else None
+        if not self.n:
+            return None
+        num, den = self.total_dec.as_integer_ratio()
+        return Fraction(num, den * self.n)  # one normalisation instead of two
 
 
 @dataclass
@@ -476,53 +496,83 @@ def _index(aggregates: Iterable[KindAggregate], subject_type: str) -> _Index:
     return index
 
 
-def _score(sm: _SubjectMonth | None, rules: SubjectRules) -> _Score:
+def _fraction_weights(rules: SubjectRules) -> dict[str, Fraction]:
+    return {k: Fraction(rules.weights[k]) for k in rules.weighted_kinds}
+
+
+_ONE = Fraction(1)
+
+
+def _score(sm: _SubjectMonth | None, rules: SubjectRules, weights: dict[str, Fraction] | None = None,
+           *, all_kinds: bool = True, total: Fraction | None = None) -> _Score:
+    """A subject's month. ``all_kinds=False`` (previous month, for the delta) skips unweighted kind means."""
     if sm is None:
         return _Score({}, None, Fraction(0), 0)
+    weights = weights if weights is not None else _fraction_weights(rules)
+    by_kind = sm.supervisor_by_kind
     kind_means: dict[str, Fraction] = {}
-    for kind in KINDS:
-        sums = sm.supervisor_by_kind.get(kind)
-        mean = sums.mean() if sums is not None else None
-        if mean is not None:
-            kind_means[kind] = mean
-    weighted = rules.weighted_kinds
-    numerator = Fraction(0)
-    covered = Fraction(0)
-    for kind in weighted:
-        if kind in kind_means:
-            w = Fraction(rules.weights[kind])
-            numerator += w * kind_means[kind]
-            covered += w
-    score = numerator / covered if covered else None
-    inspections = sum(sm.supervisor_by_kind[k].count for k in weighted if k in sm.supervisor_by_kind)
-    return _Score(kind_means, score, covered / Fraction(rules.total_weight), inspections)
+    for kind, sums in by_kind.items():
+        if all_kinds or kind in weights:
+            mean = sums.mean()
+            if mean is not None:
+                kind_means[kind] = mean
+    present = [k for k in weights if k in kind_means]  # weights: the weighted kinds, in KINDS order
+    if not present:
+        score: Fraction | None = None
+        covered = Fraction(0)
+    elif len(present) == 1:  # one kind: the score is its mean (the weight cancels)
+        score, covered = kind_means[present[0]], weights[present[0]]
+    else:
+        covered = sum((weights[k] for k in present), Fraction(0))
+        score = sum((weights[k] * kind_means[k] for k in present), Fraction(0)) / covered
+    inspections = sum(by_kind[k].count for k in weights if k in by_kind)
+    total = Fraction(rules.total_weight) if total is None else total
+    return _Score(kind_means, score, _ONE if covered == total else covered / total, inspections)
+
 
 
 def _grade(bands: Sequence[GradeBand], score: Fraction | None) -> str | None:
     """Highest band whose min <= the exact score (compared as exact fractions)."""
-    if score is None:
-        return None
-    ordered = sort_bands(bands)
-    for band in ordered:
-        if Fraction(band.min) <= score:
-            return band.grade
-    return ordered[-1].grade if ordered else None
+    return _grader(bands)(score)
+
+
+def _grader(bands: Sequence[GradeBand]) -> Callable[[Fraction | None], str | None]:
+    """:func:`_grade` with the bands sorted and converted once."""
+    ordered = [(Fraction(b.min), b.grade) for b in sort_bands(bands)]
+
+    def grade(score: Fraction | None) -> str | None:
+        if score is None:
+            return None
+        for low, name in ordered:
+            if low <= score:
+                return name
+        return ordered[-1][1] if ordered else None
+
+    return grade
 
 
 def _dec(value: Fraction) -> Decimal:
-    with localcontext(_FIGURE_CONTEXT):
-        return Decimal(value.numerator) / Decimal(value.denominator)
+    return _FIGURE_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 def _opt_dec(value: Fraction | None) -> Decimal | None:
     return None if value is None else _dec(value)
 
 
+def _mean_of(parts: Iterable[_Sums]) -> Fraction | None:
+    """Mean over inspections of several sums (exact)."""
+    merged = _Sums()
+    for s in parts:
+        merged.total_dec = _SUM_CONTEXT.add(merged.total_dec, s.total_dec)
+        merged.n += s.n
+    return merged.mean()
+
+
 def _self_figures(sm: _SubjectMonth) -> tuple[int, Fraction | None, Fraction | None]:
+    if not sm.self_by_checklist:
+        return 0, None, None
     self_count = sum(s.count for s in sm.self_by_checklist.values())
-    self_total = sum((s.total for s in sm.self_by_checklist.values()), Fraction(0))
-    self_n = sum(s.n for s in sm.self_by_checklist.values())
-    self_mean = self_total / self_n if self_n else None
+    self_mean = _mean_of(sm.self_by_checklist.values())
     overlap = [
         c
         for c, s in sm.self_by_checklist.items()
@@ -530,11 +580,10 @@ def _self_figures(sm: _SubjectMonth) -> tuple[int, Fraction | None, Fraction | N
     ]
     gap: Fraction | None = None
     if overlap:
-        own_total = sum((sm.self_by_checklist[c].total for c in overlap), Fraction(0))
-        own_n = sum(sm.self_by_checklist[c].n for c in overlap)
-        sup_total = sum((sm.supervisor_by_checklist[c].total for c in overlap), Fraction(0))
-        sup_n = sum(sm.supervisor_by_checklist[c].n for c in overlap)
-        gap = own_total / own_n - sup_total / sup_n
+        own = _mean_of(sm.self_by_checklist[c] for c in overlap)
+        sup = _mean_of(sm.supervisor_by_checklist[c] for c in overlap)
+        assert own is not None and sup is not None  # every overlapping checklist has n > 0 on both sides
+        gap = own - sup
     return self_count, self_mean, gap
 
 
@@ -542,19 +591,25 @@ def _rows(index: _Index, rules: ScorecardRules, month: str, subject_type: str) -
     subject_rules = rules.for_subject(subject_type)
     prev = previous_month(month)
     subjects = sorted(sid for (m, sid) in index if m == month)
-    scores = {sid: _score(index[(month, sid)], subject_rules) for sid in subjects}
-    eligible = [
-        s.score
+    weights = _fraction_weights(subject_rules)
+    total = Fraction(subject_rules.total_weight)
+    grade = _grader(subject_rules.bands)
+    scores = {sid: _score(index[(month, sid)], subject_rules, weights, total=total) for sid in subjects}
+    # Sort keys (float, exact): float() of a Fraction is correctly rounded, hence monotonic, so floats
+    # never order two scores the wrong way round; equal floats fall back to the exact comparison.
+    eligible = sorted(
+        (float(s.score), s.score)
         for s in scores.values()
         if s.score is not None and s.inspections >= subject_rules.min_inspections
-    ]
+    )
     rows: list[ScorecardRow] = []
     for sid in subjects:
         sc = scores[sid]
         rank: int | None = None
         if sc.score is not None and sc.inspections >= subject_rules.min_inspections:
-            rank = 1 + sum(1 for other in eligible if other > sc.score)
-        prev_score = _score(index.get((prev, sid)), subject_rules).score
+            # competition ranking: 1 + how many eligible scores are strictly higher
+            rank = 1 + len(eligible) - bisect_right(eligible, (float(sc.score), sc.score))
+        prev_score = _score(index.get((prev, sid)), subject_rules, weights, all_kinds=False, total=total).score
         delta = sc.score - prev_score if sc.score is not None and prev_score is not None else None
         self_count, self_mean, gap = _self_figures(index[(month, sid)])
         rows.append(
@@ -563,7 +618,7 @@ def _rows(index: _Index, rules: ScorecardRules, month: str, subject_type: str) -
                 subject_id=sid,
                 month=month,
                 score=_opt_dec(sc.score),
-                grade=_grade(subject_rules.bands, sc.score),
+                grade=grade(sc.score),
                 coverage=_dec(sc.coverage),
                 rank=rank,
                 delta=_opt_dec(delta),

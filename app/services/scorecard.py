@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import checklists_dir
@@ -73,24 +73,35 @@ class ScorecardLine:
         }
 
 
-def _visible_site_ids(session: Session, actor: Actor, site_id: int | None) -> list[int]:
+def _visible_site_ids(session: Session, actor: Actor, site_id: int | None) -> list[int] | None:
+    """The sites in view; ``None`` means every site (an admin without a filter: no IN list needed)."""
     actor.require("manager", "admin")
     if site_id is not None:
         actor.require_site(site_id)
         return [site_id]
     if actor.is_admin:
-        return list(session.scalars(select(Site.id)))
+        return None
     return sorted(actor.site_ids)
 
 
-def aggregates(session: Session, *, months: list[str], subject_type: str, site_ids: list[int]) -> list[KindAggregate]:
-    q = select(MonthlyRollup).where(MonthlyRollup.month.in_(months), MonthlyRollup.subject_type == subject_type,
-                                    MonthlyRollup.site_id.in_(site_ids or [-1]), MonthlyRollup.count > 0)
+def aggregates(session: Session, *, months: list[str], subject_type: str, site_ids: list[int] | None,
+               supervisor_only_months: tuple[str, ...] = ()) -> list[KindAggregate]:
+    """The roll-up rows of these months (plain columns, no ORM objects: this is the hot path).
+
+    For ``supervisor_only_months`` (e.g. the previous month, needed only for the delta) self-check
+    rows are not read.
+    """
+    t = MonthlyRollup.__table__.c
+    q = (select(t.subject_id, t.month, t.kind, t.inspection_kind, t.checklist_id, t.count, t.percent_sum,
+                t.percent_count)
+         .where(t.month.in_(months), t.subject_type == subject_type, t.count > 0))
+    if supervisor_only_months:
+        q = q.where(or_(t.month.not_in(supervisor_only_months), t.inspection_kind == "supervisor"))
+    if site_ids is not None:
+        q = q.where(t.site_id.in_(site_ids or [-1]))
     return [
-        KindAggregate(subject_type=r.subject_type, subject_id=str(r.subject_id), month=r.month, kind=r.kind,
-                      inspection_kind=r.inspection_kind, checklist_id=r.checklist_id, count=r.count,
-                      percent_sum=Decimal(r.percent_sum), percent_count=r.percent_count)
-        for r in session.scalars(q)
+        KindAggregate(subject_type, str(sid), month, kind, ikind, cid, count, Decimal(psum), pcount)
+        for sid, month, kind, ikind, cid, count, psum, pcount in session.execute(q)
     ]
 
 
@@ -101,23 +112,29 @@ def scorecard(session: Session, *, actor: Actor, month: str, subject_type: str, 
     if subject_type not in ("staff", "site"):
         raise Invalid("subject 必须是 staff 或 site")
     site_ids = _visible_site_ids(session, actor, site_id)
-    aggs = aggregates(session, months=[month, previous_month(month)], subject_type=subject_type, site_ids=site_ids)
+    prev = previous_month(month)
+    aggs = aggregates(session, months=[month, prev], subject_type=subject_type, site_ids=site_ids,
+                      supervisor_only_months=(prev,))
     rows = monthly_scorecard_from_aggregates(aggs, rules=rules(), month=month, subject_type=subject_type)
-    sites = {s.id: s for s in session.scalars(select(Site))}
+    # plain columns (no ORM objects): at company scale this runs for thousands of rows
+    sites = {i: (code, name) for i, code, name in session.execute(select(Site.id, Site.code, Site.name))}
     open_by = actions.open_counts(session, month=month)  # the month's actions not yet verified
     lines = []
     if subject_type == "staff":
-        staff = {s.id: s for s in session.scalars(select(Staff).where(Staff.id.in_([int(r.subject_id) for r in rows])))}
+        q = select(Staff.id, Staff.name, Staff.code, Staff.site_id, Staff.post)
+        if site_ids is not None:  # by id, not by current site: someone may have moved since the inspection
+            q = q.where(Staff.id.in_([int(r.subject_id) for r in rows] or [-1]))
+        staff = {row[0]: row for row in session.execute(q)}
         for r in rows:
-            p = staff[int(r.subject_id)]
-            lines.append(ScorecardLine(r, "staff", p.id, p.name, p.code, p.site_id, sites[p.site_id].name, p.post,
-                                       open_by.get(("staff", p.id), 0)))
+            sid, name, code, site, post = staff[int(r.subject_id)]
+            lines.append(ScorecardLine(r, "staff", sid, name, code, site, sites[site][1], post,
+                                       open_by.get(("staff", sid), 0)))
     else:
         for r in rows:
-            s = sites[int(r.subject_id)]
-            lines.append(ScorecardLine(r, "site", s.id, s.name, s.code, s.id, s.name, None,
-                                       open_by.get(("site", s.id), 0),
-                                       training_svc.rates(session, site_id=s.id, month=month)))
+            sid = int(r.subject_id)
+            code, name = sites[sid]
+            lines.append(ScorecardLine(r, "site", sid, name, code, sid, name, None, open_by.get(("site", sid), 0),
+                                       training_svc.rates(session, site_id=sid, month=month)))
     return lines
 
 
@@ -146,8 +163,10 @@ def section_matrix(session: Session, *, actor: Actor, month: str, subject_type: 
                 func.sum(InspectionSection.awarded), func.sum(InspectionSection.applicable))
          .join(InspectionSection, InspectionSection.inspection_id == Inspection.id)
          .where(Inspection.month == month, Inspection.subject_type == subject_type, Inspection.status == "submitted",
-                Inspection.kind == "supervisor", Inspection.site_id.in_(site_ids or [-1]))
+                Inspection.kind == "supervisor")
          .group_by(subject_col, Inspection.checklist_version_id, InspectionSection.section_id))
+    if site_ids is not None:
+        q = q.where(Inspection.site_id.in_(site_ids or [-1]))
     titles: dict[tuple[int, str], str] = {}
     sums: dict[int, dict[str, list[Decimal]]] = {}
     from app.db.models import ChecklistVersion
