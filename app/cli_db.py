@@ -64,7 +64,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         empty = demo.database_is_empty(s)
     if not empty:
         if args.if_empty:
-            print("database has data: demo not added")
+            creds = data_dir() / "demo-logins.txt"
+            hint = f"; demo accounts are in {creds}" if creds.exists() else ""
+            print(f"database has data: demo not added{hint}")
             return 0
         print("pinzhi: the database is not empty; the demo goes only into an empty database", file=sys.stderr)
         return 2
