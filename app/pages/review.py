@@ -96,8 +96,10 @@ m3.metric("平均分 / mean", fmt(avg))
 m4.metric("逾期整改 / overdue", len(overdue))
 
 table = [{
-    "排名": ln.row.rank, "姓名" if subject_type == "staff" else "管理处": ln.name, "管理处": ln.site_name,
-    "岗位": ln.post or "", "得分": None if ln.row.score is None else float(ln.row.score_display or 0),
+    "排名": ln.row.rank,
+    **({"姓名": ln.name, "管理处": ln.site_name, "岗位": ln.post or ""} if subject_type == "staff"
+       else {"管理处": ln.name}),
+    "得分": None if ln.row.score is None else float(ln.row.score_display or 0),
     "等级": ln.row.grade or "", "环比Δ": None if ln.row.delta is None else float(ln.row.delta_display or 0),
     "督导检查": ln.row.inspections, "覆盖率%": float(ln.row.coverage_percent_display),
     "自查差值": None if ln.row.self_gap is None else float(ln.row.self_gap_display or 0),
@@ -107,16 +109,14 @@ table = [{
         "合格率%": None if ln.training is None or ln.training.pass_rate is None
         else float(num(ln.training.pass_rate))} if subject_type == "site" else {}),
 } for ln in lines]
-if subject_type == "site":
-    for row in table:
-        row.pop("管理处", None)
-        row.pop("岗位", None)
 if not table:
     st.info(t("no_records"))
 event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                      selection_mode="single-row", key=f"rv_table_{month}_{site_id}_{subject_type}",
                      column_config={"得分": st.column_config.NumberColumn(format="%.2f"),
-                                    "环比Δ": st.column_config.NumberColumn(format="%+.2f")})
+                                    "环比Δ": st.column_config.NumberColumn(format="%+.2f"),
+                                    "自查差值": st.column_config.NumberColumn(format="%+.2f")},
+                     placeholder="—")
 st.caption("未达最少督导检查次数的对象列在最后，不参与排名。点选一行查看其检查记录。"
            " / Subjects below the minimum number of inspections are listed last, unranked. Select a row to drill down.")
 

@@ -154,7 +154,8 @@ def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col
         ws.cell(row=r, column=1).alignment = Alignment(horizontal="left", vertical="center")
         ws.row_dimensions[r].height = 24
         r += 1
-    ws.freeze_panes = ws.cell(row=4, column=freeze_cols + 1)
+    # by position: on an empty sheet that cell lies in a merged range, which openpyxl cannot freeze on
+    ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}4"
     ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
