@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
+from apptest_support import app_as, nav_titles, texts
 from factories import checklist_dict, item, section
 from streamlit.testing.v1 import AppTest
 from world import PASSWORD, build_world
@@ -25,8 +26,6 @@ from app.services import inspections as svc
 from app.ui import state
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "streamlit_app.py"
-TIMEOUT = 30
 
 SITE_CL = checklist_dict(
     [section("desk", [item("desk.clean", 2), item("desk.log", 3, scoring="deduct", per=1)]),
@@ -102,34 +101,6 @@ def world(world_template, db):
 @pytest.fixture
 def tokens(world_template):
     return world_template[2]
-
-
-def app_as(token: str | None, page: str | None = None, **params: str) -> AppTest:
-    """An AppTest signed in with ``token`` (the ?sid= of a reload), run once, then on ``page`` with ``params``."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if token is not None:
-        at.query_params["sid"] = token
-    at.run()
-    if page is not None or params:
-        at.query_params.update(params)
-        if page is not None:
-            at.switch_page(f"app/pages/{page}")
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def nav_titles(at: AppTest) -> set[str]:
-    """Titles of the pages ``st.navigation`` registered in the last run (not exposed in the element tree)."""
-    return {info["page_name"] for info in at._registered_pages.values()}
-
-
-def texts(at: AppTest) -> str:
-    """All the visible text of markdown, captions, titles, subheaders and alerts, one per line."""
-    parts = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    return "\n".join(parts)
 
 
 def by_label(widgets, label: str):

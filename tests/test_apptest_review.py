@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from apptest_support import app_as, nav_titles, texts
 from factories import checklist_dict, item, section
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
@@ -32,8 +33,6 @@ from app.services.actor import SYSTEM
 from app.ui import state
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "streamlit_app.py"
-TIMEOUT = 30
 PASSWORD = "correct-horse-1"  # tests/world.py
 
 # The data live in the current month (the page opens on it) and the one before (for 环比Δ).
@@ -178,30 +177,6 @@ def db(rv: Review, tmp_path):
 
 
 # ----------------------------------------------------------------------------- helpers
-def app_as(token: str, page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["sid"] = token
-    at.run()
-    if page is not None or params:
-        at.query_params.update(params)
-        if page is not None:
-            at.switch_page(f"app/pages/{page}")
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def nav_titles(at: AppTest) -> set[str]:
-    return {info["page_name"] for info in at._registered_pages.values()}
-
-
-def texts(at: AppTest) -> str:
-    parts = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    return "\n".join(parts)
-
-
 def ok(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
