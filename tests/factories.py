@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from scoring import Checklist, parse_checklist
 
@@ -23,6 +26,19 @@ def checklist_dict(sections: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
     }
     base.update(kw)
     return base
+
+
+def use_checklists(tmp_path: Path, monkeypatch: Any, *docs: dict[str, Any],
+                   scorecard: dict[str, Any] | None = None) -> Path:
+    """Write ``docs`` (and an optional scorecard.yaml) to a fresh checklists dir the app will read."""
+    d = tmp_path / "checklists"
+    d.mkdir()
+    for doc in docs:
+        (d / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    if scorecard is not None:
+        (d / "scorecard.yaml").write_text(yaml.safe_dump(scorecard, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
+    return d
 
 
 def make_checklist(sections: list[dict[str, Any]], **kw: Any) -> Checklist:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
-from factories import checklist_dict, item, section
+from factories import checklist_dict, item, section, use_checklists
 from world import PASSWORD, build_world
 
 from app.db.models import (
@@ -51,12 +50,7 @@ AT = "2026-11-20T09:30:00+08:00"
 
 @pytest.fixture
 def cl_dir(tmp_path, monkeypatch):
-    d = tmp_path / "checklists"
-    d.mkdir()
-    for doc in (SITE_CL, STAFF_CL):
-        (d / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
-    return d
+    return use_checklists(tmp_path, monkeypatch, SITE_CL, STAFF_CL)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-import yaml
-from factories import checklist_dict, item, section
+from factories import checklist_dict, item, section, use_checklists
 from PIL import Image
 from world import build_world
 
@@ -31,10 +30,7 @@ def jpeg(color=(10, 120, 200)) -> bytes:
 
 @pytest.fixture
 def setup(db, tmp_path, monkeypatch):
-    d = tmp_path / "checklists"
-    d.mkdir()
-    (d / "photo-check.yaml").write_text(yaml.safe_dump(CL, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
+    use_checklists(tmp_path, monkeypatch, CL)
     monkeypatch.setenv("PINZHI_DATA_DIR", str(tmp_path / "data"))
     w = build_world(db)
     with db.write() as s:

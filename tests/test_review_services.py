@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-import yaml
-from factories import checklist_dict, item, section
+from factories import checklist_dict, item, section, use_checklists
 from PIL import Image
 from world import build_world
 
@@ -31,18 +30,13 @@ DESK = checklist_dict(
 
 @pytest.fixture
 def world(db, tmp_path, monkeypatch):
-    d = tmp_path / "checklists"
-    d.mkdir()
-    for doc in (LOOK, DESK):
-        (d / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    (d / "scorecard.yaml").write_text(yaml.safe_dump({
+    use_checklists(tmp_path, monkeypatch, LOOK, DESK, scorecard={
         "version": "t", "staff": {"weights": {"appearance": 1}, "min_inspections": 2,
                                   "grades": [{"grade": "优秀", "min": 90}, {"grade": "合格", "min": 60},
                                              {"grade": "不合格", "min": 0}]},
         "site": {"weights": {"workflow": 1}, "min_inspections": 1,
                  "grades": [{"grade": "优秀", "min": 90}, {"grade": "不合格", "min": 0}]},
-    }, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
+    })
     monkeypatch.setenv("PINZHI_DATA_DIR", str(tmp_path / "data"))
     return build_world(db)
 
