@@ -116,6 +116,22 @@ def _try(session: Session, problems: list[Problem], line: int, fn: Callable[[], 
     return None
 
 
+def _import_csv(session: Session, text: str, required: tuple[str, ...], optional: tuple[str, ...],
+                add_row: Callable[[dict[str, str], int, dict[str, int]], int]) -> ImportSummary:
+    """Each CSV row through ``add_row(row, line, seen_codes)`` in its own savepoint; all or nothing."""
+    problems: list[Problem] = []
+    ids: list[int] = []
+    seen: dict[str, int] = {}
+    for line, row in _csv_rows(text, required, optional):
+        if isinstance(row, str):
+            problems.append(Problem(line, row))
+            continue
+        new_id = _try(session, problems, line, partial(add_row, row, line, seen))
+        if new_id is not None:
+            ids.append(new_id)
+    return _finish(problems, ids)
+
+
 def _finish(problems: list[Problem], ids: list[int]) -> ImportSummary:
     if problems:
         raise ImportRejected(problems)
@@ -186,27 +202,17 @@ def _check_code(row: dict[str, str], seen: dict[str, int], line: int) -> str:
 def import_sites(session: Session, *, actor: Actor, text: str) -> ImportSummary:
     """CSV ``code,name,kind``; kind is residential | sales_office (or 住宅/小区, 案场/销售案场)."""
     actor.require("admin")
-    problems: list[Problem] = []
-    ids: list[int] = []
-    seen: dict[str, int] = {}
-    for line, row in _csv_rows(text, ("code", "name", "kind")):
-        if isinstance(row, str):
-            problems.append(Problem(line, row))
-            continue
 
-        def one(row: dict[str, str] = row, line: int = line) -> int:
-            code = _check_code(row, seen, line)
-            name = _need(row, "name", _SITE_NAME_MAX)
-            raw_kind = row["kind"]
-            kind = SITE_KIND_ALIASES.get(raw_kind.lower())
-            if kind is None:
-                raise _LineError(f"kind 必须是 residential / sales_office（或 住宅、小区 / 案场、销售案场），收到 {raw_kind!r}")
-            return org.add_site(session, actor=actor, code=code, name=name, kind=kind).id
+    def add_row(row: dict[str, str], line: int, seen: dict[str, int]) -> int:
+        code = _check_code(row, seen, line)
+        name = _need(row, "name", _SITE_NAME_MAX)
+        raw_kind = row["kind"]
+        kind = SITE_KIND_ALIASES.get(raw_kind.lower())
+        if kind is None:
+            raise _LineError(f"kind 必须是 residential / sales_office（或 住宅、小区 / 案场、销售案场），收到 {raw_kind!r}")
+        return org.add_site(session, actor=actor, code=code, name=name, kind=kind).id
 
-        new_id = _try(session, problems, line, one)
-        if new_id is not None:
-            ids.append(new_id)
-    return _finish(problems, ids)
+    return _import_csv(session, text, ("code", "name", "kind"), (), add_row)
 
 
 def _parse_bool(raw: str) -> bool:
@@ -221,29 +227,19 @@ def _parse_bool(raw: str) -> bool:
 def import_staff(session: Session, *, actor: Actor, text: str) -> ImportSummary:
     """CSV ``code,name,post,site[,responsible]``; site is a site code already in the database."""
     actor.require("admin")
-    problems: list[Problem] = []
-    ids: list[int] = []
-    seen: dict[str, int] = {}
-    for line, row in _csv_rows(text, ("code", "name", "post", "site"), ("responsible",)):
-        if isinstance(row, str):
-            problems.append(Problem(line, row))
-            continue
 
-        def one(row: dict[str, str] = row, line: int = line) -> int:
-            code = _check_code(row, seen, line)
-            name = _need(row, "name", _STAFF_NAME_MAX)
-            post = _need(row, "post", _POST_MAX)
-            if post not in POSTS:
-                raise _LineError(f"post 必须是 {' / '.join(POSTS)} 之一，收到 {post!r}")
-            site_code = _need(row, "site", _CODE_MAX)
-            responsible = _parse_bool(row.get("responsible", ""))
-            return org.add_staff(session, actor=actor, code=code, name=name, post=post, site_code=site_code,
-                                 responsible=responsible).id
+    def add_row(row: dict[str, str], line: int, seen: dict[str, int]) -> int:
+        code = _check_code(row, seen, line)
+        name = _need(row, "name", _STAFF_NAME_MAX)
+        post = _need(row, "post", _POST_MAX)
+        if post not in POSTS:
+            raise _LineError(f"post 必须是 {' / '.join(POSTS)} 之一，收到 {post!r}")
+        site_code = _need(row, "site", _CODE_MAX)
+        responsible = _parse_bool(row.get("responsible", ""))
+        return org.add_staff(session, actor=actor, code=code, name=name, post=post, site_code=site_code,
+                             responsible=responsible).id
 
-        new_id = _try(session, problems, line, one)
-        if new_id is not None:
-            ids.append(new_id)
-    return _finish(problems, ids)
+    return _import_csv(session, text, ("code", "name", "post", "site"), ("responsible",), add_row)
 
 
 # ----------------------------------------------------------------------------- inspections (JSON lines)
