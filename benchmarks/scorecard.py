@@ -99,6 +99,22 @@ INSPECTION_COLS = ("id", "checklist_version_id", "site_id", "subject_type", "sta
 CHUNK = 50_000  # inspections per load transaction
 
 
+
+# One chunk's answers and section rows, copied from the generated answer patterns (same SQL on both
+# databases; {ph} is the driver's placeholder: "?" for sqlite3, "%s" for psycopg).
+FILL_ANSWERS_SQL = (
+    "INSERT INTO answers (inspection_id, item_id, value, note, answered_by, answered_at) "
+    "SELECT m.inspection_id, p.item_id, p.value, NULL, m.answered_by, m.answered_at "
+    "FROM bench_map m JOIN bench_pattern_answers p ON p.pattern = m.pattern "
+    "WHERE m.inspection_id > {ph} AND m.inspection_id <= {ph} ORDER BY m.inspection_id, p.ord"
+)
+FILL_SECTIONS_SQL = (
+    "INSERT INTO inspection_sections (inspection_id, section_id, awarded, applicable, possible) "
+    "SELECT m.inspection_id, p.section_id, p.awarded, p.applicable, p.possible "
+    "FROM bench_map m JOIN bench_pattern_sections p ON p.pattern = m.pattern "
+    "WHERE m.inspection_id > {ph} AND m.inspection_id <= {ph} ORDER BY m.inspection_id, p.ord"
+)
+
 def log(msg: str) -> None:
     print(f"  .. {msg}", file=sys.stderr, flush=True)
 
@@ -355,16 +371,10 @@ def load_sqlite(world: World, path: Path) -> dict[str, float]:
         t_insp += time.perf_counter() - t
         t = time.perf_counter()
         bounds = (chunk[0][0] - 1, chunk[-1][0])
-        con.execute("INSERT INTO answers (inspection_id, item_id, value, note, answered_by, answered_at) "
-                    "SELECT m.inspection_id, p.item_id, p.value, NULL, m.answered_by, m.answered_at "
-                    "FROM bench_map m JOIN bench_pattern_answers p ON p.pattern = m.pattern "
-                    "WHERE m.inspection_id > ? AND m.inspection_id <= ? ORDER BY m.inspection_id, p.ord", bounds)
+        con.execute(FILL_ANSWERS_SQL.format(ph="?"), bounds)
         t_ans += time.perf_counter() - t
         t = time.perf_counter()
-        con.execute("INSERT INTO inspection_sections (inspection_id, section_id, awarded, applicable, possible) "
-                    "SELECT m.inspection_id, p.section_id, p.awarded, p.applicable, p.possible "
-                    "FROM bench_map m JOIN bench_pattern_sections p ON p.pattern = m.pattern "
-                    "WHERE m.inspection_id > ? AND m.inspection_id <= ? ORDER BY m.inspection_id, p.ord", bounds)
+        con.execute(FILL_SECTIONS_SQL.format(ph="?"), bounds)
         con.execute("COMMIT")
         t_sec += time.perf_counter() - t
         done = lo + len(chunk)
@@ -445,16 +455,10 @@ def load_postgresql(world: World, url: str, schema: str) -> dict[str, float]:
         t_insp += time.perf_counter() - t
         t = time.perf_counter()
         bounds = (chunk[0][0] - 1, chunk[-1][0])
-        cur.execute("INSERT INTO answers (inspection_id, item_id, value, note, answered_by, answered_at) "
-                    "SELECT m.inspection_id, p.item_id, p.value, NULL, m.answered_by, m.answered_at "
-                    "FROM bench_map m JOIN bench_pattern_answers p ON p.pattern = m.pattern "
-                    "WHERE m.inspection_id > %s AND m.inspection_id <= %s ORDER BY m.inspection_id, p.ord", bounds)
+        cur.execute(FILL_ANSWERS_SQL.format(ph="%s"), bounds)
         t_ans += time.perf_counter() - t
         t = time.perf_counter()
-        cur.execute("INSERT INTO inspection_sections (inspection_id, section_id, awarded, applicable, possible) "
-                    "SELECT m.inspection_id, p.section_id, p.awarded, p.applicable, p.possible "
-                    "FROM bench_map m JOIN bench_pattern_sections p ON p.pattern = m.pattern "
-                    "WHERE m.inspection_id > %s AND m.inspection_id <= %s ORDER BY m.inspection_id, p.ord", bounds)
+        cur.execute(FILL_SECTIONS_SQL.format(ph="%s"), bounds)
         con.commit()
         t_sec += time.perf_counter() - t
         done = lo + len(chunk)
