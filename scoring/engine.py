@@ -7,7 +7,7 @@ and the grade is taken from the exact, unrounded percent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -225,11 +225,25 @@ def partial_score(checklist: Checklist, answers: Mapping[str, Any]) -> ScoreResu
             except ScoringError:
                 valid = False
         filled[item.id] = answer if valid else {"result": "na"}
-    # Scoring with forced N/A must not trip the "N/A not allowed" rule: score a relaxed copy.
-    from dataclasses import replace
+    # Forced N/A must not trip the "N/A not allowed" rule: score a copy that allows N/A everywhere.
+    return score(_na_allowed(checklist), filled)
 
-    relaxed_sections = tuple(
-        replace(s, items=tuple(replace(i, na=True) for i in s.items)) for s in checklist.sections
-    )
-    relaxed = replace(checklist, sections=relaxed_sections, _items_by_id={}, _section_of={})
-    return score(relaxed, filled)
+
+_NA_COPIES: dict[int, tuple[Checklist, Checklist]] = {}  # id(original) -> (original, copy)
+_NA_COPIES_MAX = 64
+
+
+def _na_allowed(checklist: Checklist) -> Checklist:
+    """The checklist with ``na`` allowed on every item, built once per checklist (this runs on every tap).
+
+    The cache keeps the original alive beside its copy, so an id is never reused while cached.
+    """
+    hit = _NA_COPIES.get(id(checklist))
+    if hit is not None and hit[0] is checklist:
+        return hit[1]
+    sections = tuple(replace(s, items=tuple(replace(i, na=True) for i in s.items)) for s in checklist.sections)
+    copy = replace(checklist, sections=sections, _items_by_id={}, _section_of={})
+    if len(_NA_COPIES) >= _NA_COPIES_MAX:
+        _NA_COPIES.clear()
+    _NA_COPIES[id(checklist)] = (checklist, copy)
+    return copy
