@@ -33,9 +33,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-component-update", "--disable-sync"]
 N_ITEMS = 100
 
+# An item's box: the baseline keys a bordered container per item (st-key-item_...); the app's card is
+# the block of the item's fragment, found from the id on the item's text (app.ui.inspection_form).
+BOX_JS = """(key) => document.querySelector('.st-key-' + key)
+  || (document.getElementById(key) && document.getElementById(key).closest('[data-testid=stVerticalBlock]'))"""
+
+LABELS_JS = """(key) => { const box = (""" + BOX_JS + """)(key);
+  return box ? [...box.querySelectorAll('button[role=radio]')].map(b => b.innerText.trim()) : []; }"""
+
 MEASURE_JS = """
 async ([key, label]) => {
-  const box = document.querySelector('.st-key-' + key);
+  const box = (""" + BOX_JS + """)(key);
   const marker = () => box.querySelector('.pz-saved');
   const before = marker() ? marker().dataset.seq : null;
   const btn = [...box.querySelectorAll('button[role=radio]')].find(b => b.innerText.trim() === label);
@@ -117,16 +125,15 @@ def start_server(script: str, port: int, env: dict[str, str], log: Path) -> subp
 
 def measure(page, url: str, taps: int, item_numbers: list[int]) -> list[float]:
     page.goto(url)
-    page.locator(f".st-key-item_b__i{item_numbers[-1]:03d}").wait_for(timeout=60000)
+    page.wait_for_function(f"({BOX_JS})('item_b__i{item_numbers[-1]:03d}')", timeout=60000)
     time.sleep(1.0)
     out = []
     for n in range(taps + 3):
         key = f"item_b__i{item_numbers[(n * 7) % len(item_numbers)]:03d}"
         label = ["合格", "pass"] if n % 2 == 0 else ["不合格", "fail"]
-        has = page.evaluate(f"!!document.querySelector('.st-key-{key} button[role=radio]')")
-        if not has:
+        texts = page.evaluate(LABELS_JS, key)
+        if not texts:
             raise RuntimeError(f"{key} not on the page")
-        texts = page.evaluate(f"[...document.querySelectorAll('.st-key-{key} button[role=radio]')].map(b => b.innerText.trim())")
         lab = label[0] if label[0] in texts else label[1]
         ms = page.evaluate(MEASURE_JS, [key, lab])
         if n >= 3:  # warm-up taps
@@ -162,7 +169,7 @@ def main() -> int:
                 rounds = args.rounds
                 for r in range(rounds):
                     sec = (r * 3) % SECTIONS
-                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/inspect?sid={token}&insp={app_iid}&step=items"
+                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/?sid={token}&insp={app_iid}&step=items"
                                       f"&sec={sec}", args.taps // rounds, list(range(sec * per + 1, (sec + 1) * per + 1)))
                     base_ms += measure(page, f"http://127.0.0.1:{p_base}/?sid={token}&insp={base_iid}",
                                        args.taps // rounds, list(range(1, N_ITEMS + 1)))

@@ -316,10 +316,13 @@ def new_page(browser, request, tmp_path) -> Iterator:
 
 
 # ----------------------------------------------------------------------------- driving the app
+# an item's card is the block of its fragment, the one holding the element with the item's anchor id
+CARD_JS = "(key) => { const a = document.getElementById(key); return a && a.closest('[data-testid=stVerticalBlock]'); }"
 WAIT_SAVED_JS = """
 ([key, before]) => {
-  const m = document.querySelector('.st-key-' + key + ' .pz-saved');
-  const err = document.querySelector('.st-key-' + key + ' .pz-error');
+  const card = (""" + CARD_JS + """)(key);
+  const m = card && card.querySelector('.pz-saved');
+  const err = card && card.querySelector('.pz-error');
   if (err) return 'error: ' + err.innerText;
   return !!m && m.dataset.seq !== before;
 }
@@ -327,7 +330,7 @@ WAIT_SAVED_JS = """
 
 
 def item_key(item_id: str) -> str:
-    """The CSS key of an item's bordered container (``st-key-item_<id with . as __>``)."""
+    """The HTML id on an item's text (``item_<id with . as __>``, app.ui.inspection_form.item_anchor)."""
     return "item_" + item_id.replace(".", "__")
 
 
@@ -411,7 +414,8 @@ class Ui:
 
     # -- items
     def item(self, item_id: str) -> Any:
-        return self.page.locator(f".st-key-{item_key(item_id)}")
+        # the item's card: the fragment block with the item's text as a direct element
+        return self.page.locator(f"div[data-testid=stVerticalBlock]:has(> div.stElementContainer #{item_key(item_id)})")
 
     def answer_control(self, item_id: str) -> Any:
         """The item's answer buttons (its photo area has a segmented control of its own)."""

@@ -21,6 +21,7 @@ from .conftest import (
     SITE_CHECKLIST,
     SITE_CHECKLIST_ID,
     STAFF_CHECKLIST_ID,
+    WAIT_SAVED_JS,
     LiveServer,
     Ui,
 )
@@ -46,8 +47,6 @@ SECTIONS: list[list[tuple[str, str, dict[str, Any]]]] = [
      ("safe.door", "合格", {"result": "pass"})],
 ]
 SECTION_TITLES = ["1. 前台环境", "2. 服务规范", "3. 安全管理"]
-WAIT_NEW_SEQ_JS = """([key, before]) => {
-  const m = document.querySelector('.st-key-' + key + ' .pz-saved'); return !!m && m.dataset.seq !== before; }"""
 
 
 def checklist(server: LiveServer, checklist_id: str):
@@ -133,7 +132,7 @@ def test_supervisor_inspects_with_reload_and_submits(live_server: LiveServer, op
     before = ui.saved_seq("svc.uniform")
     note.fill("工牌未佩戴")
     note.press("Enter")
-    page.wait_for_function(WAIT_NEW_SEQ_JS, arg=["item_svc__uniform", before])
+    assert page.wait_for_function(WAIT_SAVED_JS, arg=["item_svc__uniform", before]).json_value() is True
     ui.screenshot("02-section.png")
 
     # the section selectbox: back to section 1 (every answer still there), then on to section 3
