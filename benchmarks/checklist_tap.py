@@ -9,7 +9,7 @@ baseline) on one fresh SQLite database, opens both in headless Debian Chromium a
 times, inside the page, a tap on an item until that item shows its new "saved" marker. Both pages
 save through the same service call. Prints both medians, p90s and the ratio app/baseline.
 
-    .venv/bin/python benchmarks/checklist_tap.py [--taps 60] [--rounds 4] [--check]
+    .venv/bin/python benchmarks/checklist_tap.py [--taps 96] [--rounds 8] [--check]
 """
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ def measure(page, url: str, taps: int, item_numbers: list[int]) -> list[float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--taps", type=int, default=60, help="taps per page in all")
-    ap.add_argument("--rounds", type=int, default=4, help="alternating app/baseline rounds (damps machine noise)")
+    ap.add_argument("--taps", type=int, default=96, help="taps per page in all")
+    ap.add_argument("--rounds", type=int, default=8, help="alternating app/baseline rounds (damps machine noise)")
     ap.add_argument("--check", action="store_true", help="exit 1 if ratio > 0.35 or app p50 > 150 ms")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
