@@ -318,6 +318,18 @@ def _rollup_rows(world: World) -> list[dict[str, Any]]:
             for (staff_id, month, kind), (n, total, k) in sorted(world.rollup.items())]
 
 
+def _fill_chunk(execute: Callable[..., Any], commit: Callable[[], Any], ph: str, chunk: list[Any]) -> tuple[float, float]:
+    """Copy the chunk's answers and section totals from its patterns and commit; returns both timings."""
+    bounds = (chunk[0][0] - 1, chunk[-1][0])
+    t = time.perf_counter()
+    execute(FILL_ANSWERS_SQL.format(ph=ph), bounds)
+    t_ans = time.perf_counter() - t
+    t = time.perf_counter()
+    execute(FILL_SECTIONS_SQL.format(ph=ph), bounds)
+    commit()
+    return t_ans, time.perf_counter() - t
+
+
 def _sqlite_ts(d: datetime) -> str:
     return d.strftime("%Y-%m-%d %H:%M:%S.%f")  # what SQLAlchemy's SQLite DateTime stores
 
@@ -369,14 +381,8 @@ def load_sqlite(world: World, path: Path) -> dict[str, float]:
         con.executemany(sql_insp, rows)
         con.executemany("INSERT INTO bench_map VALUES (?, ?, ?, ?)", mapping)
         t_insp += time.perf_counter() - t
-        t = time.perf_counter()
-        bounds = (chunk[0][0] - 1, chunk[-1][0])
-        con.execute(FILL_ANSWERS_SQL.format(ph="?"), bounds)
-        t_ans += time.perf_counter() - t
-        t = time.perf_counter()
-        con.execute(FILL_SECTIONS_SQL.format(ph="?"), bounds)
-        con.execute("COMMIT")
-        t_sec += time.perf_counter() - t
+        d_ans, d_sec = _fill_chunk(con.execute, lambda: con.execute("COMMIT"), "?", chunk)
+        t_ans, t_sec = t_ans + d_ans, t_sec + d_sec
         done = lo + len(chunk)
         log(f"sqlite: {done:,}/{total:,} inspections ({done * 50:,} answers), "
             f"{t_insp + t_ans + t_sec:.0f} s")
@@ -453,14 +459,8 @@ def load_postgresql(world: World, url: str, schema: str) -> dict[str, float]:
             for iid, _site, _staff, _shift, _month, inspector, _kind, created, pat in chunk:
                 cp.write_row((iid, pat, inspector, created))
         t_insp += time.perf_counter() - t
-        t = time.perf_counter()
-        bounds = (chunk[0][0] - 1, chunk[-1][0])
-        cur.execute(FILL_ANSWERS_SQL.format(ph="%s"), bounds)
-        t_ans += time.perf_counter() - t
-        t = time.perf_counter()
-        cur.execute(FILL_SECTIONS_SQL.format(ph="%s"), bounds)
-        con.commit()
-        t_sec += time.perf_counter() - t
+        d_ans, d_sec = _fill_chunk(cur.execute, con.commit, "%s", chunk)
+        t_ans, t_sec = t_ans + d_ans, t_sec + d_sec
         done = lo + len(chunk)
         log(f"postgresql: {done:,}/{total:,} inspections ({done * 50:,} answers), {t_insp + t_ans + t_sec:.0f} s")
     cur.execute("DROP TABLE bench_map, bench_pattern_answers, bench_pattern_sections")

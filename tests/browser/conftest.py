@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from app.ui.inspection_form import item_anchor
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -329,9 +331,7 @@ WAIT_SAVED_JS = """
 """
 
 
-def item_key(item_id: str) -> str:
-    """The HTML id on an item's text (``item_<id with . as __>``, app.ui.inspection_form.item_anchor)."""
-    return "item_" + item_id.replace(".", "__")
+item_key = item_anchor  # the HTML id on an item's text: an item's card is the block holding it
 
 
 class Ui:
