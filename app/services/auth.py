@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,17 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+SESSION_COOKIE = "pinzhi_session"
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF value that goes with a session token (sent back in ``X-CSRF-Token`` on API writes).
+
+    Derived one-way from the token, so knowing it reveals nothing about the session itself.
+    """
+    return hmac.new(token.encode(), b"pinzhi-csrf-v1", hashlib.sha256).hexdigest()
 
 
 def sign_in(session: Session, *, username: str, password: str) -> tuple[str, Actor]:
