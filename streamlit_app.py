@@ -4,10 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.ui.i18n import t
-from app.ui.state import current_actor, sign_out, style
+from app.ui.i18n import lang, t
+from app.ui.state import current_actor, style
 
 PAGES = Path(__file__).parent / "app" / "pages"
+ICON = Path(__file__).parent / "app" / "data" / "icon.png"
 
 # page file, title key, icon, roles
 NAV = [
@@ -21,7 +22,9 @@ NAV = [
     ("admin.py", "admin", ":material/admin_panel_settings:", {"admin"}),
 ]
 
-st.set_page_config(page_title="品质巡检 Pinzhi", page_icon=":material/fact_check:", layout="wide",
+# a local icon file: a :material/...: page icon would make the browser fetch the favicon from Google's fonts
+# server, which the Content-Security-Policy forbids (no outside origins)
+st.set_page_config(page_title="品质巡检 Pinzhi", page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="collapsed")
 style()
 actor = current_actor()
@@ -34,10 +37,10 @@ else:
         if actor.role in roles and (PAGES / file).exists()
     ]
     with st.sidebar:
-        st.caption(t("welcome", name=actor.display_name) + f" · {t('role_' + actor.role)}")
-        if st.button(t("signout"), key="signout"):
-            sign_out()
-            st.rerun()
+        st.text(t("welcome", name=actor.display_name) + f" · {t('role_' + actor.role)}")
+        # a real form post: /auth/logout ends the session in the database and deletes the cookie
+        st.html(f'<form method="post" action="/auth/logout?lang={lang()}" class="pz-signout">'
+                f'<button type="submit">{t("signout")}</button></form>')
 with st.sidebar:
     st.radio(t("lang"), ["zh", "en"], key="lang", horizontal=True,
              format_func=lambda v: "中文" if v == "zh" else "English")

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/pinzhi db upgrade
 .venv/bin/pinzhi demo --if-empty
-exec .venv/bin/streamlit run streamlit_app.py --server.port "${PORT:-8501}" "$@"
+exec .venv/bin/streamlit run app/server.py --server.port "${PORT:-8501}" "$@"

@@ -6,16 +6,19 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from app.ui.state import APPTEST_TOKEN_KEY
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "streamlit_app.py"
 TIMEOUT = 30
 
 
 def app_as(token: str | None, page: str | None = None, **params: str) -> AppTest:
-    """An AppTest signed in with ``token`` (the ?sid= of a reload), run once, then on ``page`` with ``params``."""
+    """An AppTest signed in with ``token`` (standing in for the session cookie), run once, then on ``page``
+    with ``params``."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     if token is not None:
-        at.query_params["sid"] = token
+        at.session_state[APPTEST_TOKEN_KEY] = token
     at.run()
     if page is not None or params:
         at.query_params.update(params)

@@ -13,6 +13,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# AppTest cannot send the session cookie: let the pages read a test's token from session state instead
+# (app/ui/state.py session_token; honoured only under this variable, which only the test suite sets)
+os.environ["PINZHI_APPTEST"] = "1"
+
 PG_URL = os.environ.get("DATABASE_URL_PG")
 IN_CI = bool(os.environ.get("CI"))
 

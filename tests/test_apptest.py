@@ -1,8 +1,8 @@
 """The Streamlit pages driven headless through ``streamlit.testing.v1.AppTest``.
 
 Each test gets its own SQLite database (``DATABASE_URL``) and, except the checklists page, a small
-checklist directory (``PINZHI_CHECKLISTS``). The app caches its database with ``st.cache_resource``,
-so the cache is cleared around every test.
+checklist directory (``PINZHI_CHECKLISTS``). The app keeps one database per URL in the process,
+so those are disposed around every test.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from factories import checklist_dict, item, section
 from streamlit.testing.v1 import AppTest
 from world import PASSWORD, build_world
 
-from app.db.engine import Database, make_engine
+from app.db.engine import Database, dispose_process_databases, make_engine
 from app.db.models import AuditLog
 from app.services import auth, catalog, org
 from app.services import inspections as svc
-from app.ui import state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +70,7 @@ def _app_database(source: Path, tmp_path: Path, monkeypatch) -> Database:
     for doc in (SITE_CL, STAFF_SELF_CL, STAFF_SUP_CL):
         (cl / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("PINZHI_CHECKLISTS", str(cl))
-    state.get_db.clear()  # the app's cached Database belongs to the previous test
+    dispose_process_databases()  # the app's cached Database belongs to the previous test
     return Database(make_engine(url))
 
 
@@ -81,7 +80,7 @@ def empty_db(sqlite_template, tmp_path, monkeypatch):
     database = _app_database(sqlite_template, tmp_path, monkeypatch)
     yield database
     database.engine.dispose()
-    state.get_db.clear()
+    dispose_process_databases()
 
 
 @pytest.fixture
@@ -90,7 +89,7 @@ def db(world_template, tmp_path, monkeypatch):
     database = _app_database(world_template[0], tmp_path, monkeypatch)
     yield database
     database.engine.dispose()
-    state.get_db.clear()
+    dispose_process_databases()
 
 
 @pytest.fixture
@@ -130,16 +129,20 @@ def answers(db: Database, actor, iid: int) -> dict:
         return svc.load_inspection(s, actor=actor, inspection_id=iid).answers
 
 
-# ----------------------------------------------------------------------------- login
-def test_login_wrong_password_shows_error(world, db):
+# ----------------------------------------------------------------------------- sign-in state
+# (signing in itself is HTTP: POST /auth/login sets the cookie; see tests/test_web_auth.py)
+def test_without_a_session_only_the_sign_in_form_is_offered(world, db):
     at = app_as(None)
     assert nav_titles(at) == {"登录"}
-    at.text_input(key="login_user").input("sup")
-    at.text_input(key="login_password").input("not-the-password")
-    at.button[0].click().run()
-    assert [e.value for e in at.error] == ["用户名或密码错误"]
-    assert "sid" not in at.query_params
-    assert nav_titles(at) == {"登录"}
+    assert "登录已失效" in texts(at)
+    assert not at.query_params
+
+
+def test_a_forged_or_revoked_token_is_not_a_session(world, db, tokens):
+    assert nav_titles(app_as("forged-token-not-in-the-database")) == {"登录"}
+    with db.write() as s:
+        auth.sign_out(s, token=tokens["sup"])
+    assert nav_titles(app_as(tokens["sup"])) == {"登录"}
 
 
 @pytest.mark.parametrize(("username", "present", "absent"), [
@@ -147,44 +150,27 @@ def test_login_wrong_password_shows_error(world, db):
     ("admin", {"现场巡检", "检查记录", "检查标准", "系统管理"}, {"员工自查", "登录"}),
     ("zhangli", {"员工自查", "检查记录", "检查标准"}, {"现场巡检", "系统管理", "月度考核", "培训记录", "登录"}),
 ])
-def test_login_signs_in_and_shows_the_roles_pages(world, db, username, present, absent):
-    at = app_as(None)
-    at.text_input(key="login_user").input(f" {username} ")  # the form strips the user name
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
+def test_a_session_shows_the_roles_pages(world, db, tokens, username, present, absent):
+    at = app_as(tokens[username])
     assert not at.exception and not at.error
     titles = nav_titles(at)
     assert present <= titles and not (absent & titles), titles
-    assert at.query_params.get("sid")
-    with db.read() as s:
-        actor = auth.actor_from_token(s, at.query_params["sid"])
-    assert actor is not None and actor.username == username
+    assert not at.query_params  # nothing about the session in the URL
     # the landing page is the role's first page
     assert at.title[0].value == ("员工自查" if username == "zhangli" else "现场巡检")
 
 
-def test_first_start_creates_the_admin(empty_db):
-    db = empty_db
-    at = app_as(None)
-    assert "首次使用：创建管理员账号" in [i.value for i in at.info]
-    assert by_label(at.text_input, "用户名").value == "admin"
-    by_label(at.text_input, "用户名").input("boss")
-    by_label(at.text_input, "密码").input("first-pass-1")
-    by_label(at.text_input, "再次输入密码").input("other-pass-1")
-    by_label(at.button, "创建管理员").click().run()
-    assert [e.value for e in at.error] == ["两次输入的密码不一致"]
-    with db.read() as s:
-        assert auth.needs_first_admin(s)
-
-    by_label(at.text_input, "再次输入密码").input("first-pass-1")
-    by_label(at.text_input, "密码").input("first-pass-1")
-    by_label(at.button, "创建管理员").click().run()
-    assert not at.exception and not at.error
-    assert "系统管理" in nav_titles(at)
-    with db.read() as s:
-        assert not auth.needs_first_admin(s)
-        user = auth.authenticate(s, username="boss", password="first-pass-1")
-        assert user.role == "admin"
+def test_disabling_a_user_stops_their_open_page_at_the_next_run(world, db, tokens):
+    at = app_as(tokens["sup"])
+    assert "现场巡检" in nav_titles(at)
+    with db.write() as s:
+        org.set_user_active(s, actor=world.admin, username="sup", active=False)
+    at.run()
+    assert nav_titles(at) == {"登录"}
+    with db.write() as s:  # re-enabling revives no old session
+        org.set_user_active(s, actor=world.admin, username="sup", active=True)
+    at.run()
+    assert nav_titles(at) == {"登录"}
 
 
 # ----------------------------------------------------------------------------- inspect (supervisor)

@@ -25,12 +25,11 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from world import World, build_world
 
-from app.db.engine import Database, make_engine
+from app.db.engine import Database, dispose_process_databases, make_engine
 from app.services import actions, auth, org, scorecard, signoff, training
 from app.services import inspections as svc
 from app.services import photos as photo_svc
 from app.services.actor import SYSTEM
-from app.ui import state
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-1"  # tests/world.py
@@ -164,9 +163,9 @@ def rv(review_template: Review, tmp_path, monkeypatch) -> Review:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("PINZHI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PINZHI_CHECKLISTS", str(review_template.checklists))
-    state.get_db.clear()  # the app's cached Database belongs to the previous test
+    dispose_process_databases()  # the app's cached Database belongs to the previous test
     yield review_template
-    state.get_db.clear()
+    dispose_process_databases()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ with "database is locked" half-way; readers use plain ``BEGIN`` and never block 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,3 +78,31 @@ class Database:
 
 def make_database(url: str, **kwargs: Any) -> Database:
     return Database(make_engine(url, **kwargs))
+
+
+_process_db: dict[str, Database] = {}
+_process_lock = threading.Lock()
+
+
+def process_database(url: str) -> Database:
+    """The one :class:`Database` of this server process for ``url``, migrated to head on first use.
+
+    The pages, the auth routes and the JSON API all share it.
+    """
+    with _process_lock:
+        db = _process_db.get(url)
+        if db is None:
+            from app.db.migrate import ensure_schema
+
+            db = Database(make_engine(url))
+            ensure_schema(db.engine)
+            _process_db[url] = db
+        return db
+
+
+def dispose_process_databases() -> None:
+    """Close and forget every process database (tests switch databases between runs)."""
+    with _process_lock:
+        for db in _process_db.values():
+            db.engine.dispose()
+        _process_db.clear()

@@ -95,6 +95,16 @@ class AuthSession(Base):
     expires_at: Mapped[datetime]
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins per key ("user:<name>" or "addr:<client address>"), for throttling and locking."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
 class ChecklistVersion(Base):
     """A checklist exactly as it was loaded. History never changes when the YAML file changes."""
 

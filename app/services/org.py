@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
-from app.services import audit
+from app.services import audit, auth
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
 
@@ -133,6 +133,8 @@ def set_user_active(session: Session, *, actor: Actor, username: str, active: bo
     if user.id == actor.id and not active:
         raise Invalid("不能停用自己的账号")
     user.active = active
+    if not active:  # a disabled account's open tabs stop at their next action; re-enabling revives none
+        auth.end_sessions(session, user_id=user.id)
     audit.record(session, actor=actor, action="user.active", entity="user", entity_id=user.id,
                  detail={"active": active})
 

@@ -31,7 +31,8 @@ ZH: dict[str, str] = {
     "lang": "Language / 语言", "photos": "照片", "add_photo": "照片", "take_photo": "拍照",
     "upload_photo": "从相册选择", "caption": "说明", "remove": "删除", "photo_saved": "照片已保存",
     "offline_hint": "每次点选都会立即保存到服务器；网络中断后重新连接即可继续。",
-    "sign_in_hint": "请使用管理员分配的账号登录。", "welcome": "您好，{name}",
+    "sign_in_hint": "请使用管理员分配的账号登录。",
+    "session_ended": "登录已失效（已退出、已过期或账号已停用），请重新登录。", "welcome": "您好，{name}",
     "role_admin": "管理员", "role_manager": "经理", "role_supervisor": "品质督导", "role_staff": "员工",
     "self_check_intro": "上岗前请对照标准完成自查。自查结果单独保存，不计入督导评分。",
 }
@@ -64,7 +65,8 @@ EN: dict[str, str] = {
     "add_photo": "Photo", "take_photo": "Camera", "upload_photo": "From gallery", "caption": "Caption",
     "remove": "Remove", "photo_saved": "Photo saved",
     "offline_hint": "Every tap is saved on the server at once; after a dropped connection just carry on.",
-    "sign_in_hint": "Sign in with the account your administrator gave you.", "welcome": "Hello, {name}",
+    "sign_in_hint": "Sign in with the account your administrator gave you.",
+    "session_ended": "Your session has ended (signed out, expired or account disabled). Please sign in again.", "welcome": "Hello, {name}",
     "role_admin": "Administrator", "role_manager": "Manager", "role_supervisor": "Supervisor", "role_staff": "Staff",
     "self_check_intro": "Check yourself against the standard before your shift. Self-checks are kept apart "
                         "from supervisor scores.",

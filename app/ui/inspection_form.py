@@ -20,7 +20,7 @@ from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
 from app.ui.i18n import t
-from app.ui.state import LOCAL_TZ, keep_params, read, write
+from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
 from scoring import partial_score
 from scoring.model import Item
 
@@ -90,7 +90,10 @@ def _saved(iid: int, item_id: str, ok: bool, message: str = "") -> None:
     st.session_state[f"saved_{iid}_{item_id}"] = (ok, datetime.now(LOCAL_TZ).strftime("%H:%M:%S"), message)
 
 
-def _on_answer(iid: int, item_id: str, actor: Actor) -> None:
+def _on_answer(iid: int, item_id: str, _actor: Actor) -> None:
+    actor = current_actor()  # callbacks run before the page: check the session in the database first
+    if actor is None:
+        return  # nothing is written; the fragment's require_actor() sends the page back to sign-in
     view: svc.DraftView = st.session_state[_view_key(iid)]
     item = view.checklist.item(item_id)
     value = _to_answer(item, st.session_state.get(f"a_{iid}_{item_id}"))
@@ -113,7 +116,10 @@ def _on_answer(iid: int, item_id: str, actor: Actor) -> None:
     _saved(iid, item_id, True)
 
 
-def _on_note(iid: int, item_id: str, actor: Actor) -> None:
+def _on_note(iid: int, item_id: str, _actor: Actor) -> None:
+    actor = current_actor()  # callbacks run before the page: check the session in the database first
+    if actor is None:
+        return  # nothing is written; the fragment's require_actor() sends the page back to sign-in
     view: svc.DraftView = st.session_state[_view_key(iid)]
     note = st.session_state.get(f"n_{iid}_{item_id}", "")
     try:
@@ -213,6 +219,7 @@ def item_anchor(item_id: str) -> str:
 @st.fragment
 def item_block(iid: int, item_id: str, number: int, actor: Actor) -> None:
     """One item: text + badges + save status, the answer control, and (on demand) note and photos."""
+    require_actor()  # a fragment run is a run: the session is checked in the database (ended: sign-in page)
     view: svc.DraftView = st.session_state[_view_key(iid)]
     item = view.checklist.item(item_id)
     answer = view.answers.get(item_id)

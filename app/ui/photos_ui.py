@@ -11,20 +11,20 @@ from app.services import photos as photo_svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui.i18n import t
-from app.ui.state import read, write
+from app.ui.state import current_actor, read, require_actor, write
 from scoring.model import Item
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _bytes(photo_id: int, size: str, actor_key: tuple[int, str]) -> bytes:
-    actor: Actor = st.session_state["actor"]
+def _bytes(photo_id: int, size: str, actor_key: tuple[int, str, tuple[int, ...]], _actor: Actor) -> bytes:
     with read() as s:
-        return photo_svc.photo_bytes(s, actor=actor, photo_id=photo_id, size=size)
+        return photo_svc.photo_bytes(s, actor=_actor, photo_id=photo_id, size=size)
 
 
 def photo(photo_id: int, size: str = "thumb") -> bytes:
-    actor: Actor = st.session_state["actor"]
-    return _bytes(photo_id, size, (actor.id, actor.role))
+    """A photo's bytes for the signed-in actor (the cache is per actor, role and sites as they are now)."""
+    actor = require_actor()
+    return _bytes(photo_id, size, (actor.id, actor.role, tuple(sorted(actor.site_ids))), actor)
 
 
 @st.dialog("照片 Photo", width="large")
@@ -32,7 +32,10 @@ def _full(photo_id: int, caption: str | None) -> None:
     st.image(photo(photo_id, "display"), caption=caption, width="stretch")
 
 
-def _on_upload(iid: int, item_id: str, actor: Actor, key: str) -> None:
+def _on_upload(iid: int, item_id: str, _actor: Actor, key: str) -> None:
+    actor = current_actor()  # callbacks run before the page: check the session in the database first
+    if actor is None:
+        return
     upload: Any = st.session_state.get(key)
     if upload is None:
         return
@@ -50,7 +53,10 @@ def _on_upload(iid: int, item_id: str, actor: Actor, key: str) -> None:
         st.session_state[f"pgen_{iid}_{item_id}"] = st.session_state.get(f"pgen_{iid}_{item_id}", 0) + 1
 
 
-def _remove(iid: int, item_id: str, actor: Actor, link_id: int) -> None:
+def _remove(iid: int, item_id: str, _actor: Actor, link_id: int) -> None:
+    actor = current_actor()  # callbacks run before the page: check the session in the database first
+    if actor is None:
+        return
     try:
         with write() as s:
             photo_svc.remove_photo(session=s, actor=actor, link_id=link_id)

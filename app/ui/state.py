@@ -1,11 +1,12 @@
 """Streamlit glue: the cached database, the signed-in actor, language, styling.
 
 ``st.session_state`` is only a cache: every answer, note and photo is written to the database when
-given. The sign-in token lives in the URL (``?sid=``) so a reload or a dropped connection resumes.
+given. The sign-in token lives in an HttpOnly cookie, never in the URL; every run checks it in the database.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,20 +15,16 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from app.config import database_url
-from app.db.engine import Database, make_engine
-from app.db.migrate import ensure_schema
+from app.db.engine import Database, process_database
 from app.services import auth
 from app.services.actor import Actor
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-@st.cache_resource(show_spinner=False)
 def get_db() -> Database:
-    """One engine per server process (never a session)."""
-    engine = make_engine(database_url())
-    ensure_schema(engine)
-    return Database(engine)
+    """The server process's one database (shared with the auth routes and the API; never a session)."""
+    return process_database(database_url())
 
 
 @contextmanager
@@ -56,59 +53,44 @@ def local_time(dt: datetime | None) -> str:
     return dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+APPTEST_TOKEN_KEY = "_apptest_token"
+
+
+def session_token() -> str | None:
+    """The sign-in token from the HttpOnly session cookie (set by ``POST /auth/login``).
+
+    Streamlit's AppTest cannot send cookies, so under ``PINZHI_APPTEST=1`` (set by the test suite only) a
+    token placed in session state by the test stands in for the cookie. Session state is server-side:
+    no browser can set it.
+    """
+    token = st.context.cookies.get(auth.SESSION_COOKIE)
+    if os.environ.get("PINZHI_APPTEST") == "1":  # AppTest's client context is a stand-in without cookies
+        token = st.session_state.get(APPTEST_TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
+
+
 def current_actor() -> Actor | None:
-    """The signed-in actor, restored from the URL token after a reload."""
+    """The signed-in actor, checked against the database on every run (revoked, expired or disabled: None)."""
     if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
         st.session_state["lang"] = st.query_params["lang"]
-    token = st.session_state.get("token") or st.query_params.get("sid")
+    token = session_token()
     if not token:
         return None
-    cached = st.session_state.get("actor")
-    if cached is not None and st.session_state.get("token") == token:
-        actor: Actor = cached
-    else:
-        with read() as s:
-            found = auth.actor_from_token(s, token)
-        if found is None:
-            st.session_state.pop("token", None)
-            st.session_state.pop("actor", None)
-            if "sid" in st.query_params:
-                del st.query_params["sid"]
-            return None
-        actor = found
-        st.session_state["token"], st.session_state["actor"] = token, actor
-    if st.query_params.get("sid") != token:
-        st.query_params["sid"] = token
-    return actor
+    with read() as s:
+        return auth.actor_from_token(s, token)
 
 
 def require_actor() -> Actor:
     """The signed-in actor on a page that navigation only offers to signed-in users."""
     actor = current_actor()
     if actor is None:
-        st.stop()
-        raise AssertionError("unreachable")  # st.stop() raises
+        st.rerun()  # the session ended (signed out elsewhere, disabled, expired): back to sign-in
+    assert actor is not None
     return actor
 
 
-def remember_sign_in(token: str, actor: Actor) -> None:
-    st.session_state["token"], st.session_state["actor"] = token, actor
-    st.query_params["sid"] = token
-
-
-def sign_out() -> None:
-    token = st.session_state.get("token")
-    if token:
-        with write() as s:
-            auth.sign_out(s, token=token)
-    for key in list(st.session_state.keys()):
-        if key != "lang":
-            del st.session_state[key]
-    st.query_params.clear()
-
-
 def keep_params(**params: str | None) -> None:
-    """Set (or remove with None) query parameters, keeping the sign-in token."""
+    """Set (or remove with None) query parameters."""
     for k, v in params.items():
         if v is None:
             if k in st.query_params:
@@ -144,6 +126,13 @@ div.st-key-pz-items > div[data-testid="stLayoutWrapper"] > div[data-testid="stVe
   flex-direction: row; flex-wrap: wrap; align-items: center; column-gap: 1.5rem; }
 div.st-key-pz-items > div[data-testid="stLayoutWrapper"] > div[data-testid="stVerticalBlock"]
   > *:not([class*="st-key-a_"]):not([class*="st-key-tools_"]) { flex: 1 0 100%; }
+/* sign-in form shown when a session ended mid-use (app/pages/login.py) and the sidebar's sign-out form */
+.pz-login label { display: block; margin: .8rem 0 .3rem; font-weight: 600; }
+.pz-login input { width: 100%; box-sizing: border-box; font-size: 1.05rem; padding: .6rem;
+                  border: 1px solid #6b7280; border-radius: .5rem; }
+.pz-login button, .pz-signout button { margin-top: 1rem; min-height: 48px; font-size: 1.05rem; border-radius: .5rem;
+                  border: 1px solid #92400e; background: #92400e; color: #fff; padding: 0 1.2rem; cursor: pointer; }
+.pz-signout button { background: #fff; color: #92400e; margin-top: .3rem; }
 /* inspection header: progress bar 3 : running score 1 */
 div.st-key-pz-head { flex-direction: row; align-items: flex-end; gap: 1.5rem; }
 div.st-key-pz-head > :first-child { flex: 3 1 0; }

@@ -1,0 +1,48 @@
+"""The one ASGI app: Streamlit's pages plus ``/auth`` and the JSON API under ``/api/v1``.
+
+Started by ``streamlit run app/server.py`` (scripts/run.sh); any ASGI server works too
+(``uvicorn app.server:app``). One database engine per process (:func:`app.db.engine.process_database`),
+shared by the pages, the auth routes and the API.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from streamlit.starlette import App
+
+from app.config import REPO_ROOT, database_url
+from app.db.engine import Database, process_database
+from app.services import auth
+from app.web.auth_routes import create_auth_routes
+from app.web.security import SecurityMiddleware
+
+
+def get_db() -> Database:
+    return process_database(database_url())
+
+
+def session_ok(token: str | None) -> bool:
+    if not token:
+        return False
+    with get_db().read() as s:
+        return auth.actor_from_token(s, token) is not None
+
+
+def routes() -> list[BaseRoute]:
+    found: list[BaseRoute] = [*create_auth_routes(get_db)]
+    try:
+        from starlette.routing import Mount
+
+        from app.api import create_api
+    except ImportError:  # the API package arrives with its own change
+        return found
+    found.append(Mount("/api/v1", app=create_api(get_db)))
+    return found
+
+
+app = App(
+    str(REPO_ROOT / "streamlit_app.py"),
+    routes=routes(),
+    middleware=[Middleware(SecurityMiddleware, session_ok=session_ok, cookie=auth.SESSION_COOKIE)],
+)
