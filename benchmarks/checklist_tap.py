@@ -125,7 +125,7 @@ def start_server(script: str, port: int, env: dict[str, str], log: Path) -> subp
 
 def measure(page, url: str, taps: int, item_numbers: list[int]) -> list[float]:
     page.goto(url)
-    page.wait_for_function(f"({BOX_JS})('item_b__i{item_numbers[-1]:03d}')", timeout=60000)
+    page.wait_for_function(BOX_JS, arg=f"item_b__i{item_numbers[-1]:03d}", timeout=60000)
     time.sleep(1.0)
     out = []
     for n in range(taps + 3):
@@ -154,12 +154,15 @@ def main() -> int:
         tmp = Path(d)
         env, token, app_iid, base_iid = setup(tmp)
         p_app, p_base = free_port(), free_port()
-        servers = [start_server("streamlit_app.py", p_app, env, tmp / "app.log"),
+        servers = [start_server("app/server.py", p_app, env, tmp / "app.log"),
                    start_server("benchmarks/plain_checklist.py", p_base, env, tmp / "base.log")]
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 ctx = browser.new_context(viewport={"width": 820, "height": 1180})
+                # the session cookie, as POST /auth/login sets it (cookies ignore ports: both servers see it)
+                ctx.add_cookies([{"name": "pinzhi_session", "value": token, "domain": "127.0.0.1", "path": "/",
+                                  "httpOnly": True, "sameSite": "Lax"}])
                 page = ctx.new_page()
                 app_ms: list[float] = []
                 base_ms: list[float] = []
@@ -169,9 +172,9 @@ def main() -> int:
                 rounds = args.rounds
                 for r in range(rounds):
                     sec = (r * 3) % SECTIONS
-                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/?sid={token}&insp={app_iid}&step=items"
+                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items"
                                       f"&sec={sec}", args.taps // rounds, list(range(sec * per + 1, (sec + 1) * per + 1)))
-                    base_ms += measure(page, f"http://127.0.0.1:{p_base}/?sid={token}&insp={base_iid}",
+                    base_ms += measure(page, f"http://127.0.0.1:{p_base}/?insp={base_iid}",
                                        args.taps // rounds, list(range(1, N_ITEMS + 1)))
                 browser.close()
         finally:

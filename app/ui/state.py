@@ -64,8 +64,8 @@ def session_token() -> str | None:
     no browser can set it.
     """
     token = st.context.cookies.get(auth.SESSION_COOKIE)
-    if os.environ.get("PINZHI_APPTEST") == "1":  # AppTest's client context is a stand-in without cookies
-        token = st.session_state.get(APPTEST_TOKEN_KEY)
+    if not isinstance(token, str) and os.environ.get("PINZHI_APPTEST") == "1":
+        token = st.session_state.get(APPTEST_TOKEN_KEY)  # AppTest's client context is a stand-in
     return token if isinstance(token, str) and token else None
 
 

@@ -152,7 +152,8 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    """One ``streamlit run streamlit_app.py`` process on loopback, in its own process group."""
+    """One ``streamlit run app/server.py`` process (the ASGI app: pages, /auth, /api/v1) on loopback, in its
+    own process group."""
 
     data_dir: Path
     checklists: Path
@@ -170,13 +171,14 @@ class LiveServer:
         return db_url(self.data_dir)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("STREAMLIT_")}
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "PINZHI_APPTEST") and not k.startswith("STREAMLIT_")}
         env.update(PINZHI_DATA_DIR=str(self.data_dir), PINZHI_CHECKLISTS=str(self.checklists),
                    STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", PYTHONUNBUFFERED="1")
         return env
 
     def start(self, timeout: float = 60.0) -> LiveServer:
-        cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
+        cmd = [sys.executable, "-m", "streamlit", "run", "app/server.py", "--server.port", str(self.port),
                "--server.headless", "true", "--server.address", "127.0.0.1",
                # others edit the repository while tests run: never rerun the app on a file change
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
@@ -346,16 +348,30 @@ class Ui:
         self.page.goto(f"{self.server.url}/{path.lstrip('/')}")
 
     def sign_in(self, username: str, password: str = PASSWORD, *, screenshot: str | None = None) -> None:
-        """Sign in through the login form (labels 用户名 / 密码, button 登录)."""
+        """Sign in through the sign-in page the app redirects to (labels 用户名 / 密码, button 登录)."""
         self.goto()
         page = self.page
+        page.wait_for_url(re.compile(r"/auth/login"))
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
         if screenshot:
-            self.screenshot(screenshot)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / screenshot))
         page.get_by_role("button", name="登录").click()
         page.locator("[data-testid=stTopNavLink]").first.wait_for()
-        assert "sid=" in page.url
+        assert self.session_cookie() is not None
+        assert "sid=" not in page.url and "pinzhi_session" not in page.url
+
+    def session_cookie(self) -> dict[str, Any] | None:
+        found = [c for c in self.page.context.cookies() if c["name"] == "pinzhi_session"]
+        if found:
+            assert found[0]["httpOnly"] and found[0]["sameSite"] == "Lax"
+        return found[0] if found else None
+
+    def use_session(self, token: str) -> None:
+        """Hand this browser a session opened through the service (as a sign-in would set it)."""
+        self.page.context.add_cookies([{"name": "pinzhi_session", "value": token, "url": self.server.url,
+                                        "httpOnly": True, "sameSite": "Lax"}])
 
     def nav_labels(self) -> list[str]:
         links = self.page.locator("[data-testid=stTopNavLink]")

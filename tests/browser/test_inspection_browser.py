@@ -347,10 +347,11 @@ def test_result_percent_is_rounded_half_up(live_server: LiveServer, open_ui, mon
         db.engine.dispose()
 
     ui: Ui = open_ui(live_server)
-    ui.goto(f"?sid={token}&insp={iid}&step=done")
+    ui.use_session(token)
+    ui.goto(f"?insp={iid}&step=done")
     ui.page.get_by_text(f"已提交 · {SITE_TITLE}").wait_for()
     shown = {"result": ui.metric("得分率")}
-    ui.goto(f"history?sid={token}")
+    ui.goto("history")
     ui.page.get_by_text(SITE_TITLE).first.wait_for()
     shown["records"] = ui.page.locator(".pz-score").first.inner_text().strip()
     assert shown == {"result": "90.63%", "records": "90.63%"}
