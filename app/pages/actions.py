@@ -9,6 +9,7 @@ from app.services import actions, org
 from app.services.errors import ServiceError
 from app.ui import photos_ui
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import local_time, read, require_actor, write
 
 actor = require_actor()
@@ -37,25 +38,25 @@ def attempt(fn: Callable[..., object]) -> None:
         with write() as s:
             fn(session=s)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         st.rerun()
 
 
 for a in rows:
-    badge = "pz-red" if a.overdue else {"open": "pz-amber", "fixed": "pz-badge", "verified": "pz-green"}[a.status]
+    badge = "red" if a.overdue else {"open": "orange", "fixed": "blue", "verified": "green"}[a.status]
     with st.container(border=True, key=f"action_{a.id}"):
-        st.markdown(
-            f"<span class='pz-badge {badge}'>{'逾期 · ' if a.overdue else ''}{STATUS[a.status]}</span> "
-            f"**{a.item_text}**  \n<span class='pz-meta'>{a.site_name} · 责任人 {a.staff_name or '—'} · 扣 {a.points_lost} 分 · "
-            f"开单 {local_time(a.opened_at)} · 期限 {local_time(a.due_at)}"
-            + (f" · 退回 {a.reopened} 次" if a.reopened else "") + "</span>", unsafe_allow_html=True)
+        # user and imported text only through md(): shown as text, never as markup (app/ui/safe.py)
+        st.markdown(f":{badge}-badge[{'逾期 · ' if a.overdue else ''}{STATUS[a.status]}] **{md(a.item_text)}**")
+        st.caption(md(f"{a.site_name} · 责任人 {a.staff_name or '—'} · 扣 {a.points_lost} 分 · "
+                      f"开单 {local_time(a.opened_at)} · 期限 {local_time(a.due_at)}"
+                      + (f" · 退回 {a.reopened} 次" if a.reopened else "")))
         if a.fix_note:
-            st.markdown(f"整改说明：{a.fix_note}（{a.fixed_by or ''} {local_time(a.fixed_at)}）")
+            st.markdown(md(f"整改说明：{a.fix_note}（{a.fixed_by or ''} {local_time(a.fixed_at)}）"))
         if a.fix_photo_id:
             st.image(photos_ui.photo(a.fix_photo_id), width=200)
         if a.verify_note:
-            st.caption(f"验证/退回意见：{a.verify_note} {a.verified_by or ''}")
+            st.caption(md(f"验证/退回意见：{a.verify_note} {a.verified_by or ''}"))
         if a.status == "open":
             with st.expander("提交整改 / report fix"):
                 note = st.text_input("整改说明 / what was done", key=f"ca_note_{a.id}")

@@ -10,6 +10,7 @@ from app.services import auth, catalog, org
 from app.services.errors import ServiceError
 from app.services.org import POSTS, ROLES, SITE_KINDS
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import read, require_actor, write
 
 actor = require_actor()
@@ -22,7 +23,7 @@ def attempt(fn: Callable[[Any], object], ok_message: str) -> None:
         with write() as s:
             fn(s)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         st.session_state["admin_flash"] = ok_message
         st.rerun()  # the tables above were read before this change
@@ -51,10 +52,12 @@ with tab_users:
             attempt(lambda s: auth.create_user(s, actor=actor, username=username.strip(), password=password,
                                                role=role, display_name=name.strip() or None,
                                                site_codes=site_codes, staff_code=staff_code), "✓")
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     target = c1.text_input(t("username"), key="deact_user")
-    if c2.button("停用 / deactivate") and target:
+    if c2.button("停用 / deactivate") and target:  # ends every session of the account at once
         attempt(lambda s: org.set_user_active(s, actor=actor, username=target.strip(), active=False), "✓")
+    if c3.button(t("unlock")) and target:  # clears failed sign-ins and a sign-in lock
+        attempt(lambda s: auth.unlock(s, actor=actor, username=target.strip()), "✓")
 
 with tab_sites:
     st.dataframe([{"code": x.code, "name": x.name, "kind": t(x.kind)} for x in sites], hide_index=True,
@@ -84,9 +87,9 @@ with tab_cl:
     with read() as s:
         entries = catalog.list_entries(s)
     for e in entries:
-        new = st.toggle(f"{e.checklist.title} · v{e.checklist.version} · `{e.checklist.id}`", value=e.in_force,
+        new = st.toggle(md(f"{e.checklist.title} · v{e.checklist.version} · {e.checklist.id}"), value=e.in_force,
                         key=f"force_{e.checklist.id}")
         if new != e.in_force:
             attempt(partial(catalog.set_in_force, actor=actor, checklist_id=e.checklist.id, in_force=new), "✓")
     for p in catalog.catalog_problems():
-        st.error(str(p))
+        st.error(md(p))

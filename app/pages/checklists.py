@@ -4,6 +4,7 @@ import streamlit as st
 
 from app.services import catalog
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import read
 
 st.title(t("checklists"))
@@ -25,11 +26,12 @@ m1.metric(t("possible"), f"{c.possible}")
 m2.metric(t("sections"), len(c.sections))
 m3.metric(t("items"), len(c.items))
 m4.metric(t("in_force"), "✓" if entry.in_force else "✗")
-st.caption(f"id `{c.id}` · {c.kind} · subject {c.subject} · self-check {'yes' if c.self_check else 'no'} · "
-           + " / ".join(f"{g.grade} ≥ {g.min}" for g in c.grades))
-origin_badge = {"original": "pz-green", "reconstructed": "pz-amber", "addition": "pz-red"}
+st.caption(md(f"id {c.id} · {c.kind} · subject {c.subject} · self-check {'yes' if c.self_check else 'no'} · "
+              + " / ".join(f"{g.grade} ≥ {g.min}" for g in c.grades)))
+origin_badge = {"original": "green", "reconstructed": "orange", "addition": "red"}
 for section in c.sections:
-    with st.expander(f"{section.title} · {section.points}{t('pts')} · {len(section.items)}{t('items')}"):
+    # texts come from files a QA department imports: shown through md(), never as markup
+    with st.expander(md(f"{section.title} · {section.points}{t('pts')} · {len(section.items)}{t('items')}")):
         for it in section.items:
             rule = {"pass_fail": "合格/不合格", "deduct": f"每处扣 {it.per} 分，扣完为止",
                     "scale": f"按 {it.step} 分评分"}[it.scoring]
@@ -40,9 +42,6 @@ for section in c.sections:
                 extras.append(t("critical_checklist") if it.critical == "checklist" else t("critical_section"))
             if it.evidence in ("required", "on_fail"):
                 extras.append(t("evidence_" + it.evidence))
-            st.markdown(
-                f"**{it.text}** <span class='pz-badge'>{it.points}{t('pts')}</span>"
-                f"<span class='pz-badge {origin_badge[it.origin]}'>{t(it.origin)}</span>  \n"
-                f"<span class='pz-meta'>{' · '.join(extras)} · {t('source')}: {it.source}</span>",
-                unsafe_allow_html=True,
-            )
+            st.markdown(f"**{md(it.text)}** :blue-badge[{it.points}{t('pts')}] "
+                        f":{origin_badge[it.origin]}-badge[{t(it.origin)}]")
+            st.caption(md(f"{' · '.join(extras)} · {t('source')}: {it.source}"))

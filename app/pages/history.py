@@ -7,6 +7,7 @@ from app.services import org
 from app.services.errors import ServiceError
 from app.ui import detail, fmt
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import keep_params, local_time, read, require_actor
 
 actor = require_actor()
@@ -19,7 +20,7 @@ if view_id and view_id.isdigit():
         with read() as s:
             view = svc.load_inspection(s, actor=actor, inspection_id=int(view_id))
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         detail.show(view, actor)
     st.stop()
@@ -39,11 +40,11 @@ if not rows:
     st.info(t("no_records"))
 for h in rows:
     c1, c2, c3 = st.columns([5, 2, 1])
-    c1.markdown(f"**{h.checklist_title}** · {h.subject_name} · {h.site_name}  \n"
-                f"<span class='pz-meta'>{h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · {h.inspector} · "
-                f"{local_time(h.submitted_at)}{' · ' + t('amended') if h.amended else ''}</span>",
-                unsafe_allow_html=True)
-    c2.markdown(f"<span class='pz-score'>{fmt.pct(h.percent)}</span> {h.grade or ''}",
+    # names and titles only through md(): shown as text, never as markup (app/ui/safe.py)
+    c1.markdown(f"**{md(h.checklist_title)}** · {md(h.subject_name)} · {md(h.site_name)}")
+    c1.caption(md(f"{h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · {h.inspector} · "
+                  f"{local_time(h.submitted_at)}{' · ' + t('amended') if h.amended else ''}"))
+    c2.markdown(f"<span class='pz-score'>{fmt.pct(h.percent)}</span> {md(h.grade or '')}",
                 unsafe_allow_html=True)
     if c3.button(t("detail"), key=f"d_{h.id}"):
         keep_params(view=str(h.id))

@@ -7,6 +7,7 @@ from app.services import org
 from app.services.errors import ServiceError
 from app.ui import inspection_form
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
 actor = require_actor()
@@ -23,9 +24,8 @@ if drafts:
     st.markdown(f"#### {t('my_drafts')}")
     for d in drafts[:10]:
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"**{d.checklist_title}** · {d.site_name} · {d.subject_name}  \n"
-                    f"<span class='pz-meta'>{d.shift_date} {d.shift_name} · {local_time(d.updated_at)}</span>",
-                    unsafe_allow_html=True)
+        c1.markdown(f"**{md(d.checklist_title)}** · {md(d.site_name)} · {md(d.subject_name)}")
+        c1.caption(md(f"{d.shift_date} {d.shift_name} · {local_time(d.updated_at)}"))
         if c2.button(t("resume"), key=f"resume_{d.id}", width="stretch"):
             keep_params(insp=str(d.id), step="items", sec="0")
             st.rerun()
@@ -66,7 +66,7 @@ if st.button(t("start"), type="primary", width="stretch", disabled=shift is None
                                           shift_name=shift or "早班", subject_type=subject_type or "staff",
                                           staff_id=staff_id, checklist_id=entry.checklist.id)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         keep_params(insp=str(new_id), step="items", sec="0")
         st.rerun()

@@ -14,6 +14,7 @@ from app.services.errors import ServiceError
 from app.ui import detail
 from app.ui.fmt import num
 from app.ui.i18n import t
+from app.ui.safe import md, plot_text
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
 actor = require_actor()
@@ -28,7 +29,7 @@ if view_id and view_id.isdigit():
         with read() as s:
             detail.show(svc.load_inspection(s, actor=actor, inspection_id=int(view_id)), actor)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     st.stop()
 
 st.title(t("review"))
@@ -54,7 +55,7 @@ try:
         overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
         signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
 except ServiceError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 
 
@@ -66,7 +67,7 @@ def fmt(d: Decimal | None, suffix: str = "") -> str:
 if site is not None:
     with st.container(border=True):
         if signed is not None and signed.status == "signed":
-            st.markdown(f"✅ **{site.name} {month} 已签字确认** · {local_time(signed.signed_at)}")
+            st.markdown(f"✅ **{md(site.name)} {month} 已签字确认** · {local_time(signed.signed_at)}")
             reason = st.text_input("重新开启原因 / reason to reopen", key="rv_reopen_reason")
             if st.button("重新开启 / reopen month", key="rv_reopen"):
                 try:
@@ -74,17 +75,17 @@ if site is not None:
                         signoff.reopen(session=s, actor=actor, site_id=site.id, month=month, reason=reason)
                     st.rerun()
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
         else:
             note = "（曾重新开启：" + (signed.reopen_reason or "") + "）" if signed is not None else ""
-            st.markdown(f"📝 {site.name} {month} 尚未签字确认{note}")
+            st.markdown(f"📝 {md(site.name)} {month} 尚未签字确认{md(note)}")
             if st.button("签字确认本月考核 / sign off", key="rv_sign", type="primary"):
                 try:
                     with write() as s:
                         signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
                     st.rerun()
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
 
 # ----------------------------------------------------------------------------- ranked table
 m1, m2, m3, m4 = st.columns(4)
@@ -123,7 +124,7 @@ st.caption("未达最少督导检查次数的对象列在最后，不参与排�
 selected = event.selection.rows if event and event.selection else []
 if selected:
     ln = lines[selected[0]]
-    st.markdown(f"#### {ln.name} · {month}")
+    st.markdown(f"#### {md(ln.name)} · {month}")
     with read() as s:
         records = svc.list_inspections(s, actor=actor, month=month, site_id=ln.site_id,
                                        staff_id=ln.subject_id if ln.subject_type == "staff" else None, limit=100)
@@ -131,8 +132,9 @@ if selected:
         records = [h for h in records if h.subject_type == "site"]
     for h in records:
         c1, c2, c3 = st.columns([5, 2, 1])
-        c1.markdown(f"{h.checklist_title} · {h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · {h.inspector}")
-        c2.markdown(f"**{fmt(h.percent, '%')}** {h.grade or ''}")
+        c1.markdown(md(f"{h.checklist_title} · {h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · "
+                       f"{h.inspector}"))
+        c2.markdown(f"**{fmt(h.percent, '%')}** {md(h.grade or '')}")
         if c3.button(t("detail"), key=f"rv_d_{h.id}"):
             keep_params(view=str(h.id))
             st.rerun()
@@ -153,7 +155,8 @@ with tab_trend:
         fig = go.Figure()
         for sid, pts in series.items():
             fig.add_trace(go.Scatter(x=[m for m, _ in pts], y=[None if v is None else float(v) for _, v in pts],
-                                     mode="lines+markers", name=names.get(sid, str(sid)), connectgaps=False))
+                                     mode="lines+markers", name=plot_text(names.get(sid, str(sid))),
+                                     connectgaps=False))
         fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="得分",
                           yaxis_range=[0, 100], legend={"orientation": "h"})
         st.plotly_chart(fig, width="stretch", key="rv_fig_trend")
@@ -164,7 +167,8 @@ with tab_heat:
         subjects = [ln for ln in lines if ln.subject_id in matrix]
         z = [[None if title not in matrix[ln.subject_id] else float(matrix[ln.subject_id][title]) for title in titles]
              for ln in subjects]
-        fig = go.Figure(go.Heatmap(z=z, x=titles, y=[ln.name for ln in subjects], colorscale="RdYlGn", zmin=50,
+        fig = go.Figure(go.Heatmap(z=z, x=[plot_text(x) for x in titles], y=[plot_text(ln.name) for ln in subjects],
+                                   colorscale="RdYlGn", zmin=50,
                                    zmax=100, colorbar={"title": "%"}))
         fig.update_layout(height=max(300, 28 * len(subjects) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 10})
         st.plotly_chart(fig, width="stretch", key="rv_fig_heat")
@@ -173,7 +177,7 @@ with tab_heat:
 
 with tab_pareto:
     if worst:
-        labels = [f"{txt[:18]}…" if len(txt) > 18 else txt for _, txt, _, _ in worst]
+        labels = [plot_text(f"{txt[:18]}…" if len(txt) > 18 else txt) for _, txt, _, _ in worst]
         lost = [float(p) for _, _, p, _ in worst]
         total = sum(lost) or 1.0
         cumulative, acc = [], 0.0
@@ -181,7 +185,7 @@ with tab_pareto:
             acc += v
             cumulative.append(acc / total * 100)
         fig = go.Figure()
-        fig.add_trace(go.Bar(x=labels, y=lost, name="扣分", hovertext=[txt for _, txt, _, _ in worst]))
+        fig.add_trace(go.Bar(x=labels, y=lost, name="扣分", hovertext=[plot_text(txt) for _, txt, _, _ in worst]))
         fig.add_trace(go.Scatter(x=labels, y=cumulative, name="累计%", yaxis="y2", mode="lines+markers"))
         fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                           yaxis={"title": "扣分"}, yaxis2={"title": "累计%", "overlaying": "y", "side": "right",
@@ -197,7 +201,8 @@ with tab_self:
     if both:
         fig = go.Figure(go.Scatter(x=[float(ln.row.score or 0) for ln in both],
                                    y=[float(ln.row.self_mean or 0) for ln in both],
-                                   mode="markers+text", text=[ln.name for ln in both], textposition="top center"))
+                                   mode="markers+text", text=[plot_text(ln.name) for ln in both],
+                                   textposition="top center"))
         fig.add_shape(type="line", x0=50, y0=50, x1=100, y1=100, line={"dash": "dot", "color": "#9ca3af"})
         fig.update_layout(height=420, xaxis_title="督导得分 supervisor", yaxis_title="自查得分 self-check",
                           xaxis_range=[50, 101], yaxis_range=[50, 101], margin={"l": 10, "r": 10, "t": 30, "b": 10})
@@ -208,7 +213,7 @@ with tab_self:
 
 with tab_sites:
     if site_lines:
-        fig = go.Figure(go.Bar(x=[ln.name for ln in site_lines],
+        fig = go.Figure(go.Bar(x=[plot_text(ln.name) for ln in site_lines],
                                y=[None if ln.row.score is None else float(ln.row.score) for ln in site_lines],
                                text=[fmt(ln.row.score) for ln in site_lines], textposition="outside"))
         fig.update_layout(height=380, yaxis_range=[0, 105], yaxis_title="得分", margin={"l": 10, "r": 10, "t": 30, "b": 10})

@@ -7,6 +7,7 @@ from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import inspection_form
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import keep_params, local_today, read, require_actor, write
 
 actor = require_actor()
@@ -23,7 +24,7 @@ with read() as s:
     me = org.staff_view(s, actor=actor, staff_id=int(actor.staff_id))
     drafts = svc.my_drafts(s, actor=actor)
     entries = svc.available_checklists(s, actor=actor, subject_type="staff", kind="self_check")
-st.markdown(f"**{me.name}** · {me.post} · {me.site_name}")
+st.markdown(f"**{md(me.name)}** · {md(me.post)} · {md(me.site_name)}")
 with read() as s:
     open_actions = actions.list_actions(s, actor=actor, status="open")
 if open_actions:
@@ -32,7 +33,7 @@ if open_actions:
                f" / {len(open_actions)} corrective action(s) to do")
     st.page_link("app/pages/actions.py", label=t("actions"), icon=":material/build:")
 for d in drafts[:5]:
-    if st.button(f"{t('resume')}：{d.checklist_title} · {d.shift_date} {d.shift_name}", key=f"resume_{d.id}",
+    if st.button(md(f"{t('resume')}：{d.checklist_title} · {d.shift_date} {d.shift_name}"), key=f"resume_{d.id}",
                  width="stretch"):
         keep_params(insp=str(d.id), step="items", sec="0")
         st.rerun()
@@ -48,7 +49,7 @@ if st.button(t("start"), type="primary", width="stretch"):
                                           shift_name=shift or "早班", subject_type="staff", staff_id=me.id,
                                           checklist_id=entry.checklist.id, kind="self_check")
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         keep_params(insp=str(new_id), step="items", sec="0")
         st.rerun()

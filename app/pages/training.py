@@ -8,6 +8,7 @@ from app.services import org, training
 from app.services.errors import ServiceError
 from app.ui import fmt
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import local_today, read, require_actor, write
 
 actor = require_actor()
@@ -25,7 +26,7 @@ with read() as s:
         sessions = training.list_sessions(s, actor=actor, site_id=site.id, month=month or None)
         rates = training.rates(s, site_id=site.id, month=month) if month else None
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
     people = org.site_staff(s, actor=actor, site_id=site.id)
 
@@ -38,10 +39,10 @@ if rates is not None:
               fmt.pct(rates.pass_rate, 1))
 
 for ts in sessions:
-    with st.expander(f"{ts.planned_month} · {ts.topic} · {ts.trainer} · 签到 {ts.attended}/{ts.invited} · "
-                     f"合格 {ts.passed}/{ts.examined}"):
-        st.caption(f"教材：{ts.material or '—'} · 引用章节：{ts.material_section or '—'} · 合格线 {ts.pass_mark} · "
-                   f"日期 {ts.held_on or '未举行'}")
+    with st.expander(md(f"{ts.planned_month} · {ts.topic} · {ts.trainer} · 签到 {ts.attended}/{ts.invited} · "
+                        f"合格 {ts.passed}/{ts.examined}")):
+        st.caption(md(f"教材：{ts.material or '—'} · 引用章节：{ts.material_section or '—'} · 合格线 {ts.pass_mark} · "
+                      f"日期 {ts.held_on or '未举行'}"))
         with read() as s:
             rows = training.attendees(s, actor=actor, session_id=ts.id)
         edited = st.data_editor(
@@ -59,7 +60,7 @@ for ts in sessions:
                                                    exam_score=None if score is None or score != score
                                                    else Decimal(str(score)))
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.success("✓")
                 st.rerun()
@@ -83,6 +84,6 @@ with st.expander("新增培训 / new session", expanded=not sessions), st.form("
                                      material_section=section, pass_mark=Decimal(str(pass_mark)),
                                      staff_ids=[p.id for p in invited])
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.rerun()

@@ -11,6 +11,7 @@ from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import local_time, write
 
 
@@ -28,22 +29,24 @@ def answer_text(item: Any, answer: dict[str, Any] | None) -> str:
 
 def show(view: svc.DraftView, actor: Actor) -> None:
     h = view.header
-    st.subheader(f"{h.checklist_title} · v{h.checklist_version}")
-    st.caption(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · {t('inspector')} {h.inspector} · "
-               f"{t('kind_' + h.kind)} · {t('submitted') if h.status == 'submitted' else t('draft')} "
-               f"{local_time(h.submitted_at)}" + (f" · **{t('amended')}**" if h.amended else ""))
+    # every name, title, note and caption through md(): shown as text, never as markup (app/ui/safe.py)
+    st.subheader(md(f"{h.checklist_title} · v{h.checklist_version}"))
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · {t('inspector')} "
+                  f"{h.inspector} · {t('kind_' + h.kind)} · "
+                  f"{t('submitted') if h.status == 'submitted' else t('draft')} {local_time(h.submitted_at)}")
+               + (f" · **{t('amended')}**" if h.amended else ""))
     if h.percent is not None:
         m1, m2 = st.columns(2)
         m1.metric(t("percent"), fmt.pct(h.percent))
-        m2.metric(t("grade"), h.grade or "—")
+        m2.metric(t("grade"), md(h.grade or "—"))
     for section in view.checklist.sections:
-        with st.expander(f"{section.title} · {section.points}{t('pts')}", expanded=False):
+        with st.expander(md(f"{section.title} · {section.points}{t('pts')}"), expanded=False):
             for item in section.items:
                 ans = view.answers.get(item.id)
                 note = view.notes.get(item.id)
-                st.markdown(f"{answer_text(item, ans)} · {item.text}" +
-                            (f"  \n<span class='pz-meta'>{t('note')}: {note}</span>" if note else ""),
-                            unsafe_allow_html=True)
+                st.markdown(md(f"{answer_text(item, ans)} · {item.text}"))
+                if note:
+                    st.caption(md(f"{t('note')}: {note}"))
                 refs = view.photos.get(item.id)
                 if refs:
                     photos_ui.thumbs(refs, iid=h.id, item_id=item.id, actor=None, editable=False)
@@ -86,7 +89,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
                     svc.amend_inspection(session=s, actor=actor, inspection_id=view.header.id,
                                          changes={item.id: new}, reason=reason)
             except ServiceError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.session_state["amend_flash"] = t("amended")
                 st.rerun()

@@ -32,7 +32,7 @@ ZH: dict[str, str] = {
     "upload_photo": "从相册选择", "caption": "说明", "remove": "删除", "photo_saved": "照片已保存",
     "offline_hint": "每次点选都会立即保存到服务器；网络中断后重新连接即可继续。",
     "sign_in_hint": "请使用管理员分配的账号登录。",
-    "session_ended": "登录已失效（已退出、已过期或账号已停用），请重新登录。", "welcome": "您好，{name}",
+    "unlock": "解除登录锁定", "session_ended": "登录已失效（已退出、已过期或账号已停用），请重新登录。", "welcome": "您好，{name}",
     "role_admin": "管理员", "role_manager": "经理", "role_supervisor": "品质督导", "role_staff": "员工",
     "self_check_intro": "上岗前请对照标准完成自查。自查结果单独保存，不计入督导评分。",
 }
@@ -66,7 +66,7 @@ EN: dict[str, str] = {
     "remove": "Remove", "photo_saved": "Photo saved",
     "offline_hint": "Every tap is saved on the server at once; after a dropped connection just carry on.",
     "sign_in_hint": "Sign in with the account your administrator gave you.",
-    "session_ended": "Your session has ended (signed out, expired or account disabled). Please sign in again.", "welcome": "Hello, {name}",
+    "unlock": "Unlock sign-in", "session_ended": "Your session has ended (signed out, expired or account disabled). Please sign in again.", "welcome": "Hello, {name}",
     "role_admin": "Administrator", "role_manager": "Manager", "role_supervisor": "Supervisor", "role_staff": "Staff",
     "self_check_intro": "Check yourself against the standard before your shift. Self-checks are kept apart "
                         "from supervisor scores.",

@@ -7,6 +7,7 @@ holds; a full run (reload, section change) reads the draft back from the databas
 
 from __future__ import annotations
 
+import html
 import math
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
 from scoring import partial_score
 from scoring.model import Item
@@ -208,7 +210,8 @@ def _status_html(iid: int, item_id: str) -> str:
         return (f" <span class='pz-saved' data-item='{item_id}' data-seq='{seq}'>✓ {t('saved')} {when}</span>"
                 f" <span class='pz-meta'>· {t('progress')} {answered}/{total} · {t('score_so_far')} "
                 f"{fmt.pct(running)}</span>")
-    return f" <span class='pz-error' data-item='{item_id}'>✗ {t('save_failed')}: {message}</span>"
+    return (f" <span class='pz-error' data-item='{item_id}'>✗ {t('save_failed')}: "
+            f"{html.escape(str(message))}</span>")
 
 
 def item_anchor(item_id: str) -> str:
@@ -228,7 +231,8 @@ def item_block(iid: int, item_id: str, number: int, actor: Actor) -> None:
     # st.container inside it cost about 0.6 ms per item on every rerun of any fragment on the page,
     # and so did a CSS :has() rule finding the card from its text
     text = item.text_en if (item.text_en and st.session_state.get("lang") == "en") else item.text
-    st.markdown(f"<div class='pz-item' id='{item_anchor(item_id)}'><b>{number}.</b> {text}</div>"
+    # inside an HTML block markdown escapes do not apply: the item text (imported data) is HTML-escaped
+    st.markdown(f"<div class='pz-item' id='{item_anchor(item_id)}'><b>{number}.</b> {html.escape(text)}</div>"
                 f"<div class='pz-meta'>{_badges(item)}{_status_html(iid, item_id)}</div>"
                 + _training_hint(iid, item_id), unsafe_allow_html=True)
     key = f"a_{iid}_{item_id}"
@@ -280,9 +284,9 @@ def _header(view: svc.DraftView) -> None:
     running = partial_score(view.checklist, view.answers)
     total = len(view.checklist.items)
     answered = sum(1 for i in view.checklist.items if i.id in view.answers)
-    st.subheader(h.checklist_title)
-    st.caption(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
-               f"{t('kind_' + h.kind)}")
+    st.subheader(md(h.checklist_title))
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+                  f"{t('kind_' + h.kind)}"))
     pct = "—" if running.percent is None else f"{running.percent}%"
     with st.container(key="pz-head"):  # progress 3 : score 1, side by side through CSS (see state.CSS)
         st.progress(answered / total if total else 0.0, text=f"{t('progress')} {answered}/{total}")
@@ -356,8 +360,9 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
             sec_index = next(i for i, s in enumerate(checklist.sections) if s.id == checklist.section_of(item_id))
             c1, c2 = st.columns([5, 1])
             note = view.notes.get(item_id)
-            c1.markdown(f"- {it.text}" + (f"  \n  <span class='pz-meta'>{t('note')}: {note}</span>" if note else ""),
-                        unsafe_allow_html=True)
+            c1.markdown(f"- {md(it.text)}")
+            if note:
+                c1.caption(md(f"{t('note')}: {note}"))
             if c2.button("→", key=f"jump_{kind}_{n}"):
                 keep_params(step="items", sec=str(sec_index))
                 st.rerun()
@@ -379,7 +384,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
             with write() as s:
                 svc.submit_inspection(session=s, actor=actor, inspection_id=iid)
         except ServiceError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             keep_params(step="done")
             st.rerun()
@@ -387,12 +392,12 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
 
 def result_panel(view: svc.DraftView) -> None:
     h = view.header
-    st.success(f"{t('submitted')} · {h.checklist_title}")
+    st.success(md(f"{t('submitted')} · {h.checklist_title}"))
     m1, m2, m3 = st.columns(3)
     m1.metric(t("percent"), fmt.pct(h.percent))
-    m2.metric(t("grade"), h.grade or "—")
+    m2.metric(t("grade"), md(h.grade or "—"))
     snap = (st.session_state.get(_view_key(h.id)) or view).header
-    m3.metric(t("inspector"), snap.inspector)
+    m3.metric(t("inspector"), md(snap.inspector))
 
 
 def run(actor: Actor, iid: int) -> None:
@@ -400,7 +405,7 @@ def run(actor: Actor, iid: int) -> None:
     try:
         view = _load(actor, iid)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         keep_params(insp=None, step=None, sec=None)
         return
     step = st.query_params.get("step", "items")

@@ -11,6 +11,7 @@ from app.services import photos as photo_svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui.i18n import t
+from app.ui.safe import md
 from app.ui.state import current_actor, read, require_actor, write
 from scoring.model import Item
 
@@ -29,7 +30,8 @@ def photo(photo_id: int, size: str = "thumb") -> bytes:
 
 @st.dialog("照片 Photo", width="large")
 def _full(photo_id: int, caption: str | None) -> None:
-    st.image(photo(photo_id, "display"), caption=caption, width="stretch")
+    # st.image renders its caption as markdown (a markdown image in it would be fetched): md() only
+    st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch")
 
 
 def _on_upload(iid: int, item_id: str, _actor: Actor, key: str) -> None:
@@ -73,7 +75,7 @@ def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str, actor: Actor | N
     cols = st.columns(4)
     for n, ref in enumerate(refs):
         with cols[n % 4]:
-            st.image(photo(ref.photo_id), caption=ref.caption, width=150)
+            st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150)
             b1, b2 = st.columns(2)
             if b1.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help="查看大图 / full size"):
                 _full(ref.photo_id, ref.caption)
@@ -89,12 +91,12 @@ def item_photos(iid: int, item: Item, actor: Actor, *, failed: bool, editable: b
     thumbs(refs, iid=iid, item_id=item.id, actor=actor, editable=editable)
     err = st.session_state.get(f"perr_{iid}_{item.id}")
     if err:
-        st.markdown(f"<span class='pz-error'>✗ {err}</span>", unsafe_allow_html=True)
+        st.markdown(f":red[✗ {md(err)}]")
     if not editable:
         return
     due = not refs and (item.evidence == "required" or (item.evidence == "on_fail" and failed))
     if due:
-        st.markdown(f"<span class='pz-badge pz-amber'>{t('missing_photos')}</span>", unsafe_allow_html=True)
+        st.markdown(f":orange-badge[{t('missing_photos')}]")
     gen = st.session_state.get(f"pgen_{iid}_{item.id}", 0)
     st.text_input(t("caption"), key=f"pc_{iid}_{item.id}", max_chars=200)
     mode = st.segmented_control(t("photos"), ["upload", "camera"], key=f"pm_{iid}_{item.id}", default="upload",
@@ -118,5 +120,5 @@ def gallery(view: svc.DraftView) -> None:
     for item in view.checklist.items:
         refs = view.photos.get(item.id)
         if refs:
-            st.markdown(f"<div class='pz-meta'>{item.text}</div>", unsafe_allow_html=True)
+            st.caption(md(item.text))
             thumbs(refs, iid=view.header.id, item_id=item.id, actor=None, editable=False)
