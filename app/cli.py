@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--staff", help="staff code, for a staff account")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     ua.set_defaults(func=_lazy("app.cli_db", "cmd_user_add"))
+    ul = us.add_parser("unlock", help="clear an account's failed sign-ins and sign-in lock")
+    ul.add_argument("username")
+    ul.set_defaults(func=_lazy("app.cli_db", "cmd_user_unlock"))
 
     for noun, helptext in (("sites", "import sites from CSV"), ("staff", "import staff from CSV")):
         imp = sub.add_parser(noun, help=helptext)

@@ -56,6 +56,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    db = open_database()
+    with db.write() as s:
+        auth.unlock(s, actor=SYSTEM, username=args.username)
+    print(f"user {args.username}: failed sign-ins cleared")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.services import demo
 

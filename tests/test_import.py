@@ -390,3 +390,29 @@ def test_cli_usage_and_encoding_problems(cli, tmp_path):
     gbk.write_bytes("code,name,kind\nA,金地,小区\n".encode("gbk"))
     r = cli("sites", "import", str(gbk))
     assert r.returncode == 1 and r.stderr.startswith(f"{gbk}:2: ")
+
+
+def test_cli_user_add_applies_the_password_policy_and_unlock_clears_a_lock(cli, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from app.db.engine import make_database
+    from app.db.models import LoginThrottle, User
+
+    for weak, reason in (("1234567890123", "全是数字"), ("qwertyuiop", "过于常见"), ("short-1", "至少 10 位")):
+        r = cli("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=weak + "\n")
+        assert r.returncode == 2 and reason in r.stderr, r.stderr
+    db = make_database(f"sqlite:///{tmp_path / 'data' / 'pinzhi.db'}")
+    try:
+        with db.read() as s:
+            assert s.query(User).count() == 0
+        r = cli("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+        with db.write() as s:
+            s.add(LoginThrottle(key="user:boss", failures=20, last_failure_at=datetime.now(UTC),
+                                locked_until=datetime.now(UTC) + timedelta(minutes=15)))
+        r = cli("user", "unlock", "boss")
+        assert r.returncode == 0, r.stderr
+        with db.read() as s:
+            assert s.get(LoginThrottle, "user:boss") is None
+    finally:
+        db.engine.dispose()
