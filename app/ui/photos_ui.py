@@ -91,7 +91,7 @@ def item_photos(iid: int, item: Item, actor: Actor, *, failed: bool, editable: b
     thumbs(refs, iid=iid, item_id=item.id, actor=actor, editable=editable)
     err = st.session_state.get(f"perr_{iid}_{item.id}")
     if err:
-        st.markdown(f":red[✗ {md(err)}]")
+        st.error(md(err), icon=":material/block:")
     if not editable:
         return
     due = not refs and (item.evidence == "required" or (item.evidence == "on_fail" and failed))
