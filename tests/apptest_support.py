@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -34,9 +35,14 @@ def nav_titles(at: AppTest) -> set[str]:
     return {info["page_name"] for info in at._registered_pages.values()}
 
 
+def as_shown(markdown: str) -> str:
+    """Markdown source as a reader sees the text: backslash escapes and md()'s word joiners removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
     """All the visible text of markdown, captions, titles, subheaders and alerts, one per line."""
     parts = []
     for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts.extend(str(e.value) for e in getattr(at, kind))
+        parts.extend(as_shown(str(e.value)) for e in getattr(at, kind))
     return "\n".join(parts)

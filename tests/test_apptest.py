@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-from apptest_support import app_as, nav_titles, texts
+from apptest_support import app_as, as_shown, nav_titles, texts
 from factories import checklist_dict, item, section
 from streamlit.testing.v1 import AppTest
 from world import PASSWORD, build_world
@@ -341,7 +341,7 @@ def test_history_lists_visible_inspections(world, db, tokens):
     # the detail button opens ?view=
     sup.button(key=f"d_{site_iid}").click().run()
     assert sup.query_params["view"] == str(site_iid)
-    assert sup.subheader[0].value == "前台安全检查 · v2026.1"
+    assert as_shown(sup.subheader[0].value) == "前台安全检查 · v2026.1"
 
 
 def test_history_detail_shows_items_and_no_amend_for_supervisor(world, db, tokens):
@@ -391,16 +391,16 @@ def test_checklists_page_shows_sections_and_item_origins(world, db, tokens, monk
     at.run()
     assert {m.label: m.value for m in at.metric} == {
         "满分": "100", "部分": str(len(real.sections)), "项": str(len(real.items)), "启用": "✓"}
-    assert "id `jindi-community-cs`" in at.caption[0].value
-    assert [e.label for e in at.expander] == [
+    assert "id jindi-community-cs · " in as_shown(at.caption[0].value)
+    assert [as_shown(e.label) for e in at.expander] == [
         f"{sec.title} · {sec.points}分 · {len(sec.items)}项" for sec in real.sections]
-    assert at.expander[0].label.startswith("服务形象及环境 · ")
-    shown = texts(at)
+    assert as_shown(at.expander[0].label).startswith("服务形象及环境 · ")
+    page_text = texts(at)
     for it in real.items[:5]:
-        assert f"**{it.text}**" in shown
+        assert f"**{it.text}**" in page_text
     # every item carries its origin badge: 重构 for reconstructed items, 原文 for the original ones
-    assert shown.count("pz-amber'>重构</span>") == origins["reconstructed"]
-    assert shown.count("pz-green'>原文</span>") == origins["original"]
+    assert page_text.count(":orange-badge[重构]") == origins["reconstructed"]
+    assert page_text.count(":green-badge[原文]") == origins["original"]
 
 
 # ----------------------------------------------------------------------------- admin
