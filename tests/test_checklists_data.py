@@ -149,7 +149,7 @@ def parse_coverage(text: str):
         elif in_coverage and seed is None and (m := re.match(r"\| (00[0-4]) [^|]+\| (\d+) \| (\d+) \| (\d+) \|", line)):
             summary[m[1]] = (int(m[2]), int(m[3]), int(m[4]))
         elif in_coverage and seed and line.startswith("| `"):
-            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            cells = [c.strip() for c in line.strip()[1:-1].split("|")]
             assert len(cells) == 4, line
             doc, _, clause = cells[0].strip("`").partition(" ")
             tables[seed].append((doc, clause, re.findall(r"`([^`]+)`", cells[2]), cells[3]))
