@@ -84,12 +84,13 @@ SHIFT_WINDOWS = {"早班": (8 * 60 + 40, 11 * 60 + 50), "中班": (15 * 60, 20 *
 NOTES_BY_ITEM: dict[str, tuple[str, ...]] = {
     "grooming.hair": ("长发未盘起", "刘海过眉，已提醒修剪"),
     "grooming.face": ("精神状态欠佳", "未化淡妆"),
-    "grooming.hands": ("佩戴手链", "指甲过长"),
-    "grooming.uniform": ("工牌未佩戴", "工装有褶皱，工牌佩戴不端正"),
+    "grooming.hands": ("佩戴手链", "指甲过长", "涂了指甲油"),
+    "grooming.uniform": ("工牌未佩戴", "工装有褶皱，工牌佩戴不端正", "工作卡未佩戴在左胸上方"),
     "grooming.sleeves": ("衣袖卷起", "衬衣下摆未扎进裤内"),
-    "grooming.shoes": ("未穿黑色皮鞋", "皮鞋表面不洁"),
+    "grooming.shoes": ("皮鞋表面不洁", "鞋子破损未修补"),
+    "grooming.heels": ("未穿黑色皮鞋",),
     "grooming.socks": ("袜子有破洞",),
-    "deportment.standing": ("站姿不规范，倚靠前台", "双手插兜"),
+    "deportment.standing": ("站姿不规范，倚靠前台", "双手插兜", "站立时双腿抖动"),
     "deportment.walking": ("走动时东张西望",),
     "deportment.sitting": ("坐姿不端正，跷二郎腿",),
     "conduct.on_duty": ("当班期间玩手机", "当班期间吃东西"),
@@ -117,14 +118,10 @@ NOTES_BY_ITEM: dict[str, tuple[str, ...]] = {
     "archive.confidential": ("业户资料外借未登记审批",),
     "archive.locked": ("档案柜下班后未上锁",),
     "archive.cabinet": ("档案未按一户一档排列",),
-    "article1.nails": ("涂了指甲油",),
-    "article1.hair": ("头发未清洗整理",),
-    "article2.work_card": ("工作卡未佩戴在左胸上方", "工牌未佩戴"),
-    "article2.shirt": ("衬衫领口有污渍",),
-    "article2.tie": ("领带歪斜松弛",),
-    "article3.arms": ("与业主交谈时双手抱胸",),
-    "article3.upright": ("站立时双腿抖动",),
-    "article3.greeting": ("遇同事未点头问好",),
+    "grooming.shirt": ("衬衫领口有污渍",),
+    "grooming.tie": ("领带歪斜松弛",),
+    "deportment.arms": ("与业主交谈时双手抱胸",),
+    "deportment.greeting": ("遇同事未点头问好",),
     "office.power_off": ("下班后空调、电脑未关闭",),
     "office.visitors": ("外来人员进入办公室未询问来意",),
     "fire.extinguisher": ("灭火器压力不足，已报工程部更换",),
@@ -139,8 +136,6 @@ NOTES_BY_ITEM: dict[str, tuple[str, ...]] = {
 NOTES_BY_PREFIX: dict[str, tuple[str, ...]] = {
     "grooming": ("仪表不符合要求，已当面提醒",),
     "deportment": ("仪态不规范，已当面纠正",),
-    "article1": ("仪容不符合要求，已提醒",),
-    "article2": ("着装不规范，已提醒",),
     "salesoffice": ("接待礼仪不到位，已当面提醒", "未使用标准服务用语"),
     "courtesy": ("未使用标准服务用语",),
     "image": ("形象不符合要求，已当面提醒",),
@@ -149,7 +144,6 @@ NOTES_BY_PREFIX: dict[str, tuple[str, ...]] = {
     "records": ("培训签到表缺签", "培训记录未归档"),
     "copier": ("复印机故障未及时报修",),
     "archive": ("档案柜未上锁",),
-    "article3": ("礼仪不到位，已当面提醒",),
     "conduct": ("当班纪律松散，已提醒",),
     "discipline": ("当班纪律松散，已提醒",),
     "greeting": ("接待问候不到位，已当面提醒",),
@@ -355,13 +349,15 @@ def _na_for_appearance(item: Item, p: _Planned, site_kind: str, customers_seen: 
                                               "salesoffice.distance", "salesoffice.names")
     rules = {
         "grooming.belt": (not male and rng.random() < 0.85),
-        "grooming.shoes": male,
+        "grooming.heels": male,
         "grooming.socks": male,
-        "article1.beard": not male,
-        "article1.makeup": male,
-        "article2.tie": not male,
+        "grooming.beard": not male,
+        "grooming.makeup": male,
+        "grooming.tie": not male,
         "deportment.sitting_side": rng.random() < 0.5,
-        "article3.handshake": rng.random() < 0.6,
+        "deportment.handshake": rng.random() < 0.6,
+        "deportment.handshake_order": rng.random() < 0.6,
+        "deportment.interrupt": rng.random() < 0.7,
     }
     return rules.get(iid, rng.random() < 0.1)
 
@@ -390,11 +386,11 @@ def _answers_for(checklist: Checklist, p: _Planned, site_kind: str, na_rate: dic
     answers: dict[str, dict[str, Any]] = {}
     notes: dict[str, str] = {}
     customers_seen = rng.random() < 0.85
-    critical_items = [i.id for i in checklist.items if i.critical != "none"]
+    critical_items = [i.id for i in checklist.items if i.critical == "checklist"]  # red lines
     forced = rng.choice(critical_items) if p.critical_fail and critical_items else None
     note_rate = 0.12 if p.kind == "self_check" else 0.4
     for item in checklist.items:
-        if item.na:
+        if item.na and item.id != forced:  # a planned red-line failure is never N/A
             if p.staff_code is not None:
                 na = _na_for_appearance(item, p, site_kind, customers_seen, rng)
             else:
@@ -465,7 +461,7 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 20261123, 
 
     # a few (well under 2 %) critical failures, on supervisor site inspections whose checklist has critical items
     critical_ok = [p for p in plan if p.kind == "supervisor" and p.staff_code is None
-                   and any(i.critical != "none" for i in entries[p.checklist_id].checklist.items)]
+                   and any(i.critical == "checklist" for i in entries[p.checklist_id].checklist.items)]
     n_critical = min(len(critical_ok), max(1, len(plan) // 150)) if len(plan) >= 50 else 0
     for p in rng.sample(critical_ok, n_critical):
         p.critical_fail = True
