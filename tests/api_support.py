@@ -12,6 +12,8 @@ import yaml
 from factories import checklist_dict, item, section, use_checklists
 from PIL import Image
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 from world import PASSWORD, World, build_world
@@ -42,8 +44,15 @@ def jpeg(color: tuple[int, int, int] = (10, 120, 200)) -> bytes:
     return buf.getvalue()
 
 
+async def _outer_not_found(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's Mount does not match a path holding a newline (%0A), so such a request never reaches the
+    # API: the server answers it. Like the real server should, this one answers in the API's error format.
+    return JSONResponse({"error": "not_found", "message": "Not Found"}, status_code=404)
+
+
 def mounted(get_db: Any) -> Starlette:
-    return Starlette(routes=[Mount(PREFIX, app=create_api(get_db))])
+    return Starlette(routes=[Mount(PREFIX, app=create_api(get_db))],
+                     exception_handlers={404: _outer_not_found})
 
 
 @dataclass

@@ -17,7 +17,7 @@ from app.services import scorecard as scorecard_svc
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorOut, "description": text}
-    for status, text in ((401, "not signed in, or the session or token is no longer valid"),
+    for status, text in ((400, "the request body cannot be parsed"), (401, "not signed in, or the session or token is no longer valid"),
                          (403, "not allowed (or, with the session cookie, a write without X-CSRF-Token)"),
                          (404, "not found"), (409, "conflicts with the current state (e.g. already submitted)"),
                          (422, "invalid input: the message names the field or item"),

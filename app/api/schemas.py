@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.services import inspections as insp_svc
 from app.services import org
@@ -19,15 +19,20 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
+def _utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # SQLite hands back naive UTC datetimes
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
 def _num(d: Decimal | None) -> float | None:
     return None if d is None else float(d)
 
 
 def epoch_ms(dt: datetime | None) -> int | None:
     """Milliseconds since the epoch (SQLite gives naive UTC datetimes back)."""
-    if dt is None:
-        return None
-    return int((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000)
+    return None if dt is None else int(_utc(dt).timestamp() * 1000)
 
 
 class Model(BaseModel):
@@ -107,8 +112,8 @@ class InspectionOut(Model):
     shift_date: date
     shift: str
     inspector: PersonRef
-    updated_at: datetime
-    submitted_at: datetime | None
+    updated_at: UtcDatetime
+    submitted_at: UtcDatetime | None
     percent: float | None = Field(description="exact to 6 places once submitted")
     grade: str | None
     amended: bool
