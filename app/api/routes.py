@@ -14,6 +14,7 @@ from app.db.engine import Database
 from app.services import inspections as insp_svc
 from app.services import org, photos
 from app.services import scorecard as scorecard_svc
+from app.services.errors import ServiceError
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": m.ErrorOut, "description": text}
@@ -48,8 +49,11 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
             sites = [m.SiteOut.of(v) for v in org.visible_sites(s, actor=a)]
             staff = None
             if a.staff_id is not None:
-                sv = org.staff_view(s, actor=a, staff_id=a.staff_id)
-                staff = m.StaffRef(id=sv.id, code=sv.code, name=sv.name)
+                try:
+                    sv = org.staff_view(s, actor=a, staff_id=a.staff_id)
+                    staff = m.StaffRef(id=sv.id, code=sv.code, name=sv.name)
+                except ServiceError:  # linked to staff of a site not (or no longer) assigned: not shown
+                    staff = None
         return m.MeOut(id=a.id, username=a.username, display_name=a.display_name, role=a.role,
                        sites=sites, staff=staff, auth=who.via, csrf=who.csrf)
 
