@@ -172,6 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     ul.add_argument("username")
     ul.set_defaults(func=_lazy("app.cli_db", "cmd_user_unlock"))
 
+    tok = sub.add_parser("token", help="API tokens (Authorization: Bearer ...)")
+    toks = tok.add_subparsers(dest="action", required=True)
+    tc = toks.add_parser("create", help="create a token for a user; it is printed once")
+    tc.add_argument("username")
+    tc.add_argument("--name", default="", help="what the token is for")
+    tc.set_defaults(func=_lazy("app.cli_tokens", "cmd_token_create"))
+    tl = toks.add_parser("list", help="list tokens (never the tokens themselves)")
+    tl.add_argument("--user", help="only this user's")
+    tl.set_defaults(func=_lazy("app.cli_tokens", "cmd_token_list"))
+    tr = toks.add_parser("revoke", help="revoke a token at once")
+    tr.add_argument("id", type=int)
+    tr.set_defaults(func=_lazy("app.cli_tokens", "cmd_token_revoke"))
+
     for noun, helptext in (("sites", "import sites from CSV"), ("staff", "import staff from CSV")):
         imp = sub.add_parser(noun, help=helptext)
         imps = imp.add_subparsers(dest="action", required=True)

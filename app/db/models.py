@@ -198,6 +198,9 @@ class Answer(Base):
     note: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime]
+    # the value's own tap: when it was given on the device and the client's operation id (API replays)
+    tapped_at: Mapped[datetime | None]
+    op_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditLog(Base):
@@ -340,3 +343,18 @@ class MonthSignoff(Base):
     reopened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reopened_at: Mapped[datetime | None]
     reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A per-user API token created by an admin. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from app.db.models import (
     Inspection,
     InspectionPhoto,
     InspectionSection,
+    Shift,
     Site,
     Staff,
 )
@@ -59,6 +60,8 @@ class InspectionHeader:
     percent: Decimal | None
     grade: str | None
     amended: bool
+    site_code: str = ""
+    staff_code: str | None = None
 
 
 @dataclass
@@ -120,7 +123,8 @@ def header(insp: Inspection) -> InspectionHeader:
         subject_type=insp.subject_type, staff_id=insp.staff_id, subject_name=_subject_name(insp),
         shift_date=insp.shift.date, shift_name=insp.shift.name, inspector=insp.inspector.display_name,
         inspector_id=insp.inspector_id, updated_at=insp.updated_at, submitted_at=insp.submitted_at,
-        percent=insp.percent, grade=insp.grade, amended=insp.amended,
+        percent=insp.percent, grade=insp.grade, amended=insp.amended, site_code=insp.site.code,
+        staff_code=insp.staff.code if insp.staff is not None else None,
     )
 
 
@@ -257,15 +261,22 @@ def load_inspection(session: Session, *, actor: Actor, inspection_id: int) -> Dr
 
 
 # ----------------------------------------------------------------------------- answering
-def _upsert(session: Session, values: dict[str, Any], update_cols: list[str]) -> None:
+def _upsert(session: Session, values: dict[str, Any], update_cols: list[str], where: Any = None) -> bool:
+    """Insert or update one answer row; with ``where``, an existing row is updated only if it holds.
+
+    Returns whether a row was written.
+    """
     dialect = session.get_bind().dialect.name
     ins = pg_insert(Answer) if dialect == "postgresql" else sqlite_insert(Answer)
     stmt = ins.values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[Answer.inspection_id, Answer.item_id],
-        set_={c: getattr(stmt.excluded, c) for c in update_cols},
+        set_={c: getattr(stmt.excluded, c) for c in update_cols}, where=where,
     )
-    session.execute(stmt)
+    if where is None:
+        session.execute(stmt)
+        return True
+    return session.execute(stmt.returning(Answer.id)).first() is not None
 
 
 def _draft_row(session: Session, actor: Actor, inspection_id: int) -> Any:
@@ -290,29 +301,57 @@ def _touch(session: Session, inspection_id: int, now: datetime) -> None:
                     .execution_options(synchronize_session=False))
 
 
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An item's answer as stored after a save (``applied`` is False when the save changed nothing)."""
+
+    item_id: str
+    value: dict[str, Any] | None
+    tapped_at: datetime | None
+    op_id: str | None
+    applied: bool
+
+
 def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: str,
-                value: dict[str, Any] | None) -> datetime:
-    """Store one answer the moment it is given (``None`` clears it). Returns the time it was stored."""
+                value: dict[str, Any] | None, op_id: str | None = None,
+                answered_at: datetime | None = None) -> StoredAnswer:
+    """Store one answer the moment it is given (``None`` clears it).
+
+    ``answered_at`` (when the tap happened on the device, never later than now) and ``op_id`` (the
+    client's id of this operation) make the save idempotent and ordered: a replayed ``op_id``, or a tap
+    not newer than the stored one, changes nothing. Either way the stored state is returned.
+    """
     row = _draft_row(session, actor, inspection_id)
     checklist = catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash)
     if not checklist.has_item(item_id):
         raise Invalid(f"检查项 {item_id} 不在该检查表中")
     now = _now()
+    tapped = now if answered_at is None else min(answered_at.astimezone(UTC), now)
+    # an ordered save only replaces an older tap from another operation (checked in the same statement)
+    newer = (None if op_id is None and answered_at is None else
+             (Answer.tapped_at.is_(None) | (Answer.tapped_at < tapped)) & Answer.op_id.is_distinct_from(op_id))
+    cols = {"answered_by": actor.id, "answered_at": now, "tapped_at": tapped, "op_id": op_id}
     if value is None:
-        session.execute(
-            update(Answer).where(Answer.inspection_id == inspection_id, Answer.item_id == item_id)
-            .values(value={}, answered_by=actor.id, answered_at=now)
-        )
+        clean: dict[str, Any] = {}
+        stmt = (update(Answer).where(Answer.inspection_id == inspection_id, Answer.item_id == item_id)
+                .values(value=clean, **cols).returning(Answer.id))
+        applied = session.execute(stmt if newer is None else stmt.where(newer)).first() is not None
     else:
         clean = {k: v for k, v in value.items() if k != "note"}
         try:
             score_item(checklist.item(item_id), clean)
         except ScoringError as exc:
             raise Invalid(str(exc)) from exc
-        _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": clean, "note": None,
-                          "answered_by": actor.id, "answered_at": now}, ["value", "answered_by", "answered_at"])
-    _touch(session, inspection_id, now)
-    return now
+        applied = _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": clean,
+                                    "note": None, **cols}, ["value", *cols], where=newer)
+    if applied:
+        _touch(session, inspection_id, now)
+        return StoredAnswer(item_id, clean or None, tapped, op_id, True)
+    stored = session.execute(select(Answer.value, Answer.tapped_at, Answer.op_id).where(
+        Answer.inspection_id == inspection_id, Answer.item_id == item_id)).one_or_none()
+    if stored is None:
+        return StoredAnswer(item_id, None, None, None, False)
+    return StoredAnswer(item_id, dict(stored.value) or None, stored.tapped_at, stored.op_id, False)
 
 
 def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: str, note: str) -> datetime:
@@ -467,10 +506,11 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
 
 
 # ----------------------------------------------------------------------------- listing
-def list_inspections(session: Session, *, actor: Actor, month: str | None = None, site_id: int | None = None,
-                     staff_id: int | None = None, status: str | None = "submitted", kind: str | None = None,
-                     limit: int = 200) -> list[InspectionHeader]:
-    q = select(Inspection).order_by(Inspection.submitted_at.desc().nulls_last(), Inspection.id.desc()).limit(limit)
+def _listing(actor: Actor, *, month: str | None, site_id: int | None, staff_id: int | None, status: str | None,
+             kind: str | None, subject_type: str | None = None, checklist_id: str | None = None,
+             date_from: date | None = None, date_to: date | None = None) -> Any:
+    """The inspections matching the filters that the actor may see (a select without order or limit)."""
+    q = select(Inspection)
     if status:
         q = q.where(Inspection.status == status)
     if month:
@@ -481,11 +521,48 @@ def list_inspections(session: Session, *, actor: Actor, month: str | None = None
         q = q.where(Inspection.staff_id == staff_id)
     if kind:
         q = q.where(Inspection.kind == kind)
+    if subject_type:
+        q = q.where(Inspection.subject_type == subject_type)
+    if checklist_id:
+        q = q.where(Inspection.checklist_version_id.in_(
+            select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id)))
+    if date_from is not None or date_to is not None:
+        shifts = select(Shift.id)
+        if date_from is not None:
+            shifts = shifts.where(Shift.date >= date_from)
+        if date_to is not None:
+            shifts = shifts.where(Shift.date <= date_to)
+        q = q.where(Inspection.shift_id.in_(shifts))
     if actor.role == "staff":
         q = q.where(Inspection.staff_id == actor.staff_id)
     elif not actor.is_admin:
         q = q.where(Inspection.site_id.in_(actor.site_ids or {-1}))
-    return [header(i) for i in session.scalars(q)]
+    return q
+
+
+_NEWEST_FIRST = (Inspection.submitted_at.desc().nulls_last(), Inspection.id.desc())
+
+
+def list_inspections(session: Session, *, actor: Actor, month: str | None = None, site_id: int | None = None,
+                     staff_id: int | None = None, status: str | None = "submitted", kind: str | None = None,
+                     limit: int = 200) -> list[InspectionHeader]:
+    q = _listing(actor, month=month, site_id=site_id, staff_id=staff_id, status=status, kind=kind)
+    return [header(i) for i in session.scalars(q.order_by(*_NEWEST_FIRST).limit(limit))]
+
+
+def search_inspections(session: Session, *, actor: Actor, month: str | None = None, site_id: int | None = None,
+                       staff_id: int | None = None, status: str | None = None, kind: str | None = None,
+                       subject_type: str | None = None, checklist_id: str | None = None,
+                       date_from: date | None = None, date_to: date | None = None, limit: int = 50,
+                       offset: int = 0) -> tuple[list[InspectionHeader], int]:
+    """One page of the inspections the actor may see, newest first, and how many match in all."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise Invalid("开始日期不能晚于结束日期")
+    q = _listing(actor, month=month, site_id=site_id, staff_id=staff_id, status=status, kind=kind,
+                 subject_type=subject_type, checklist_id=checklist_id, date_from=date_from, date_to=date_to)
+    total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    rows = session.scalars(q.order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+    return [header(i) for i in rows], total
 
 
 def count_inspections(session: Session) -> int:

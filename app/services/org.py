@@ -150,3 +150,18 @@ def all_staff(session: Session, *, actor: Actor) -> list[StaffView]:
     if not actor.is_admin:
         q = q.where(Staff.site_id.in_(actor.site_ids or {-1}))
     return [_staff_view(s) for s in session.scalars(q)]
+
+
+def site_id_by_code(session: Session, *, code: str) -> int:
+    """The id of the site with this code (whether the actor may use it is checked by the use case)."""
+    site_id = session.scalar(select(Site.id).where(Site.code == code))
+    if site_id is None:
+        raise NotFound(f"管理处编号 {code} 不存在")
+    return int(site_id)
+
+
+def staff_id_by_code(session: Session, *, code: str) -> int:
+    staff_id = session.scalar(select(Staff.id).where(Staff.code == code))
+    if staff_id is None:
+        raise NotFound(f"员工编号 {code} 不存在")
+    return int(staff_id)

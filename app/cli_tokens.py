@@ -1,0 +1,53 @@
+"""``pinzhi token create|list|revoke``: API tokens, managed by the system administrator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from app.cli_db import open_database
+from app.services import api_tokens
+from app.services.actor import SYSTEM
+from app.services.errors import ServiceError
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[..., T], **kwargs: object) -> T | None:
+    try:
+        with open_database().write() as s:
+            return fn(s, actor=SYSTEM, **kwargs)
+    except ServiceError as exc:
+        print(f"pinzhi: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    made = _run(api_tokens.create_token, username=args.username, name=args.name)
+    if made is None:
+        return 2
+    token, view = made
+    print(f"token {view.id} for {view.username} ({view.name}); shown once, keep it secret:", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    rows = _run(api_tokens.list_tokens, username=args.user)
+    if rows is None:
+        return 2
+    for t in rows:
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        state = "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d %H:%M}"
+        print(f"{t.id:>5}  {t.username:<16} {t.prefix}…  {t.name:<20} last used {used}  {state}")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    view = _run(api_tokens.revoke_token, token_id=args.id)
+    if view is None:
+        return 2
+    print(f"token {view.id} of {view.username} revoked")
+    return 0
