@@ -8,9 +8,12 @@ shared by the pages, the auth routes and the API.
 from __future__ import annotations
 
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount
 from streamlit.starlette import App
 
+from app.api import create_api
 from app.config import REPO_ROOT, database_url
 from app.db.engine import Database, process_database
 from app.services import auth
@@ -30,19 +33,20 @@ def session_ok(token: str | None) -> bool:
 
 
 def routes() -> list[BaseRoute]:
-    found: list[BaseRoute] = [*create_auth_routes(get_db)]
-    try:
-        from starlette.routing import Mount
+    return [*create_auth_routes(get_db), Mount("/api/v1", app=create_api(get_db))]
 
-        from app.api import create_api
-    except ImportError:  # the API package arrives with its own change
-        return found
-    found.append(Mount("/api/v1", app=create_api(get_db)))
-    return found
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """404s under /api answer in the API's JSON shape (a path the mount cannot match, e.g. with %0A)."""
+    detail = getattr(exc, "detail", None) or "Not Found"
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "not_found", "message": "没有这个接口 / No such API route"}, status_code=404)
+    return PlainTextResponse(str(detail), status_code=404)
 
 
 app = App(
     str(REPO_ROOT / "streamlit_app.py"),
     routes=routes(),
     middleware=[Middleware(SecurityMiddleware, session_ok=session_ok, cookie=auth.SESSION_COOKIE)],
+    exception_handlers={404: not_found},
 )

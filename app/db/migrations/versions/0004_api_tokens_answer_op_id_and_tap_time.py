@@ -4,7 +4,7 @@ API tokens (hashed at rest) and, on answers, the tap time of the stored value an
 so that a replayed or older API answer changes nothing. Existing answers take their stored time as tap time.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29 15:14:01.342478
 """
 from alembic import op
