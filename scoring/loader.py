@@ -91,9 +91,11 @@ class LoadResult:
 
 def _decimal(value: Any) -> Decimal | None:
     d = as_decimal(value)
-    if d is None:
-        return None
-    # canonical form: 6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)
+    return None if d is None else _canonical(d)
+
+
+def _canonical(d: Decimal) -> Decimal:
+    """6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)."""
     return Decimal(int(d)) if d == d.to_integral_value() else d.normalize()
 
 
@@ -304,7 +306,7 @@ def _check_sum(ck: _Checker, where: str, kind: str, points: Decimal | None, item
     good = [i for i in items if i is not None]
     if points is None or len(good) != len(items) or not items:
         return
-    total = _counted_points(good)
+    total = _canonical(_counted_points(good))
     if points == 0 and total == 0:
         return
     if points == 0:
