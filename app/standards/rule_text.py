@@ -25,6 +25,7 @@ NUM = r"(\d+(?:\.\d+)?)"
 _HALF = str.maketrans({chr(c): chr(c - 0xFEE0) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                                            *range(0xFF41, 0xFF5B), 0xFF0E]})
 SPLIT = re.compile(r"[；;。\n\r]+")
+INLINE_LABEL = re.compile(r"(?<=\S)[ \t]*(?=[（(]\d{1,2}[)）]|[①-⑳])")  # "（1）…（2）…" on one line
 LABEL = re.compile(
     r"^\s*(?:[（(]\s*(?:\d{1,2}|[A-Za-z]|[一二三四五六七八九十]{1,3})\s*[)）]"
     r"|[①-⑳]"
@@ -92,7 +93,7 @@ def _description(clause: str, start: int) -> str:
     """The words before the amount phrase: up to the last comma before it; the whole clause if none."""
     cut = max(clause.rfind(c, 0, start) for c in "，,:：")
     desc = clause[:cut].strip(" " + COMMA) if cut > 0 else ""
-    return desc or clause.strip(" " + COMMA)
+    return desc or UNTIL.sub("", clause).strip(" " + COMMA)
 
 
 def _split_mains(clause: str, matching: str) -> list[tuple[str, str]]:
@@ -131,7 +132,7 @@ def _main(piece: str, matching: str, out: ParsedRule) -> None:
 def parse_rule_text(text: str | None) -> ParsedRule:
     """Read a 评分标准 cell. An empty cell gives no clauses (the item is pass/fail)."""
     out = ParsedRule()
-    for raw in SPLIT.split(text or ""):
+    for raw in SPLIT.split(INLINE_LABEL.sub("\n", text or "")):
         clause = _strip_label(raw)
         if not clause.strip(" " + COMMA):
             continue
@@ -139,12 +140,15 @@ def parse_rule_text(text: str | None) -> ParsedRule:
         if NA.search(matching):
             out.na = True
             continue
+        veto_at: int | None = None
         for pattern in MODIFIERS:
             for m in list(pattern.finditer(matching)):
                 if pattern is SECTION_ZERO:
                     out.critical = "section" if out.critical == "none" else out.critical
+                    veto_at = m.start()
                 elif pattern is VETO:
                     out.critical = "checklist"
+                    veto_at = m.start()
                 elif pattern is MAX:
                     out.max = Decimal(m.group(1))
                 elif pattern is STEP:
@@ -154,6 +158,10 @@ def parse_rule_text(text: str | None) -> ParsedRule:
                 matching = _blank_out(matching, m)
         if not matching.strip(" " + COMMA + "，。"):
             continue  # modifiers only (扣完为止, 一票否决, 最多加 1 分 …)
+        if veto_at is not None and not any(p.search(matching) for _, p in MAIN):
+            # "堵塞消防通道的，本部分不得分": the condition of a veto fails the whole item
+            out.clauses.append(Clause("all", _description(clause, veto_at)))
+            continue
         for piece, piece_matching in _split_mains(clause, matching):
             if piece_matching.strip(" " + COMMA):
                 _main(piece, piece_matching, out)

@@ -13,7 +13,7 @@ import io
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -52,16 +52,29 @@ def grades_line(checklist: Checklist) -> str:
     return "评定等级：" + "；".join(parts)
 
 
-def _put(ws: Worksheet, row: int, col: int, value: object, align: Alignment = WRAP, bold: bool = False) -> None:
+def _text(ws: Worksheet, row: int, col: int, value: object, font: Font) -> Cell:
+    """Write a value; a text is always a text, never a formula."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
+        cell.data_type = "s"
+    cell.font = font
+    return cell
+
+
+def _line(ws: Worksheet, row: int, width: int, text: str, font: Font) -> Cell:
+    """A line of text across the sheet (title, info, grades, signatures)."""
+    cell = _text(ws, row, 1, text, font)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    return cell
+
+
+def _put(ws: Worksheet, row: int, col: int, value: object, align: Alignment = WRAP, bold: bool = False) -> None:
+    cell = _text(ws, row, col, value, Font(name=FONT, size=10, bold=bold))
     cell.alignment = align
     cell.border = BORDER
-    cell.font = Font(name=FONT, size=10, bold=bold)
 
 
 def write_standard(checklist: Checklist, *, blank: bool = False) -> bytes:
@@ -86,12 +99,11 @@ def write_standard(checklist: Checklist, *, blank: bool = False) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = "检查表" if blank else "评分标准"
-    ws.cell(row=1, column=1, value=checklist.title).font = Font(name=FONT, size=14, bold=True)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center", vertical="center")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    info = SITE_LINE if blank else f"版本：{checklist.version}    满分：{_n(checklist.possible)}分"
-    ws.cell(row=2, column=1, value=info).font = Font(name=FONT, size=10)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    small = Font(name=FONT, size=10)
+    title = _line(ws, 1, width, checklist.title, Font(name=FONT, size=14, bold=True))
+    title.alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 28
+    _line(ws, 2, width, SITE_LINE if blank else f"版本：{checklist.version}    满分：{_n(checklist.possible)}分", small)
     header = 3
     for k, (_, name, w) in enumerate(columns, start=1):
         _put(ws, header, k, name, CENTER, bold=True)
@@ -125,8 +137,7 @@ def write_standard(checklist: Checklist, *, blank: bool = False) -> bytes:
     _put(ws, row, col["points"], number(checklist.possible), CENTER, bold=True)
     row += 2
     for line in (grades_line(checklist), *((SIGNATURES,) if blank else ())):
-        ws.cell(row=row, column=1, value=line).font = Font(name=FONT, size=10)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        _line(ws, row, width, line, small)
         row += 2
 
     ws.freeze_panes = ws.cell(row=header + 1, column=1)

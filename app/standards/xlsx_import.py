@@ -371,10 +371,12 @@ class _Reader:
         text = self.col_text(r, "text")
         points = parse_points(self.s.raw(r, self.cols["points"]))
         pcell, tcell, rcell = self.col_addr(r, "points"), self.col_addr(r, "text"), self.col_addr(r, "rule")
-        ok = True
+        ok = bad_points = True
         if isinstance(points, str):
             self.problem(pcell, points, r)
             ok, points = False, None
+        else:
+            bad_points = False
         if not text:
             self.problem(tcell, "有分值但没有检查内容", r)
             ok = False
@@ -413,7 +415,7 @@ class _Reader:
                 data["per"] = _num(rule.clauses[0].amount or Decimal(0))
                 if rule.max is not None:
                     data["max"] = _num(rule.max)
-            elif text and not rule.problems:
+            elif text and not rule.problems and not bad_points:
                 self.problem(pcell, "没有分值：无分值的行只能是加分（加 x 分）或另扣（另扣 x 分）", r)
                 ok = False
         else:
@@ -467,6 +469,9 @@ class _Reader:
             self.problem(rcell, "抽查份数、评分单位、最多加/扣分只用于按比例扣分、酌情扣分、加分、另扣", r)
             return False
         ok = True
+        if rule.critical != "none" and any(cl.kind == "per" for cl in rule.clauses):
+            self.problem(rcell, "一票否决/本部分不得分对整项生效（本项任何扣分都会触发）：请把否决条件单列一行", r)
+            ok = False
         for cl in rule.clauses:
             if cl.amount is not None and cl.amount > points:
                 self.problem(rcell, f"每处扣分（{_num(cl.amount)}）大于本项分值（{_num(points)}）", r)
