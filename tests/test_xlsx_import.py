@@ -348,6 +348,35 @@ def test_sheet_f_no_numbers_full_width_shared_rule_cells():
     assert [(g.awarded, g.applicable) for g in r.sections[0].groups] == [(1, 3), (D("0.2"), D("0.3"))]
 
 
+# ============================================================================ sheet G
+# A two-row header (序号/检查内容/分值/评分标准 merged over two rows, 检查结果 over 扣分 | 得分), section
+# headings typed into the 序号 column alone ("一、公共区域（5分）", "二、垃圾处理" without points), a 合计 row.
+SHEET_G = workbook(("保洁", [
+    ["保洁服务检查表（2026版）"],
+    ["序号", "检查内容", "分值", "评分标准", "检查结果"],
+    [None, None, None, None, "扣分", "得分"],
+    ["一、公共区域（5分）"],
+    [1, "大堂地面无污渍", 3, "每处扣1分"],
+    [2, "电梯厅无杂物", 2, "每处扣0.5分"],
+    ["二、垃圾处理"],
+    [3, "垃圾日产日清", 4, "不得分"],
+    ["合计", None, 9],
+], ["A2:A3", "B2:B3", "C2:C3", "D2:D3", "E2:F2"]))
+
+
+def test_sheet_g_two_row_header_and_typed_headings():
+    _, c = imported(SHEET_G)
+    assert c.title == "保洁服务检查表（2026版）"
+    assert shape(c) == [
+        ("一、公共区域", 5, [("1", "大堂地面无污渍", 3, "deduct", "onsite", {"per": 1}),
+                          ("2", "电梯厅无杂物", 2, "deduct", "onsite", {"per": D("0.5")})]),
+        ("二、垃圾处理", 4, [("3", "垃圾日产日清", 4, "pass_fail", "onsite", {})]),
+    ]
+    # 3 - 1 + 2 + 4 = 8 of 9 -> 88.888… -> 88.89 % 良好
+    r = score(c, {"1": {"count": 1}, "2": {"count": 0}, "3": {"result": "pass"}})
+    assert (r.awarded, r.percent, r.grade) == (8, D("88.89"), "良好")
+
+
 # ============================================================================ mistakes
 BROKEN = workbook(("检查表", [
     ["检查表"],

@@ -52,6 +52,7 @@ TOTAL_WORDS = ("合计", "总计", "总分", "小计", "合计分", "总分合�
 NO_POINTS = ("", "-", "—", "－", "/", "／")
 NO_GROUP = ("-", "—", "－", "/", "／", "无")  # a group cell saying "directly in the section"
 POINTS_IN_TITLE = re.compile(r"[（(]\s*" + NUM + r"\s*分\s*[)）]")
+HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.．]")
 BRACKETS = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 GRADES_ROW = re.compile(r"^(?:评定等级|等级评定|评级|等级)\s*[:：]")
 GRADE_BAND = re.compile(r"([^\s；;，,:：≥>=<]+)\s*(?:≥|>=|＞=)\s*" + NUM)
@@ -280,15 +281,22 @@ class _Reader:
                 return True
         return False
 
-    def heading_row(self, r: int) -> str | None:
-        """A section title written across the row: a cell merged over the text column and its neighbours."""
+    def heading_row(self, r: int) -> tuple[str, str] | None:
+        """A section title written across the row: a cell merged over the text column and its neighbours,
+        or (in a sheet without a section column) a lone "一、接待服务（10分）" in a row with no text or points."""
         box = self.s.merged.get((r, self.cols["text"]))
-        if box is None or box[3] == box[1] or box[0] != r:
+        if box is not None and box[3] > box[1] and box[0] == r:
+            pcol = self.cols["points"]
+            text = cell_text(self.s.raw(box[0], box[1]))
+            if text and (box[1] <= pcol <= box[3] or not self.col_text(r, "points")):
+                return text, addr(r, box[1])
             return None
-        pcol = self.cols["points"]
-        if not box[1] <= pcol <= box[3] and self.col_text(r, "points"):
+        if "section" in self.cols or self.col_text(r, "text") or self.col_text(r, "points"):
             return None
-        return cell_text(self.s.raw(box[0], box[1])) or None
+        cells = [(t, c) for c in range(1, self.s.max_col + 1) if (t := self.s.text(r, c))]
+        if len(cells) == 1 and (HEADING.match(cells[0][0]) or POINTS_IN_TITLE.search(cells[0][0])):
+            return cells[0][0], addr(r, cells[0][1])
+        return None
 
     def rule_of(self, r: int) -> ParsedRule:
         return parse_rule_text(self.col_text(r, "rule", shared=True))
@@ -336,10 +344,10 @@ class _Reader:
             heading = self.heading_row(r)
             scell = self.cols.get("section")
             stext = self.s.text(r, scell) if scell is not None else ""
-            if heading is not None or stext:
-                section = new_section(heading if heading is not None else stext,
-                                      self.col_addr(r, "section") if heading is None else addr(r, self.cols["text"]))
-                group = None
+            if heading is not None:
+                section, group = new_section(*heading), None
+            elif stext:
+                section, group = new_section(stext, self.col_addr(r, "section")), None
             gtext = self.s.text(r, gcol) if gcol is not None else ""
             if gtext in NO_GROUP:
                 group, gtext = None, ""
