@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from app.standards.compare import differences
@@ -566,3 +568,77 @@ def test_export_keeps_grades_and_title_and_survives_formula_like_text():
     again, _ = parse_checklist(result.checklist, "g2.yaml")
     assert again is not None and differences(c, again) == []
     assert [(b.grade, b.min) for b in again.grades] == [("A", 95), ("B", 75), ("C", 0)]
+
+
+# ============================================================================ property: export -> import
+CLAUSES = ("缺失关键规程、重要节点", "现场使用失效版本文件", "记录填写不完整", "未按时巡查", "标识不清晰", "不适用且无上报修正记录")
+tenths = st.integers(min_value=1, max_value=40).map(lambda n: D(n) / 10)
+
+
+@st.composite
+def any_item(draw, n: int) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["pass_fail", "deduct", "rules", "sample", "scale", "bonus", "penalty"]))
+    base: dict[str, Any] = {"id": f"{n // 10 + 1}.{n % 10 + 1}", "text": f"检查项{n}", "source": "x",
+                            "method": draw(st.sampled_from(["records", "onsite", "mystery", "phone", "interview"]))}
+    points = draw(tenths)
+    if kind in ("bonus", "penalty"):
+        base.update(scoring=kind, per=float(draw(tenths)))
+        if draw(st.booleans()):
+            base["max"] = float(draw(tenths))
+        if kind == "penalty" and draw(st.booleans()):
+            base["critical"] = draw(st.sampled_from(["section", "checklist"]))
+        return base
+    base["points"] = float(points)
+    if kind == "deduct":
+        base.update(scoring="deduct", per=float(min(draw(tenths), points)))
+    elif kind == "rules":
+        texts = draw(st.lists(st.sampled_from(CLAUSES), min_size=2, max_size=4, unique=True))
+        base.update(scoring="deduct", rules=[
+            {"id": "abcd"[k], "text": t, "per": "all" if draw(st.booleans()) else float(min(draw(tenths), points))}
+            for k, t in enumerate(texts)])
+    elif kind == "sample":
+        base.update(scoring="sample", min_sample=draw(st.integers(min_value=1, max_value=20)))
+    elif kind == "scale":
+        base.update(scoring="scale", step=float(points))
+    elif draw(st.booleans()):
+        base["critical"] = draw(st.sampled_from(["section", "checklist"]))
+    if draw(st.booleans()):
+        base["na"] = True
+    return base
+
+
+@st.composite
+def any_checklist(draw) -> Checklist:
+    sections = []
+    n = 0
+    for s in range(draw(st.integers(min_value=1, max_value=3))):
+        entries: list[dict[str, Any]] = []
+        for g in range(draw(st.integers(min_value=1, max_value=3))):
+            if draw(st.booleans()):
+                items = [draw(any_item(n + k)) for k in range(draw(st.integers(min_value=1, max_value=3)))]
+                n += len(items)
+                pts = sum((D(str(i.get("points", 0))) for i in items), D(0))
+                if pts == 0:
+                    entries.extend(items)
+                    continue
+                entries.append({"id": f"g{s}{g}", "title": f"分项{s}{g}", "points": float(pts), "items": items})
+            else:
+                entries.append(draw(any_item(n)))
+                n += 1
+        flat = [i for e in entries for i in e.get("items", [e])]
+        sections.append({"id": f"s{s}", "title": f"部分{s}", "items": entries,
+                         "points": float(sum((D(str(i.get("points", 0))) for i in flat), D(0)))})
+    c, problems = parse_checklist({"id": "p", "version": "1", "title": "随机标准", "kind": "standard",
+                                   "subject": "site", "sections": sections}, "p.yaml")
+    assert c is not None, problems
+    return c
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_checklist(), st.booleans())
+def test_import_of_export_is_the_same_for_any_standard(original, blank):
+    result = read(write_standard(original, blank=blank), cid="p")
+    assert not result.problems, [str(p) for p in result.problems]
+    again, problems = parse_checklist(result.checklist, "again.yaml")
+    assert again is not None, problems
+    assert differences(original, again) == []
