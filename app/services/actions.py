@@ -81,7 +81,7 @@ def open_for(session: Session, insp: Inspection, checklist: Checklist, result: S
         item = checklist.item(its.id)
         session.add(CorrectiveAction(
             inspection_id=insp.id, item_id=its.id, item_text=item.text, section_id=its.section_id,
-            checklist_id=checklist.id, points_lost=its.applicable - its.awarded, site_id=insp.site_id,
+            checklist_id=checklist.id, points_lost=its.applicable - its.awarded + its.penalty, site_id=insp.site_id,
             staff_id=assignee, month=insp.month, status="open", opened_at=now,
             due_at=now + timedelta(hours=checklist.item_due_hours(its.id)), reopened=0,
         ))
