@@ -258,6 +258,8 @@ class _TwoFrames(Exception):
 #: Default cap on the scans (SOS segments) of one JPEG. Encoders write 1 (baseline) or about 10
 #: (libjpeg/mozjpeg progressive; 6 for grey); each extra scan of a "scan bomb" costs libjpeg a
 #: full pass over the coefficients (~35 ms at 49 MP), so 3,000 repeated scans decode for ~107 s.
+#: Measured at 7000x7000: 6 scans 0.2 s, 51 scans 1.6 s, 96 scans 3.3 s of CPU, so 100 scans at
+#: the 50 MP pixel limit stay inside the decode worker's 5 s CPU budget.
 MAX_JPEG_SCANS = 100
 
 # Script code hidden in an image (web-shell polyglots): PHP open tags, ASP/JSP tags, HTML script.
