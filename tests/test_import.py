@@ -127,7 +127,7 @@ def test_csv_header_problems_on_line_1(db):
 
 def test_undecodable_names_the_line():
     assert imp.decode_text("code,name,kind\nA,金地,小区\n".encode("gbk")) == "code,name,kind\nA,金地,小区\n"
-    data = "code,name,kind\nA,金地,小区\n".encode("utf-8")[:-3] + b"\xff\xff\n"  # neither UTF-8 nor GBK
+    data = "code,name,kind\nA,金地,小区\n".encode()[:-3] + b"\xff\xff\n"  # neither UTF-8 nor GBK
     with pytest.raises(imp.ImportRejected) as exc:
         imp.decode_text(data)
     assert exc.value.problems[0].line == 2 and "UTF-8" in exc.value.problems[0].message
@@ -388,6 +388,6 @@ def test_cli_usage_and_encoding_problems(cli, tmp_path):
     r = cli("sites", "import", str(tmp_path / "missing.csv"))
     assert r.returncode == 2 and "file not found" in r.stderr
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("code,name,kind\nA,金地,小区\n".encode("utf-8")[:-3] + b"\xff\xff\n")
+    bad.write_bytes("code,name,kind\nA,金地,小区\n".encode()[:-3] + b"\xff\xff\n")
     r = cli("sites", "import", str(bad))
     assert r.returncode == 1 and r.stderr.startswith(f"{bad}:2: bad.csv：无法识别文件编码")
