@@ -108,7 +108,8 @@ def serve() -> None:
             data = _read_frame(inp)
         except EOFError:
             return
-        soft = int(_cpu_used()) + 1 + cpu_seconds
+        started = _cpu_used()
+        soft = int(started) + 1 + cpu_seconds
         if cpu_hard != resource.RLIM_INFINITY:
             soft = min(soft, cpu_hard)
         resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
@@ -131,6 +132,7 @@ def serve() -> None:
         except Exception as exc:  # a decoder bug: report it, stay alive
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
         answer["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        answer["cpu_s"] = round(_cpu_used() - started, 3)
         _write_frames(out, json.dumps(answer).encode(), *blobs)
 
 
@@ -144,6 +146,7 @@ class PoolStats:
     peak_rss_kb: int  #: highest ru_maxrss reported by, or reaped from, any worker of the pool
     started: int  #: worker processes started so far
     replaced: int  #: workers that died / were killed and had to be replaced
+    max_task_cpu_s: float  #: most CPU time one photo took in a worker that answered
 
 
 class _Worker:
@@ -211,11 +214,12 @@ class DecodePool:
         self._peak_rss_kb = 0
         self._started = 0
         self._replaced = 0
+        self._max_cpu = 0.0
         self._closed = False
 
     def stats(self) -> PoolStats:
         with self._lock:
-            return PoolStats(self._peak_rss_kb, self._started, self._replaced)
+            return PoolStats(self._peak_rss_kb, self._started, self._replaced, self._max_cpu)
 
     def _note_rss(self, kb: int) -> None:
         with self._lock:
@@ -248,6 +252,8 @@ class DecodePool:
                 worker = None
                 raise self._too_complex(fmt) from None
             self._note_rss(worker.maxrss_kb)
+            with self._lock:
+                self._max_cpu = max(self._max_cpu, float(answer.get("cpu_s", 0.0)))
         finally:
             self._slots.put(worker)
         if answer["ok"]:
