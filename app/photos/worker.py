@@ -49,6 +49,7 @@ DEFAULT_WORKERS = 2
 CPU_SECONDS = 5
 ADDRESS_SPACE = 1 << 30  # 1 GiB
 _WALL_FACTOR = 6
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 _PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _LABEL = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"}
@@ -153,7 +154,9 @@ class PoolStats:
 
 class _Worker:
     def __init__(self, cpu_seconds: int, address_space: int) -> None:
-        env = dict(os.environ)
+        # the decoder needs no database URL or secret: a compromised decoder should not find one
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("DATABASE_URL") and not any(w in k.upper() for w in _SECRET_WORDS)}
         env["MALLOC_ARENA_MAX"] = "2"  # decoder threads must not each reserve a 64 MB arena of the limit
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
