@@ -11,16 +11,17 @@ photo has been fully validated and both JPEGs are encoded in memory):
    JPEG scans (``too_complex`` past ``max_jpeg_scans``) and frame headers (``two_frames``), and
    looking for script code in metadata or broken containers (``script_content``);
 6. in a decode worker process limited in CPU time and address space (:mod:`app.photos.worker`;
-   a worker killed by a limit gives ``too_complex``): ``Image.open`` with Pillow's decompression-bomb warning turned into an error, size
-   re-checked; JPEG DCT scaling via ``draft()`` so a 12 MP photo is decoded at 1/2..1/8 scale;
-   full decode (a truncated stream raises; ``LOAD_TRUNCATED_IMAGES`` is never touched);
+   a worker killed by a limit gives ``too_complex``): ``Image.open`` with Pillow's
+   decompression-bomb warning turned into an error, size re-checked; JPEG DCT scaling via
+   ``draft()`` so a 12 MP photo is decoded at 1/2..1/8 scale; full decode (a truncated stream raises; ``LOAD_TRUNCATED_IMAGES`` is never touched);
 7. resize (reduce-then-resample; alpha, 16-bit and palette images are flattened onto white
    and reduced strip by strip, never converted at full size), EXIF orientation applied on the
    small image, ICC profile converted to sRGB, every metadata block dropped;
 8. thumbnail from the display copy; atomic writes.
 
-Thread-safe: no Pillow global is modified; per-photo locks serialise identical uploads; a
-small semaphore bounds concurrent decodes (memory).
+Thread-safe: no Pillow global is modified; per-photo locks serialise identical uploads; the
+worker pool (2 processes) bounds concurrent decodes, and a small semaphore does when decoding
+in process (``PINZHI_PHOTO_WORKERS=0``).
 """
 
 from __future__ import annotations
