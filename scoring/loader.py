@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import yaml
 
+from scoring import safe_yaml
 from scoring.grades import DEFAULT_BANDS, GradeBand
 from scoring.model import (
     ADJUSTMENTS,
@@ -468,7 +469,7 @@ def _display(path: Path) -> str:
 
 def parse_checklist_text(text: str, file: str) -> tuple[Checklist | None, list[Problem]]:
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "checklist"

@@ -28,6 +28,7 @@ from app.db.models import (
 from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from app.services.text import clean_note
 from scoring import Checklist, ScoreResult, ScoringError, partial_score, score, score_item
 
 INSPECTOR_ROLES = ("supervisor", "manager", "admin")
@@ -354,11 +355,14 @@ def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: 
     return StoredAnswer(item_id, dict(stored.value) or None, stored.tapped_at, stored.op_id, False)
 
 
+NOTE_MAX = 2000
+
+
 def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: str, note: str) -> datetime:
     row = _draft_row(session, actor, inspection_id)
     if not catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash).has_item(item_id):
         raise Invalid(f"检查项 {item_id} 不在该检查表中")
-    note = note.strip()[:2000]
+    note = clean_note(note, field=f"检查项 {item_id} 的备注", max_len=NOTE_MAX) or ""
     now = _now()
     _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": note or None,
                       "answered_by": actor.id, "answered_at": now}, ["note", "answered_by", "answered_at"])
@@ -475,7 +479,8 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     actor.require_site(insp.site_id)
     if insp.status != "submitted":
         raise Conflict("只能修订已提交的检查")
-    if not reason.strip():
+    reason = clean_note(reason, field="修订原因", max_len=NOTE_MAX) or ""
+    if not reason:
         raise Invalid("修订必须填写原因")
     if not changes:
         raise Invalid("没有需要修订的检查项")

@@ -12,8 +12,12 @@ from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, St
 from app.services import audit, auth
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.text import clean_name
 
 __all__ = ["POSTS", "ROLES", "SHIFT_NAMES", "SITE_KINDS"]
+
+# column widths of the tables (PostgreSQL refuses longer values; SQLite would silently keep them)
+CODE_MAX, SITE_NAME_MAX, STAFF_NAME_MAX, POST_MAX = 32, 120, 80, 32
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,11 @@ def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str 
     actor.require("admin")
     if kind not in SITE_KINDS:
         raise Invalid(f"管理处类型必须是 {' / '.join(SITE_KINDS)} 之一")
-    if not code.strip() or not name.strip():
-        raise Invalid("管理处编号和名称不能为空")
+    code = clean_name(code, field="管理处编号", max_len=CODE_MAX)
+    name = clean_name(name, field="管理处名称", max_len=SITE_NAME_MAX)
     if session.scalar(select(Site.id).where(Site.code == code)) is not None:
         raise Conflict(f"管理处编号 {code} 已存在")
-    site = Site(code=code.strip(), name=name.strip(), kind=kind, active=True)
+    site = Site(code=code, name=name, kind=kind, active=True)
     session.add(site)
     session.flush()
     audit.record(session, actor=actor, action="site.create", entity="site", entity_id=site.id,
@@ -98,14 +102,16 @@ def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str 
 def add_staff(session: Session, *, actor: Actor, code: str, name: str, post: str, site_code: str,
               responsible: bool = False) -> Staff:
     actor.require("admin")
+    site_code = clean_name(site_code, field="管理处编号", max_len=CODE_MAX)
     site = session.scalar(select(Site).where(Site.code == site_code))
     if site is None:
         raise NotFound(f"管理处编号 {site_code} 不存在")
-    if not code.strip() or not name.strip() or not post.strip():
-        raise Invalid("员工编号、姓名、岗位不能为空")
+    code = clean_name(code, field="员工编号", max_len=CODE_MAX)
+    name = clean_name(name, field="员工姓名", max_len=STAFF_NAME_MAX)
+    post = clean_name(post, field="岗位", max_len=POST_MAX)
     if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
         raise Conflict(f"员工编号 {code} 已存在")
-    staff = Staff(code=code.strip(), name=name.strip(), post=post.strip(), site_id=site.id,
+    staff = Staff(code=code, name=name, post=post, site_id=site.id,
                   responsible=responsible, active=True)
     session.add(staff)
     session.flush()

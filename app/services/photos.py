@@ -16,6 +16,7 @@ from app.services import audit, catalog
 from app.services import inspections as insp_svc
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from app.services.text import clean_name
 
 MAX_PHOTOS_PER_ITEM = 6
 
@@ -53,6 +54,7 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
                  caption: str | None = None, filename: str | None = None, root: Path | None = None
                  ) -> insp_svc.PhotoRef:
+    caption = clean_name(caption or "", field="照片说明", max_len=200, required=False)
     insp = session.get(Inspection, inspection_id)
     if insp is None:
         raise NotFound(f"检查记录 {inspection_id} 不存在")
@@ -72,7 +74,7 @@ def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id:
         InspectionPhoto.photo_id == photo.id))
     if link is None:
         link = InspectionPhoto(inspection_id=inspection_id, item_id=item_id, photo_id=photo.id,
-                               caption=(caption or "").strip()[:200] or None, added_by=actor.id,
+                               caption=caption or None, added_by=actor.id,
                                added_at=datetime.now(UTC))
         session.add(link)
         session.flush()

@@ -11,6 +11,7 @@ from app.db.models import MonthSignoff
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid
+from app.services.text import clean_note
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -52,7 +53,8 @@ def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> Non
 def reopen(*, session: Session, actor: Actor, site_id: int, month: str, reason: str) -> None:
     actor.require("manager", "admin")
     actor.require_site(site_id)
-    if not reason.strip():
+    reason = clean_note(reason, field="重新开启原因", max_len=2000) or ""
+    if not reason:
         raise Invalid("重新开启必须填写原因")
     row = status(session, site_id=site_id, month=month)
     if row is None or row.status != "signed":

@@ -14,6 +14,7 @@ from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Invalid, NotFound, PermissionDenied
 from app.services.signoff import _check_month
+from app.services.text import clean_name
 
 HUNDRED = Decimal(100)
 ATTENDANCE_TARGET = Decimal(100)  # Jindi 7.3) 受训人员到位率100%
@@ -72,8 +73,10 @@ def add_session(*, session: Session, actor: Actor, site_id: int, planned_month: 
                 pass_mark: Decimal = Decimal(60), staff_ids: list[int] | None = None) -> int:
     _manage(actor, site_id)
     _check_month(planned_month)
-    if not topic.strip() or not trainer.strip():
-        raise Invalid("培训主题和讲师不能为空")
+    topic = clean_name(topic, field="培训主题", max_len=200)
+    trainer = clean_name(trainer, field="讲师", max_len=80)
+    material = clean_name(material or "", field="教材", max_len=300, required=False)
+    material_section = clean_name(material_section or "", field="引用体系文件章节", max_len=120, required=False)
     if not Decimal(0) <= pass_mark <= HUNDRED:
         raise Invalid("合格分数线应在 0–100 之间")
     ts = TrainingSession(site_id=site_id, planned_month=planned_month, held_on=held_on, topic=topic.strip(),
