@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db.dml import insert_if_absent
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
 from app.services import audit
 from app.services.actor import Actor
@@ -70,11 +71,13 @@ def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
 def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
     if name not in SHIFT_NAMES:
         raise Invalid(f"班次必须是 {' / '.join(SHIFT_NAMES)} 之一")
-    shift = session.scalar(select(Shift).where(Shift.site_id == site_id, Shift.date == day, Shift.name == name))
-    if shift is None:
-        shift = Shift(site_id=site_id, date=day, name=name)
-        session.add(shift)
-        session.flush()
+    where = (Shift.site_id == site_id, Shift.date == day, Shift.name == name)
+    shift = session.scalar(select(Shift).where(*where))
+    if shift is None:  # concurrent starts on the same shift: insert-on-conflict, never an IntegrityError
+        insert_if_absent(session, Shift, {"site_id": site_id, "date": day, "name": name},
+                         ["site_id", "date", "name"])
+        shift = session.scalar(select(Shift).where(*where))
+        assert shift is not None
     return shift
 
 
