@@ -72,3 +72,29 @@ def test_training_page_shows_staff_only_their_own_score(rv):  # noqa: F811 - fix
     records = frames[0].to_dict("records")
     assert len(records) == 1 and records[0]["成绩 / score"] == "85.00" and records[0]["主题 / topic"] == "消防安全培训"
     assert "王强" not in str(records) and "50" not in str(records)
+
+
+def test_admin_page_reassigns_sites(rv, monkeypatch):  # noqa: F811 - fixture
+    """The admin removes site A from the supervisor on the page; the supervisor's drafts there are refused."""
+    import os
+
+    from world import PASSWORD
+
+    from app.db.engine import Database, make_engine
+    from app.db.models import User, UserSite
+    from app.services import auth
+
+    db = Database(make_engine(os.environ["DATABASE_URL"]))
+    try:
+        with db.write() as s:
+            token, _ = auth.sign_in(s, username="admin", password=PASSWORD)
+        at = ok(app_as(token, page="admin.py"))
+        at.text_input(key="su_user").input("sup")
+        at.multiselect(key="su_codes").set_value(["B"])
+        next(b for b in at.button if "保存分配" in b.label).click().run()
+        ok(at)
+        with db.read() as s:
+            uid = s.scalar(sa.select(User.id).where(User.username == "sup"))
+            assert s.scalars(sa.select(UserSite.site_id).where(UserSite.user_id == uid)).all() == [rv.w.site_b]
+    finally:
+        db.engine.dispose()
