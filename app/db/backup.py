@@ -110,11 +110,14 @@ def backup(url: str, photos_root: Path, dest: Path) -> BackupSummary:
     files = {target.name: target}
     if photos_root.is_dir():
         for path in sorted(photos_root.rglob("*")):
-            if path.is_file():
+            if path.is_file() and not path.name.startswith(".tmp-"):  # skip uploads still being written
                 rel = Path(PHOTOS) / path.relative_to(photos_root)
                 out = dest / rel
                 _private_dir(out.parent)
-                shutil.copy2(path, out)
+                try:
+                    shutil.copy2(path, out)
+                except FileNotFoundError:  # removed meanwhile: not referenced by the snapshot either
+                    continue
                 files[rel.as_posix()] = out
     listed: dict[str, dict[str, Any]] = {name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())}
     manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), "database": dialect, "files": listed}
