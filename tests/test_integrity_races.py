@@ -293,3 +293,52 @@ def test_supervisor_removed_from_site_is_refused_on_drafts(db, world):
         org.set_user_sites(s, actor=w.admin, username="sup", site_codes=["A", "B"])
     with db.write() as s:
         assert svc.submit_inspection(session=s, actor=stale, inspection_id=iid).percent == 100
+
+
+def test_submits_racing_a_month_sign_off(db, world):
+    """12 submits race the manager's sign-off of their month: each lands before it or is refused."""
+    from app.db.models import AuditLog
+    from app.services import signoff
+
+    w = world
+    drafts = [start(db, w.supervisor, w.site_a, day=date(2026, 11, 1 + k)) for k in range(12)]
+    for iid in drafts:
+        answer_all_pass(db, w.supervisor, iid)
+    barrier = threading.Barrier(len(drafts) + 1)
+    submitted: list[int] = []
+    refused: list[int] = []
+    errors: list[BaseException] = []
+
+    def submit(iid: int, delay: float):
+        try:
+            barrier.wait()
+            time.sleep(delay)
+            with db.write() as s:
+                svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid)
+            submitted.append(iid)
+        except Conflict as exc:
+            assert "签字确认" in str(exc)
+            refused.append(iid)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def sign():
+        try:
+            barrier.wait()
+            time.sleep(0.03)
+            with db.write() as s:
+                signoff.sign_off(session=s, actor=w.manager, site_id=w.site_a, month="2026-11")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    run_threads([sign] + [lambda k=k: submit(drafts[k], 0.005 * k) for k in range(len(drafts))])
+    assert errors == []
+    assert len(submitted) + len(refused) == len(drafts)
+    with db.read() as s:
+        sign_seq = s.scalar(sa.select(AuditLog.seq).where(AuditLog.action == "month.sign_off"))
+        submit_seqs = s.scalars(sa.select(AuditLog.seq).where(AuditLog.action == "inspection.submit")).all()
+        status = dict(s.execute(sa.select(Inspection.id, Inspection.status)).all())
+    assert len(submit_seqs) == len(submitted)
+    assert all(seq < sign_seq for seq in submit_seqs)  # every submission committed before the sign-off
+    assert all(status[i] == "submitted" for i in submitted) and all(status[i] == "draft" for i in refused)
+    print(f"{db.engine.dialect.name}: {len(submitted)} submitted before the sign-off, {len(refused)} refused")
