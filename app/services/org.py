@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.db.dml import insert_if_absent
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
 from app.services import audit, auth
 from app.services.actor import Actor
@@ -74,11 +75,13 @@ def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
 def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
     if name not in SHIFT_NAMES:
         raise Invalid(f"班次必须是 {' / '.join(SHIFT_NAMES)} 之一")
-    shift = session.scalar(select(Shift).where(Shift.site_id == site_id, Shift.date == day, Shift.name == name))
-    if shift is None:
-        shift = Shift(site_id=site_id, date=day, name=name)
-        session.add(shift)
-        session.flush()
+    where = (Shift.site_id == site_id, Shift.date == day, Shift.name == name)
+    shift = session.scalar(select(Shift).where(*where))
+    if shift is None:  # concurrent starts on the same shift: insert-on-conflict, never an IntegrityError
+        insert_if_absent(session, Shift, {"site_id": site_id, "date": day, "name": name},
+                         ["site_id", "date", "name"])
+        shift = session.scalar(select(Shift).where(*where))
+        assert shift is not None
     return shift
 
 
@@ -143,6 +146,28 @@ def set_user_active(session: Session, *, actor: Actor, username: str, active: bo
         auth.end_sessions(session, user_id=user.id)
     audit.record(session, actor=actor, action="user.active", entity="user", entity_id=user.id,
                  detail={"active": active})
+
+
+def set_user_sites(session: Session, *, actor: Actor, username: str, site_codes: list[str]) -> None:
+    """Admin: the sites a manager or supervisor is assigned to. Removing a site blocks their drafts there."""
+    actor.require("admin")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    ids = []
+    for code in dict.fromkeys(site_codes):
+        site_id = session.scalar(select(Site.id).where(Site.code == code))
+        if site_id is None:
+            raise NotFound(f"管理处编号 {code} 不存在")
+        ids.append(site_id)
+    before = sorted(session.scalars(select(Site.code).join(UserSite, UserSite.site_id == Site.id)
+                                    .where(UserSite.user_id == user.id)))
+    session.execute(delete(UserSite).where(UserSite.user_id == user.id))
+    for site_id in ids:
+        session.add(UserSite(user_id=user.id, site_id=site_id))
+    session.flush()
+    audit.record(session, actor=actor, action="user.sites", entity="user", entity_id=user.id,
+                 detail={"before": before, "after": sorted(dict.fromkeys(site_codes))})
 
 
 def all_sites(session: Session, *, actor: Actor) -> list[SiteView]:
