@@ -42,6 +42,7 @@ from app.services import catalog, org
 from app.services import inspections as insp_svc
 from app.services import scorecard as sc
 from app.services.actor import Actor
+from app.standards.xlsx_export import print_a4_landscape
 from scoring.monthly import KINDS
 
 FONT_NAME = "宋体"
@@ -157,12 +158,7 @@ def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col
     # by position: on an empty sheet that cell lies in a merged range, which openpyxl cannot freeze on
     ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}4"
     ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+    print_a4_landscape(ws)
 
 
 # ----------------------------------------------------------------------------- data
@@ -317,3 +313,4 @@ def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: i
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+

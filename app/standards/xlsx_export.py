@@ -142,12 +142,7 @@ def write_standard(checklist: Checklist, *, blank: bool = False) -> bytes:
 
     ws.freeze_panes = ws.cell(row=header + 1, column=1)
     ws.print_title_rows = f"{header}:{header}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+    print_a4_landscape(ws)
     ws.page_margins.left = ws.page_margins.right = 0.4
     out = io.BytesIO()
     wb.save(out)
@@ -166,3 +161,12 @@ def _item_row(ws: Worksheet, row: int, col: dict[str, int], item: Item, blank: b
     if blank:
         for name, _ in RESULT_COLUMNS:
             _put(ws, row, col[name], "")
+
+def print_a4_landscape(ws: Worksheet) -> None:
+    """Print setup shared by every printable sheet: A4 landscape, one page wide, centred."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
