@@ -1,7 +1,7 @@
 """Hostile photos: scan bombs, 16-bit alpha bombs, two frame headers, PHP polyglots, worker limits.
 
 The hostile files are built here (nothing binary is committed). Time bounds are safety bounds
-("answered within 5 s"), memory is the worker's peak RSS as the kernel counted it (ru_maxrss).
+("answered within 5 s"), memory is the worker's own peak RSS (VmHWM; ru_maxrss would include the parent's size).
 """
 
 from __future__ import annotations

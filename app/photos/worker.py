@@ -95,6 +95,22 @@ def _cpu_used() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def _peak_rss_kb() -> int:
+    """This process's own peak resident memory (VmHWM of its address space).
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark over fork and exec into it, so a
+    worker started by a large process (a long test run) would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def serve() -> None:
     """Worker main loop: ``python -c 'from app.photos.worker import serve; serve()' CPU AS``."""
     cpu_seconds, address_space = int(sys.argv[1]), int(sys.argv[2])
@@ -134,7 +150,7 @@ def serve() -> None:
             answer = {"ok": False, "memory": True}
         except Exception as exc:  # a decoder bug: report it, stay alive
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
-        answer["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        answer["maxrss_kb"] = _peak_rss_kb()
         answer["cpu_s"] = round(_cpu_used() - started, 3)
         _write_frames(out, json.dumps(answer).encode(), *blobs)
 
@@ -198,11 +214,11 @@ class _Worker:
                     stream.close()
         if kill and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
+        # the worker's own report (wait4's ru_maxrss would include the parent's size at fork time)
         maxrss = self.maxrss_kb
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
-            maxrss = max(maxrss, usage.ru_maxrss)
         except ChildProcessError:  # already reaped by Popen.poll()
             proc.wait()
         return maxrss
