@@ -246,7 +246,7 @@ def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
     assert metrics["已答"] == "1/3"
     assert "**未作答（2）**" in texts(at)
     assert "- text of desk.log" in texts(at) and "- text of safe.exit" in texts(at)
-    assert "还不能提交" in [w.value for w in at.warning]
+    assert [as_shown(w.value) for w in at.warning] == ["还不能提交：2 项需要处理（见上方列表，点 → 跳到该项）"]
     assert at.button(key=f"submit_{iid}").disabled
     # the jump button goes back to the section of the unanswered item
     at.button(key="jump_u_1").click().run()

@@ -72,6 +72,19 @@ EN: dict[str, str] = {
                         "from supervisor scores.",
 }
 
+# screens of issue 12 (kept in one block to ease merging)
+ZH.update({
+    "submit_blocked_n": "还不能提交：{n} 项需要处理（见上方列表，点 → 跳到该项）",
+    "photo_required_missing": "必须附照片", "photo_or_reason_missing": "不合格须拍照（或填写无照片原因）",
+    "no_photo_reason": "无照片原因", "no_photo_reason_hint": "无法拍照时，请写明原因（填写后即保存）；“须拍照”项不能以原因代替。",
+})
+EN.update({
+    "submit_blocked_n": "Cannot submit yet: {n} items need attention (listed above; → jumps to the item)",
+    "photo_required_missing": "Photo required", "photo_or_reason_missing": "Failed: photo (or a reason for none)",
+    "no_photo_reason": "Reason for no photo", "no_photo_reason_hint": "If no photo can be taken, write why "
+    "(saved when you leave the field); a 'photo required' item cannot be excused.",
+})
+
 
 def lang() -> str:
     return "en" if st.session_state.get("lang") == "en" else "zh"
