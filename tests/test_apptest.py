@@ -181,9 +181,9 @@ def test_new_inspection_form_lists_only_the_supervisors_sites(world, db, tokens)
     staff = at.selectbox(key=f"new_staff_{world.site_a}").options
     assert staff == ["张丽 · 前台接待 · S001", "王强 · 管家 · S002"]
     # staff checklists for a staff subject (self-check ones included: they are staff checklists too)
-    assert set(at.selectbox(key="new_cl_staff").options) == {"仪容仪表自查 · 2项", "服务督导检查 · 1项"}
+    assert set(at.selectbox(key="new_cl_staff_residential").options) == {"仪容仪表自查 · 2项", "服务督导检查 · 1项"}
     at.segmented_control(key="new_subject").set_value("site").run()
-    assert at.selectbox(key="new_cl_site").options == ["前台安全检查 · 3项"]
+    assert at.selectbox(key="new_cl_site_residential").options == ["前台安全检查 · 3项"]
 
     other = app_as(tokens["sup_b"])
     assert other.selectbox(key="new_site").options == ["金地名峰案场（销售案场）"]

@@ -181,10 +181,42 @@ def available_checklists(session: Session, *, actor: Actor, subject_type: str, k
     return out
 
 
+# the standard a new inspection of a subject defaults to (the Jindi standard of the site's kind; appearance)
+DEFAULT_CHECKLISTS = {("site", "residential"): "jindi-community-cs", ("site", "sales_office"): "jindi-salesoffice-cs",
+                      ("staff", "residential"): "appearance-etiquette", ("staff", "sales_office"): "appearance-etiquette"}
+
+
+def default_checklist(entries: list[catalog.CatalogEntry], *, subject_type: str, site_kind: str) -> str | None:
+    """The id among ``entries`` a new inspection of this subject starts with (the first entry otherwise)."""
+    ids = [e.checklist.id for e in entries]
+    wanted = DEFAULT_CHECKLISTS.get((subject_type, site_kind))
+    if wanted in ids:
+        return wanted
+    return ids[0] if ids else None
+
+
+def find_draft(session: Session, *, actor: Actor, site_id: int, shift_date: date, shift_name: str,
+               subject_type: str, checklist_id: str, staff_id: int | None = None,
+               kind: str = "supervisor") -> InspectionHeader | None:
+    """The actor's newest draft for the same shift, subject and checklist (any version), if there is one."""
+    q = (select(Inspection).join(Shift, Shift.id == Inspection.shift_id)
+         .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
+         .where(Inspection.inspector_id == actor.id, Inspection.status == "draft", Inspection.site_id == site_id,
+                Shift.date == shift_date, Shift.name == shift_name, Inspection.subject_type == subject_type,
+                Inspection.kind == kind, ChecklistVersion.checklist_id == checklist_id,
+                Inspection.staff_id.is_(None) if subject_type != "staff" or staff_id is None
+                else Inspection.staff_id == staff_id)
+         .order_by(Inspection.updated_at.desc()).limit(1))
+    insp = session.scalar(q)
+    return None if insp is None else header(insp)
+
+
 def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date: date, shift_name: str,
                      subject_type: str, checklist_id: str, staff_id: int | None = None,
-                     kind: str = "supervisor") -> int:
-    """Open a draft (or return the actor's existing draft for the same shift, subject and checklist)."""
+                     kind: str = "supervisor", new: bool = False) -> int:
+    """Open a draft. Without ``new``, the actor's existing draft for the same shift, subject and checklist
+    is returned instead (the screen asks first through :func:`find_draft`); with ``new``, another draft
+    is opened beside it. A month that is signed off for the site is refused."""
     if kind not in ("supervisor", "self_check"):
         raise Invalid("检查类型必须是 supervisor 或 self_check")
     if kind == "supervisor":
@@ -212,6 +244,7 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
         raise Invalid(f"检查表 {c.title} 用于{'员工' if c.subject == 'staff' else '管理处'}，与所选对象不符")
     if kind == "self_check" and not c.self_check:
         raise Invalid(f"检查表 {c.title} 不可用于自查")
+    signoff.ensure_open(session, site_id=site_id, month=shift_date.strftime("%Y-%m"))
     version = catalog.freeze_version(session, entry)
     shift = org.get_or_create_shift(session, site_id=site_id, day=shift_date, name=shift_name)
     existing = session.scalar(
@@ -222,7 +255,7 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
             Inspection.staff_id.is_(None) if staff_id is None else Inspection.staff_id == staff_id,
         )
     )
-    if existing is not None:
+    if existing is not None and not new:
         return int(existing)
     now = _now()
     insp = Inspection(
@@ -236,6 +269,32 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
                  detail={"checklist": c.id, "version": c.version, "kind": kind, "subject_type": subject_type,
                          "staff_id": staff_id, "site_id": site_id, "shift": [shift_date.isoformat(), shift_name]})
     return insp.id
+
+
+def discard_draft(*, session: Session, actor: Actor, inspection_id: int) -> None:
+    """Throw a draft away: its answers, notes and photo links go (the photos stay stored for other links);
+    the audit log keeps everything it held."""
+    insp = _get(session, inspection_id, for_update=True)
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以放弃该草稿")
+    if insp.status != "draft":
+        raise Conflict("该检查已提交，不能放弃")
+    answers, notes, reasons = _answers_of(session, inspection_id)
+    links = session.execute(select(InspectionPhoto.item_id, InspectionPhoto.photo_id, InspectionPhoto.caption)
+                            .where(InspectionPhoto.inspection_id == inspection_id)
+                            .order_by(InspectionPhoto.id)).all()
+    h = header(insp)
+    audit.record(session, actor=actor, action="inspection.discard", entity="inspection", entity_id=inspection_id,
+                 detail={"checklist": h.checklist_id, "version": h.checklist_version, "site_id": h.site_id,
+                         "subject_type": h.subject_type, "staff_id": h.staff_id,
+                         "shift": [h.shift_date.isoformat(), h.shift_name], "answers": answers, "notes": notes,
+                         "no_photo_reasons": reasons,
+                         "photos": [{"item": r.item_id, "photo_id": r.photo_id, "caption": r.caption} for r in links]})
+    session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id))
+    session.execute(delete(Answer).where(Answer.inspection_id == inspection_id))
+    session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == inspection_id))
+    session.execute(delete(Inspection).where(Inspection.id == inspection_id))
+    session.expunge(insp)
 
 
 def my_drafts(session: Session, *, actor: Actor) -> list[InspectionHeader]:
