@@ -351,7 +351,11 @@ def test_history_detail_shows_items_and_no_amend_for_supervisor(world, db, token
     assert "✓ 合格 · text of desk.clean" in shown
     assert "1处 · text of desk.log" in shown
     assert "4/4分 · text of safe.exit" in shown
-    assert [e.label for e in at.expander] == ["section desk · 5分", "section safe · 4分"]
+    # the failed item first, in a list of its own; its section is marked (and opened) too
+    assert [e.label for e in at.expander] == ["section desk · 5分 · ✗ 1", "section safe · 4分"]
+    lines = [as_shown(m.value) for m in at.markdown]
+    first = lines.index("**不合格项（1）**")
+    assert lines[first + 1] == "1处 · text of desk.log" and "text of desk.clean" not in lines[first + 1]
     assert {m.label: m.value for m in at.metric} == {"得分率": "88.89%", "等级": "良好"}  # 8 of 9 points
     assert not [t for t in at.text_input if t.label == "修订原因"]
     assert not [b for b in at.button if b.key and b.key.startswith("am_go_")]

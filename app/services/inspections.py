@@ -561,9 +561,13 @@ def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> Non
     )
 
 
-def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> SubmitResult:
+def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
+                      evidence_waiver: str | None = None) -> SubmitResult:
     """Score through ``scoring.score``, store the snapshot, make the inspection immutable.
 
+    Refused (naming the items) while anything blocks it: unanswered items, missing evidence.
+    ``evidence_waiver`` is only for records made without the app (an import of paper records, the demo):
+    it is stored as the no-photo reason of every item whose evidence is missing, and audit-logged.
     Idempotent: a double tap or a second tab gets the first submission's result back.
     """
     insp = _get(session, inspection_id, for_update=True)
@@ -575,8 +579,18 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> 
     checklist = catalog.stored_checklist(insp.checklist_version)
     answers, _, reasons = _answers_of(session, inspection_id)
     rv = _review(checklist, answers, photos_of(session, inspection_id), reasons)
-    if rv.blockers:
+    waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
+    if rv.blockers and len(waived) < len(rv.blockers):
         raise Invalid(blocked_message(checklist, rv))
+    if waived:
+        assert evidence_waiver is not None
+        at = _now()
+        for item_id in waived:
+            _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": None,
+                              "no_photo_reason": evidence_waiver, "answered_by": actor.id, "answered_at": at},
+                    ["no_photo_reason"])
+        audit.record(session, actor=actor, action="evidence.waived", entity="inspection", entity_id=inspection_id,
+                     detail={"items": waived, "reason": evidence_waiver})
     try:
         result = score(checklist, answers)
     except ScoringError as exc:  # pragma: no cover - answers were validated when saved

@@ -83,6 +83,9 @@ ZH.update({
     "dup_draft": "同一班次、对象和检查表已有一份草稿（最后保存 {when}）。",
     "dup_resume": "继续已有草稿", "dup_new": "新建",
     "month_signed_start": "{site} {month} 月度考核已签字确认：该月不能再开始新的检查（如需补查请经理先重新开启）。",
+    "signoff_confirm": "确认签字 {site} {month} 月度考核？签字后该月不能再修订或新增检查。未关闭整改 {open} 项，其中逾期 {overdue} 项：",
+    "signoff_yes": "确认签字", "overdue_flag": "逾期", "open_flag": "未关闭", "due": "期限", "and_more": "另有 {n} 项未列出",
+    "failed_first": "不合格项（{n}）", "no_failed": "没有不合格项",
 })
 EN.update({
     "submit_blocked_n": "Cannot submit yet: {n} items need attention (listed above; → jumps to the item)",
@@ -97,6 +100,10 @@ EN.update({
     "dup_resume": "Resume that draft", "dup_new": "Start a new one",
     "month_signed_start": "{month} of {site} is signed off: no new inspection can start in that month (a "
     "manager must reopen it first).",
+    "signoff_confirm": "Sign off {site} for {month}? The month is then closed to amendments and new inspections. "
+    "Open corrective actions: {open}, overdue: {overdue}:",
+    "signoff_yes": "Sign off", "overdue_flag": "Overdue", "open_flag": "Open", "due": "due", "and_more": "{n} more not listed",
+    "failed_first": "Failed items ({n})", "no_failed": "No failed items",
 })
 
 
