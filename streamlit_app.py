@@ -16,7 +16,7 @@ NAV = [
     ("self_check.py", "self_check", ":material/how_to_reg:", {"staff"}),
     ("review.py", "review", ":material/leaderboard:", {"manager", "admin"}),
     ("actions.py", "actions", ":material/build:", {"staff", "supervisor", "manager", "admin"}),
-    ("training.py", "training", ":material/school:", {"manager", "admin", "supervisor"}),
+    ("training.py", "training", ":material/school:", {"manager", "admin", "supervisor", "staff"}),
     ("history.py", "history", ":material/history:", {"staff", "supervisor", "manager", "admin"}),
     ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin"}),
     ("admin.py", "admin", ":material/admin_panel_settings:", {"admin"}),

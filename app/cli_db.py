@@ -27,9 +27,31 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Migrate; on PostgreSQL with ``PINZHI_DB_OWNER_URL`` set, as the owner, then grant the app's role."""
+    from sqlalchemy.engine import make_url
+
+    from app.config import owner_database_url
+    from app.db.roles import RoleError, grant_app_role
+
     url = database_url()
-    open_database()
-    print(f"database at head: {_safe_url(url)}")
+    owner_url = owner_database_url()
+    if owner_url is None:
+        open_database()
+        print(f"database at head: {_safe_url(url)}")
+        return 0
+    engine = make_engine(owner_url)
+    ensure_schema(engine)
+    print(f"database at head: {_safe_url(owner_url)}")
+    app, owner = make_url(url), make_url(owner_url)
+    if engine.dialect.name == "postgresql" and app.username and app.username != owner.username:
+        try:
+            with engine.begin() as conn:
+                schema = grant_app_role(conn, app.username, app.password)
+        except RoleError as exc:
+            print(f"pinzhi: {exc}", file=sys.stderr)
+            return 2
+        print(f"app role {app.username}: SELECT, INSERT on audit_log, normal DML elsewhere (schema {schema})")
+    engine.dispose()
     return 0
 
 

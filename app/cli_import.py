@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace, noun: str, importer: Importer) -> int:
     from app.cli_db import open_database
 
     try:
-        text = importing.decode_text(data)
+        text = importing.decode_text(data, source=path.name)
         db = open_database()
         with db.write() as s:  # an exception (ImportRejected) rolls everything back
             summary = importer(s, SYSTEM, text, path.name)

@@ -4,10 +4,13 @@ Imports neither Streamlit nor SQLAlchemy nor ``app``.
 """
 
 from scoring.engine import (
+    GroupScore,
     ItemScore,
+    Outcome,
     ScoreResult,
     ScoringError,
     SectionScore,
+    evaluate,
     partial_score,
     score,
     score_item,
@@ -23,11 +26,11 @@ from scoring.loader import (
     parse_checklist,
     parse_checklist_text,
 )
-from scoring.model import Checklist, Item, Section
+from scoring.model import Checklist, Group, Item, Rule, Section
 
 __all__ = [
-    "DEFAULT_BANDS", "Checklist", "ChecklistError", "GradeBand", "Item", "ItemScore", "LoadResult", "Problem",
-    "ScoreResult", "ScoringError", "Section", "SectionScore", "content_hash", "grade_for", "load_checklist_file",
-    "load_directory", "parse_checklist", "parse_checklist_text", "partial_score", "round_half_up", "score",
-    "score_item",
+    "DEFAULT_BANDS", "Checklist", "ChecklistError", "GradeBand", "Group", "GroupScore", "Item", "ItemScore",
+    "LoadResult", "Outcome", "Problem", "Rule", "ScoreResult", "ScoringError", "Section", "SectionScore",
+    "content_hash", "evaluate", "grade_for", "load_checklist_file", "load_directory", "parse_checklist",
+    "parse_checklist_text", "partial_score", "round_half_up", "score", "score_item",
 ]

@@ -15,7 +15,7 @@ from scoring.grades import grade_for, lowest_grade, round_half_up
 from scoring.model import Checklist, Item, as_decimal
 
 HUNDRED = Decimal(100)
-ANSWER_KEYS = {"result", "count", "points", "note"}
+ANSWER_KEYS = {"result", "count", "counts", "points", "checked", "failed", "note"}
 
 
 class ScoringError(ValueError):
@@ -28,16 +28,32 @@ class ScoringError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ItemScore:
+    """One item's figures. Bonus and penalty items award nothing and count in no points figure:
+    what they add or take is in ``bonus`` / ``penalty``."""
+
     id: str
     section_id: str
     awarded: Decimal
     applicable: Decimal
     possible: Decimal
     na: bool
+    failed: bool
+    group_id: str | None = None
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupScore:
+    id: str
+    awarded: Decimal
+    applicable: Decimal
+    possible: Decimal
+    percent_exact: Decimal | None
 
     @property
-    def failed(self) -> bool:
-        return not self.na and self.awarded < self.applicable
+    def percent(self) -> Decimal | None:
+        return round_half_up(self.percent_exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +64,15 @@ class SectionScore:
     possible: Decimal
     percent_exact: Decimal | None
     critical_failed: bool
+    groups: tuple[GroupScore, ...] = ()
 
     @property
     def percent(self) -> Decimal | None:
         return round_half_up(self.percent_exact)
+
+
+def _percent_number(p: Decimal | None) -> float | None:
+    return None if p is None else float(p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +88,8 @@ class ScoreResult:
     sections: tuple[SectionScore, ...]
     items: tuple[ItemScore, ...]
     failed_items: tuple[str, ...]
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
 
     @property
     def percent(self) -> Decimal | None:
@@ -80,7 +103,7 @@ class ScoreResult:
             "awarded": number(self.awarded),
             "applicable": number(self.applicable),
             "possible": number(self.possible),
-            "percent": None if self.percent is None else float(self.percent),
+            "percent": _percent_number(self.percent),
             "grade": self.grade,
             "critical_failed": self.critical_failed,
             "sections": [
@@ -88,10 +111,17 @@ class ScoreResult:
                     "id": s.id,
                     "awarded": number(s.awarded),
                     "applicable": number(s.applicable),
-                    "percent": None if s.percent is None else float(s.percent),
+                    "percent": _percent_number(s.percent),
+                    "groups": [
+                        {"id": g.id, "awarded": number(g.awarded), "applicable": number(g.applicable),
+                         "percent": _percent_number(g.percent)}
+                        for g in s.groups
+                    ],
                 }
                 for s in self.sections
             ],
+            "bonus": number(self.bonus),
+            "penalty": number(self.penalty),
             "failed_items": list(self.failed_items),
         }
 
@@ -101,6 +131,18 @@ def number(d: Decimal) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one answer gives: item points awarded, or (bonus/penalty) what it adds or takes."""
+
+    awarded: Decimal
+    na: bool
+    failed: bool
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
+
+
+ZERO = Decimal(0)
 
 
 def _na(item: Item, answer: Mapping[str, Any]) -> bool:
@@ -113,40 +155,118 @@ def _na(item: Item, answer: Mapping[str, Any]) -> bool:
     return True
 
 
-def score_item(item: Item, answer: Any) -> tuple[Decimal, bool]:
-    """Awarded points for one answer and whether it is N/A. Raises :class:`ScoringError`."""
+def _whole(item: Item, answer: Mapping[str, Any], key: str, label: str | None = None) -> Decimal:
+    value = answer[key]
+    n = as_decimal(value)
+    if n is None or n < 0 or n != n.to_integral_value():
+        raise ScoringError(f"item {item.id}: {label or key} must be a whole number >= 0 (got {value!r})", item.id)
+    return n
+
+
+def _expect(item: Item, answer: Mapping[str, Any], key: str, shape: str) -> None:
+    if "result" in answer or key not in answer:
+        raise ScoringError(f"item {item.id}: a {shape} item takes {{{key_shape(key)}}}", item.id)
+
+
+def key_shape(key: str) -> str:
+    return {"count": '"count": n', "counts": '"counts": {"a": n, ...}', "points": '"points": x',
+            "checked": '"checked": n, "failed": k'}[key]
+
+
+def _deduct_rules(item: Item, answer: Mapping[str, Any]) -> Outcome:
+    _expect(item, answer, "counts", "multi-clause deduct")
+    counts = answer["counts"]
+    if not isinstance(counts, Mapping):
+        raise ScoringError(f"item {item.id}: counts must be an object keyed by clause id", item.id)
+    lost = ZERO
+    takes_all = False
+    for rule_id in counts:
+        rule = item.rule(rule_id) if isinstance(rule_id, str) else None
+        if rule is None:
+            known = ", ".join(r.id for r in item.rules)
+            raise ScoringError(f"item {item.id}: unknown clause {rule_id!r} (clauses: {known})", item.id)
+        n = _whole(item, counts, rule_id, f"count of clause {rule_id}")
+        if rule.per is None:
+            takes_all = takes_all or n >= 1
+        else:
+            lost += n * rule.per
+    awarded = ZERO if takes_all else max(ZERO, item.points - lost)
+    return Outcome(awarded, False, awarded < item.points)
+
+
+def _sample(item: Item, answer: Mapping[str, Any]) -> Outcome:
+    _expect(item, answer, "checked", "sample")
+    if "failed" not in answer:
+        raise ScoringError(f"item {item.id}: a sample item takes {{{key_shape('checked')}}}", item.id)
+    n = _whole(item, answer, "checked")
+    k = _whole(item, answer, "failed")
+    if n < item.min_sample:
+        raise ScoringError(f"item {item.id}: at least {item.min_sample} must be checked (got {n})", item.id)
+    if k > n:
+        raise ScoringError(f"item {item.id}: failed ({k}) must not exceed checked ({n})", item.id)
+    awarded = round_half_up(item.points * (n - k) / n)
+    assert awarded is not None
+    return Outcome(awarded, False, k > 0)
+
+
+def _adjustment(item: Item, answer: Mapping[str, Any]) -> Outcome:
+    _expect(item, answer, "count", item.scoring)
+    n = _whole(item, answer, "count")
+    assert item.per is not None
+    amount = n * item.per
+    if item.max is not None:
+        amount = min(amount, item.max)
+    if item.scoring == "bonus":
+        return Outcome(ZERO, False, False, bonus=amount)
+    return Outcome(ZERO, False, n > 0, penalty=amount)
+
+
+def evaluate(item: Item, answer: Any) -> Outcome:
+    """Everything one answer gives for one item. Raises :class:`ScoringError` naming the item."""
     if not isinstance(answer, Mapping):
         raise ScoringError(f"item {item.id}: answer must be an object", item.id)
     unknown = set(answer) - ANSWER_KEYS
     if unknown:
         raise ScoringError(f"item {item.id}: unknown answer field(s) {', '.join(sorted(map(str, unknown)))}", item.id)
     if _na(item, answer):
-        return Decimal(0), True
+        return Outcome(ZERO, True, False)
     if item.scoring == "pass_fail":
         result = answer.get("result")
         if result == "pass":
-            return item.points, False
+            return Outcome(item.points, False, False)
         if result == "fail":
-            return Decimal(0), False
+            return Outcome(ZERO, False, True)
         allowed = "pass, fail or na" if item.na else "pass or fail"
         raise ScoringError(f"item {item.id}: result must be {allowed} (got {result!r})", item.id)
     if item.scoring == "deduct":
-        if "result" in answer or "count" not in answer:
-            raise ScoringError(f"item {item.id}: a deduct item takes {{\"count\": n}}", item.id)
-        count = as_decimal(answer["count"])
-        if count is None or count < 0 or count != count.to_integral_value():
-            raise ScoringError(f"item {item.id}: count must be a whole number >= 0 (got {answer['count']!r})", item.id)
+        if item.rules:
+            return _deduct_rules(item, answer)
+        _expect(item, answer, "count", "deduct")
+        count = _whole(item, answer, "count")
         assert item.per is not None
-        return max(Decimal(0), item.points - count * item.per), False
+        awarded = max(ZERO, item.points - count * item.per)
+        return Outcome(awarded, False, awarded < item.points)
+    if item.scoring == "sample":
+        return _sample(item, answer)
+    if item.scoring in ("bonus", "penalty"):
+        return _adjustment(item, answer)
     # scale
-    if "result" in answer or "points" not in answer:
-        raise ScoringError(f"item {item.id}: a scale item takes {{\"points\": x}}", item.id)
+    _expect(item, answer, "points", "scale")
     x = as_decimal(answer["points"])
     if x is None or x < 0 or x > item.points:
         raise ScoringError(f"item {item.id}: points must be from 0 to {item.points} (got {answer['points']!r})", item.id)
     if (x / item.step) != (x / item.step).to_integral_value():
         raise ScoringError(f"item {item.id}: points must be a multiple of {item.step} (got {answer['points']!r})", item.id)
-    return x, False
+    return Outcome(x, False, x < item.points)
+
+
+def score_item(item: Item, answer: Any) -> tuple[Decimal, bool]:
+    """Awarded points for one answer and whether it is N/A. Raises :class:`ScoringError`.
+
+    Bonus and penalty items award no points (see :func:`evaluate` for what they add or take).
+    """
+    outcome = evaluate(item, answer)
+    return outcome.awarded, outcome.na
 
 
 def _percent(awarded: Decimal, applicable: Decimal) -> Decimal | None:
@@ -164,29 +284,47 @@ def score(checklist: Checklist, answers: Mapping[str, Any]) -> ScoreResult:
     item_scores: list[ItemScore] = []
     section_scores: list[SectionScore] = []
     checklist_critical = False
+    bonus = penalty = ZERO
     for section in checklist.sections:
-        awarded = applicable = Decimal(0)
+        awarded = applicable = ZERO
         section_critical = False
+        group_sums: dict[str, list[Decimal]] = {g.id: [ZERO, ZERO] for g in section.groups}
         for item in section.items:
             if item.id not in answers:
                 raise ScoringError(f"item {item.id}: no answer", item.id)
-            got, na = score_item(item, answers[item.id])
-            its = ItemScore(item.id, section.id, got, Decimal(0) if na else item.points, item.points, na)
+            got = evaluate(item, answers[item.id])
+            its = ItemScore(item.id, section.id, got.awarded, ZERO if got.na else item.points, item.points, got.na,
+                            got.failed, item.group, got.bonus, got.penalty)
             item_scores.append(its)
             awarded += its.awarded
             applicable += its.applicable
+            bonus += got.bonus
+            penalty += got.penalty
+            if item.group is not None:
+                sums = group_sums[item.group]
+                sums[0] += its.awarded
+                sums[1] += its.applicable
             if its.failed and item.critical == "section":
                 section_critical = True
             if its.failed and item.critical == "checklist":
                 checklist_critical = True
         if section_critical:
-            awarded = Decimal(0)
+            awarded = ZERO
+        groups = tuple(
+            GroupScore(g.id, group_sums[g.id][0], group_sums[g.id][1], g.points,
+                       _percent(group_sums[g.id][0], group_sums[g.id][1]))
+            for g in section.groups
+        )
         section_scores.append(
-            SectionScore(section.id, awarded, applicable, section.points, _percent(awarded, applicable), section_critical)
+            SectionScore(section.id, awarded, applicable, section.points, _percent(awarded, applicable),
+                         section_critical, groups)
         )
 
-    total_applicable = sum((s.applicable for s in section_scores), Decimal(0))
-    total_awarded = Decimal(0) if checklist_critical else sum((s.awarded for s in section_scores), Decimal(0))
+    total_applicable = sum((s.applicable for s in section_scores), ZERO)
+    total_awarded = sum((s.awarded for s in section_scores), ZERO) + bonus - penalty
+    total_awarded = min(max(total_awarded, ZERO), total_applicable)
+    if checklist_critical:
+        total_awarded = ZERO
     percent = _percent(total_awarded, total_applicable)
     if percent is None:
         grade = None
@@ -206,6 +344,8 @@ def score(checklist: Checklist, answers: Mapping[str, Any]) -> ScoreResult:
         sections=tuple(section_scores),
         items=tuple(item_scores),
         failed_items=tuple(i.id for i in item_scores if i.failed),
+        bonus=bonus,
+        penalty=penalty,
     )
 
 
@@ -241,8 +381,7 @@ def _na_allowed(checklist: Checklist) -> Checklist:
     hit = _NA_COPIES.get(id(checklist))
     if hit is not None and hit[0] is checklist:
         return hit[1]
-    sections = tuple(replace(s, items=tuple(replace(i, na=True) for i in s.items)) for s in checklist.sections)
-    copy = replace(checklist, sections=sections, _items_by_id={}, _section_of={})
+    copy = checklist.map_items(lambda i: replace(i, na=True))
     if len(_NA_COPIES) >= _NA_COPIES_MAX:
         _NA_COPIES.clear()
     _NA_COPIES[id(checklist)] = (checklist, copy)

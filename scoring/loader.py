@@ -16,19 +16,25 @@ from typing import Any, cast
 
 import yaml
 
+from scoring import safe_yaml
 from scoring.grades import DEFAULT_BANDS, GradeBand
 from scoring.model import (
+    ADJUSTMENTS,
     CRITICALS,
     DEFAULT_DUE_HOURS,
     EVIDENCES,
     KINDS,
+    METHODS,
     SCORING_TYPES,
     SUBJECTS,
     Checklist,
     Critical,
     Evidence,
+    Group,
     Item,
     Kind,
+    Method,
+    Rule,
     ScoringType,
     Section,
     Subject,
@@ -36,8 +42,9 @@ from scoring.model import (
 )
 
 SLUG = re.compile(r"^[a-z0-9_-]+$")
-ITEM_ID = re.compile(r"^[a-z0-9_.-]+$")
-HALF = Decimal("0.5")
+ITEM_ID = re.compile(r"^[a-z0-9_.-]+$")  # item and group ids: slugs or dotted numbers ("1.3.1")
+RULE_ID = re.compile(r"^[a-z0-9_]+$")
+TENTH = Decimal("0.1")
 RESERVED_FILES = {"scorecard.yaml"}
 
 CHECKLIST_KEYS = {
@@ -45,10 +52,12 @@ CHECKLIST_KEYS = {
     "sections", "due_hours", "description",
 }
 SECTION_KEYS = {"id", "title", "title_en", "points", "items"}
+GROUP_KEYS = {"id", "title", "title_en", "points", "items"}
 ITEM_KEYS = {
     "id", "text", "text_en", "points", "scoring", "per", "step", "na", "critical", "evidence", "source",
-    "due_hours",
+    "due_hours", "method", "rules", "min_sample", "max",
 }
+RULE_KEYS = {"id", "text", "text_en", "per"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +92,16 @@ class LoadResult:
 
 def _decimal(value: Any) -> Decimal | None:
     d = as_decimal(value)
-    if d is None:
-        return None
-    # canonical form: 6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)
+    return None if d is None else _canonical(d)
+
+
+def _canonical(d: Decimal) -> Decimal:
+    """6.0 -> 6, 1.50 -> 1.5 (so messages and hashes read naturally)."""
     return Decimal(int(d)) if d == d.to_integral_value() else d.normalize()
 
 
-def _is_half_multiple(d: Decimal) -> bool:
-    return (d / HALF) == (d / HALF).to_integral_value()
+def _is_tenth_multiple(d: Decimal) -> bool:
+    return (d / TENTH) == (d / TENTH).to_integral_value()
 
 
 class _Checker:
@@ -136,8 +147,8 @@ class _Checker:
         if d is None:
             self.add(where, f"'{key}' must be a number (got {data[key]!r})")
             return None
-        if d <= 0 or not _is_half_multiple(d):
-            self.add(where, f"'{key}' must be > 0 and a multiple of 0.5 (got {data[key]})")
+        if d <= 0 or not _is_tenth_multiple(d):
+            self.add(where, f"'{key}' must be > 0 and a multiple of 0.1 (got {data[key]})")
             return None
         return d
 
@@ -155,13 +166,71 @@ class _Checker:
             self.add(where, f"unknown key '{key}'")
 
 
-def _parse_item(ck: _Checker, raw: Any, index: int, section_id: str, seen: set[str]) -> Item | None:
+def _parse_rules(ck: _Checker, raw: Any, where: str, points: Decimal | None) -> tuple[Rule, ...]:
+    if not isinstance(raw, list) or len(raw) < 2:
+        ck.add(where, "'rules' must be a list of at least 2 clauses (a single clause is written as 'per')")
+        return ()
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for i, rr in enumerate(raw):
+        label = f"rule #{i + 1}"
+        if not isinstance(rr, dict):
+            ck.add(where, f"{label} must be a mapping {{id, text, per}}")
+            continue
+        rid = rr.get("id")
+        if not isinstance(rid, str) or not RULE_ID.match(rid):
+            ck.add(where, f"{label}: 'id' must match [a-z0-9_]+ (got {rid!r})")
+            continue
+        label = f"rule {rid}"
+        if rid in seen:
+            ck.add(where, f"{label}: rule id must be unique within the item")
+        seen.add(rid)
+        for key in sorted(set(rr) - RULE_KEYS, key=str):
+            ck.add(where, f"{label}: unknown key '{key}'")
+        text = rr.get("text")
+        if not isinstance(text, str) or not text.strip():
+            ck.add(where, f"{label}: 'text' must be a non-empty string")
+            continue
+        if "per" not in rr:
+            ck.add(where, f"{label}: 'per' is required (points per occurrence, or all)")
+            continue
+        per: Decimal | None = None
+        if rr["per"] != "all":
+            per = _decimal(rr["per"])
+            if per is None or per <= 0 or not _is_tenth_multiple(per):
+                ck.add(where, f"{label}: 'per' must be all, or > 0 and a multiple of 0.1 (got {rr['per']!r})")
+                continue
+            if points is not None and per > points:
+                ck.add(where, f"{label}: 'per' ({per}) must not exceed the item's points ({points})")
+                continue
+        rules.append(Rule(id=rid, text=text.strip(), per=per))
+    return tuple(rules)
+
+
+def _whole(ck: _Checker, raw: dict[str, Any], key: str, where: str, minimum: int) -> int | None:
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        ck.add(where, f"'{key}' must be a whole number >= {minimum} (got {value!r})")
+        return None
+    return value
+
+
+def _only_with(ck: _Checker, raw: dict[str, Any], key: str, where: str, scoring: str, allowed: tuple[str, ...]) -> bool:
+    """True when ``key`` may appear for this scoring type; reports it when present but not allowed."""
+    if scoring in allowed:
+        return True
+    if key in raw:
+        ck.add(where, f"'{key}' is allowed only with scoring: {' or '.join(allowed)}")
+    return False
+
+
+def _parse_item(ck: _Checker, raw: Any, label: str, seen: set[str], group: str | None) -> Item | None:
     if not isinstance(raw, dict):
-        ck.add(f"section {section_id} item #{index + 1}", "item must be a mapping")
+        ck.add(label, "item must be a mapping")
         return None
     item_id = raw.get("id")
     if not isinstance(item_id, str) or not ITEM_ID.match(item_id):
-        ck.add(f"section {section_id} item #{index + 1}", f"item 'id' must match [a-z0-9_.-]+ (got {item_id!r})")
+        ck.add(label, f"item 'id' must match [a-z0-9_.-]+ (got {item_id!r})")
         return None
     where = f"item {item_id}"
     if item_id in seen:
@@ -171,36 +240,139 @@ def _parse_item(ck: _Checker, raw: Any, index: int, section_id: str, seen: set[s
     text = ck.text(raw, "text", where)
     source = ck.text(raw, "source", where)
     text_en = ck.text(raw, "text_en", where, required=False)
-    points = ck.points(raw, "points", where)
     scoring = ck.choice(raw, "scoring", where, SCORING_TYPES, "pass_fail")
+    points: Decimal | None
+    if scoring in ADJUSTMENTS:
+        points = Decimal(0)
+        if "points" in raw:
+            ck.add(where, f"'points' is not allowed with scoring: {scoring} (it adds or takes 'per' each time)")
+    else:
+        points = ck.points(raw, "points", where)
     na = ck.boolean(raw, "na", where, False)
     critical = ck.choice(raw, "critical", where, CRITICALS, "none")
+    if scoring == "bonus" and critical != "none":
+        ck.add(where, "a bonus item cannot be critical")
     evidence = ck.choice(raw, "evidence", where, EVIDENCES, "optional")
+    method = ck.choice(raw, "method", where, METHODS, "onsite")
     due = ck.hours(raw, where)
     per: Decimal | None = None
+    rules: tuple[Rule, ...] = ()
     step = Decimal("0.5")
-    if scoring == "deduct":
+    min_sample = 1
+    most: Decimal | None = None
+    if scoring == "deduct" and "rules" in raw:
+        if "per" in raw:
+            ck.add(where, "a deduct item takes either 'per' or 'rules', not both")
+        rules = _parse_rules(ck, raw["rules"], where, points)
+    elif _only_with(ck, raw, "per", where, scoring, ("deduct", "bonus", "penalty")):
         per = ck.points(raw, "per", where)
-        if per is not None and points is not None and per > points:
+        if scoring == "deduct" and per is not None and points is not None and per > points:
             ck.add(where, f"'per' ({per}) must not exceed the item's points ({points})")
-    elif "per" in raw:
-        ck.add(where, "'per' is allowed only with scoring: deduct")
-    if scoring == "scale":
+    if scoring != "deduct" and "rules" in raw:
+        ck.add(where, "'rules' is allowed only with scoring: deduct")
+    if _only_with(ck, raw, "step", where, scoring, ("scale",)):
         if "step" in raw:
             s = ck.points(raw, "step", where)
             if s is not None:
                 step = s
         if points is not None and (points / step) != (points / step).to_integral_value():
             ck.add(where, f"'step' ({step}) must divide the item's points ({points})")
-    elif "step" in raw:
-        ck.add(where, "'step' is allowed only with scoring: scale")
+    if _only_with(ck, raw, "min_sample", where, scoring, ("sample",)) and "min_sample" in raw:
+        min_sample = _whole(ck, raw, "min_sample", where, 1) or 1
+    if _only_with(ck, raw, "max", where, scoring, ADJUSTMENTS) and "max" in raw:
+        most = ck.points(raw, "max", where)
     if text is None or source is None or points is None:
         return None
     return Item(
         id=item_id, text=text, text_en=text_en, points=points, source=source,
         scoring=cast(ScoringType, scoring), per=per, step=step, na=na,
         critical=cast(Critical, critical), evidence=cast(Evidence, evidence), due_hours=due,
+        method=cast(Method, method), rules=rules, min_sample=min_sample, max=most, group=group,
     )
+
+
+def _counted_points(items: Iterable[Item]) -> Decimal:
+    """The points a section or group must add up to: bonus and penalty items excluded."""
+    return sum((i.points for i in items if not i.adjustment), Decimal(0))
+
+
+def _container_points(ck: _Checker, raw: dict[str, Any], where: str) -> Decimal | None:
+    """Section and group points: > 0 and a multiple of 0.1, or 0 (checked later: only bonus/penalty inside)."""
+    if "points" in raw and _decimal(raw["points"]) == 0:
+        return Decimal(0)
+    return ck.points(raw, "points", where)
+
+
+def _check_sum(ck: _Checker, where: str, kind: str, points: Decimal | None, items: list[Item | None]) -> None:
+    good = [i for i in items if i is not None]
+    if points is None or len(good) != len(items) or not items:
+        return
+    total = _canonical(_counted_points(good))
+    if points == 0 and total == 0:
+        return
+    if points == 0:
+        ck.add(where, f"{kind} points may be 0 only when it holds nothing but bonus and penalty items")
+    elif total != points:
+        ck.add(where, f"{kind} points ({points}) must equal the sum of its items' points ({total})")
+
+
+def _parse_group(ck: _Checker, raw: dict[str, Any], label: str, seen: set[str]) -> tuple[Group | None, list[Item | None]]:
+    gid = raw.get("id")
+    if not isinstance(gid, str) or not ITEM_ID.match(gid):
+        ck.add(label, f"group 'id' must match [a-z0-9_.-]+ (got {gid!r})")
+        return None, [None]
+    where = f"group {gid}"
+    if gid in seen:
+        ck.add(where, "group id must be unique within the checklist (items and groups share ids)")
+    seen.add(gid)
+    ck.unknown_keys(raw, GROUP_KEYS, where)
+    title = ck.text(raw, "title", where)
+    title_en = ck.text(raw, "title_en", where, required=False)
+    points = _container_points(ck, raw, where)
+    raw_items = raw.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        ck.add(where, "'items' must be a non-empty list")
+        raw_items = []
+    items: list[Item | None] = []
+    for ii, ri in enumerate(raw_items):
+        if isinstance(ri, dict) and "items" in ri:
+            ck.add(where, f"entry #{ii + 1}: groups do not nest (a group holds items only)")
+            items.append(None)
+            continue
+        items.append(_parse_item(ck, ri, f"{where} item #{ii + 1}", seen, gid))
+    _check_sum(ck, where, "group", points, items)
+    if title is None or points is None or any(i is None for i in items):
+        return None, items
+    good = tuple(i for i in items if i is not None)
+    return Group(id=gid, title=title, title_en=title_en, points=points, items=good), items
+
+
+def _parse_section(ck: _Checker, rs: dict[str, Any], sid: str, seen: set[str]) -> Section | None:
+    where = f"section {sid}"
+    ck.unknown_keys(rs, SECTION_KEYS, where)
+    stitle = ck.text(rs, "title", where)
+    stitle_en = ck.text(rs, "title_en", where, required=False)
+    spoints = _container_points(ck, rs, where)
+    raw_items = rs.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        ck.add(where, "'items' must be a non-empty list")
+        raw_items = []
+    items: list[Item | None] = []
+    groups: list[Group] = []
+    for ii, ri in enumerate(raw_items):
+        label = f"{where} item #{ii + 1}"
+        if isinstance(ri, dict) and "items" in ri:
+            group, inner = _parse_group(ck, ri, label, seen)
+            items.extend(inner)
+            if group is not None:
+                groups.append(group)
+        else:
+            items.append(_parse_item(ck, ri, label, seen, None))
+    _check_sum(ck, where, "section", spoints, items)
+    if stitle is None or spoints is None:
+        return None
+    good = tuple(i for i in items if i is not None)
+    return Section(id=sid, title=stitle, title_en=stitle_en, points=spoints, items=good, groups=tuple(groups))
 
 
 def _parse_grades(ck: _Checker, raw: Any) -> tuple[GradeBand, ...]:
@@ -254,7 +426,7 @@ def parse_checklist(data: Any, file: str) -> tuple[Checklist | None, list[Proble
         ck.add("checklist", "'sections' must be a non-empty list")
         raw_sections = []
     seen_sections: set[str] = set()
-    seen_items: set[str] = set()
+    seen_ids: set[str] = set()  # item and group ids
     for si, rs in enumerate(raw_sections):
         if not isinstance(rs, dict):
             ck.add(f"section #{si + 1}", "section must be a mapping")
@@ -263,26 +435,12 @@ def parse_checklist(data: Any, file: str) -> tuple[Checklist | None, list[Proble
         if not isinstance(sid, str) or not SLUG.match(sid):
             ck.add(f"section #{si + 1}", f"section 'id' must be a slug of a-z 0-9 - _ (got {sid!r})")
             continue
-        where = f"section {sid}"
         if sid in seen_sections:
-            ck.add(where, "section id must be unique within the checklist")
+            ck.add(f"section {sid}", "section id must be unique within the checklist")
         seen_sections.add(sid)
-        ck.unknown_keys(rs, SECTION_KEYS, where)
-        stitle = ck.text(rs, "title", where)
-        stitle_en = ck.text(rs, "title_en", where, required=False)
-        spoints = ck.points(rs, "points", where)
-        raw_items = rs.get("items")
-        if not isinstance(raw_items, list) or not raw_items:
-            ck.add(where, "'items' must be a non-empty list")
-            raw_items = []
-        items = [_parse_item(ck, ri, ii, sid, seen_items) for ii, ri in enumerate(raw_items)]
-        good = [i for i in items if i is not None]
-        if spoints is not None and len(good) == len(items) and items:
-            total = sum((i.points for i in good), Decimal(0))
-            if total != spoints:
-                ck.add(where, f"section points ({spoints}) must equal the sum of its items' points ({total})")
-        if stitle is not None and spoints is not None:
-            sections.append(Section(id=sid, title=stitle, title_en=stitle_en, points=spoints, items=tuple(good)))
+        section = _parse_section(ck, rs, sid, seen_ids)
+        if section is not None:
+            sections.append(section)
 
     total_points: Decimal | None = None
     if "total_points" in data:
@@ -311,7 +469,7 @@ def _display(path: Path) -> str:
 
 def parse_checklist_text(text: str, file: str) -> tuple[Checklist | None, list[Problem]]:
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "checklist"

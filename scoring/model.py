@@ -6,7 +6,8 @@ in ``shared/DESIGN.md``; code that holds a :class:`Checklist` may rely on those 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -14,15 +15,21 @@ from scoring.grades import DEFAULT_BANDS, GradeBand
 
 Kind = Literal["appearance", "safety", "training", "standard", "workflow"]
 Subject = Literal["staff", "site"]
-ScoringType = Literal["pass_fail", "deduct", "scale"]
+ScoringType = Literal["pass_fail", "deduct", "scale", "sample", "bonus", "penalty"]
 Critical = Literal["none", "section", "checklist"]
 Evidence = Literal["none", "optional", "on_fail", "required"]
+Method = Literal["records", "onsite", "mystery", "phone", "interview"]
 
 KINDS: tuple[str, ...] = ("appearance", "safety", "training", "standard", "workflow")
 SUBJECTS: tuple[str, ...] = ("staff", "site")
-SCORING_TYPES: tuple[str, ...] = ("pass_fail", "deduct", "scale")
+SCORING_TYPES: tuple[str, ...] = ("pass_fail", "deduct", "scale", "sample", "bonus", "penalty")
+ADJUSTMENTS: tuple[str, ...] = ("bonus", "penalty")  # items outside every points figure
 CRITICALS: tuple[str, ...] = ("none", "section", "checklist")
 EVIDENCES: tuple[str, ...] = ("none", "optional", "on_fail", "required")
+METHODS: tuple[str, ...] = ("records", "onsite", "mystery", "phone", "interview")
+METHOD_LABELS: dict[str, str] = {
+    "records": "查阅记录", "onsite": "现场查看", "mystery": "暗访", "phone": "电话", "interview": "询问",
+}
 
 DEFAULT_DUE_HOURS = 24
 
@@ -39,7 +46,22 @@ def as_decimal(value: object) -> Decimal | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """One deduction clause of a multi-clause ``deduct`` item; ``per`` ``None`` means "all" (本项不得分)."""
+
+    id: str
+    text: str
+    per: Decimal | None
+
+    @property
+    def takes_all(self) -> bool:
+        return self.per is None
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
+    """One checked item. ``points`` is 0 for ``bonus`` and ``penalty`` items (they have none)."""
+
     id: str
     text: str
     points: Decimal
@@ -52,6 +74,19 @@ class Item:
     evidence: Evidence = "optional"
     due_hours: int | None = None
     text_en: str | None = None
+    method: Method = "onsite"
+    rules: tuple[Rule, ...] = ()
+    min_sample: int = 1
+    max: Decimal | None = None
+    group: str | None = None  # the id of the group (分项) the item sits in, if any
+
+    @property
+    def adjustment(self) -> bool:
+        """True for ``bonus`` and ``penalty`` items, which count in no points figure."""
+        return self.scoring in ADJUSTMENTS
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
 
     @property
     def reconstructed(self) -> bool:
@@ -68,12 +103,40 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
-class Section:
+class Group:
+    """A 分项 inside a section: its own title and points over some of the section's items."""
+
     id: str
     title: str
     points: Decimal
     items: tuple[Item, ...]
     title_en: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """``items`` holds every item of the section in order, those inside groups included."""
+
+    id: str
+    title: str
+    points: Decimal
+    items: tuple[Item, ...]
+    title_en: str | None = None
+    groups: tuple[Group, ...] = ()
+
+    @property
+    def entries(self) -> tuple[Item | Group, ...]:
+        """The section as written: items and groups in order (a group where its first item is)."""
+        by_id = {g.id: g for g in self.groups}
+        out: list[Item | Group] = []
+        seen: set[str] = set()
+        for item in self.items:
+            if item.group is None:
+                out.append(item)
+            elif item.group not in seen:
+                seen.add(item.group)
+                out.append(by_id[item.group])
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +164,19 @@ class Checklist:
     @property
     def possible(self) -> Decimal:
         return sum((s.points for s in self.sections), Decimal(0))
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        return tuple(g for s in self.sections for g in s.groups)
+
+    def map_items(self, fn: Callable[[Item], Item]) -> Checklist:
+        """A copy with ``fn`` applied to every item (groups keep pointing at the same, mapped items)."""
+        sections = []
+        for s in self.sections:
+            mapped = {i.id: fn(i) for i in s.items}
+            groups = tuple(replace(g, items=tuple(mapped[i.id] for i in g.items)) for g in s.groups)
+            sections.append(replace(s, items=tuple(mapped[i.id] for i in s.items), groups=groups))
+        return replace(self, sections=tuple(sections), _items_by_id={}, _section_of={})
 
     @property
     def items(self) -> tuple[Item, ...]:

@@ -46,6 +46,7 @@ from typing import Any
 
 import yaml
 
+from scoring import safe_yaml
 from scoring.grades import GradeBand, round_half_up, sort_bands
 
 SUBJECT_TYPES: tuple[str, ...] = ("staff", "site")
@@ -253,7 +254,7 @@ def load_scorecard_rules(path: str | Path) -> ScorecardRules:
     except OSError as exc:
         raise ScorecardRulesError(source, "<file>", f"cannot be read ({exc})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise ScorecardRulesError(source, "<file>", f"is not valid YAML ({exc})") from exc
     return parse_scorecard_rules(data, source=source)

@@ -15,7 +15,7 @@ def item(id: str, points: float = 1, **kw: Any) -> dict[str, Any]:
 
 
 def section(id: str, items: list[dict[str, Any]], points: float | None = None, **kw: Any) -> dict[str, Any]:
-    total = points if points is not None else sum(float(i["points"]) for i in items)
+    total = points if points is not None else sum(float(i.get("points", 0)) for i in items)
     return {"id": id, "title": f"section {id}", "points": total, "items": items, **kw}
 
 

@@ -46,13 +46,13 @@ def test_validate_broken_dir_exit_1_one_line_per_problem(cdir):
     (cdir / "bad.yaml").write_text(
         "id: bad\nversion: '1'\ntitle: t\nkind: safety\nsubject: site\nsections:\n"
         "  - {id: s, title: s, points: 2, items: [{id: s.a, text: t, points: 1, source: x}, "
-        "{id: s.b, text: t, points: 0.3}]}\n",
+        "{id: s.b, text: t, points: 0.35}]}\n",
         encoding="utf-8",
     )
     r = run("checklists", "validate", str(cdir))
     assert r.returncode == 1
     lines = r.stdout.strip().splitlines()
-    assert any("bad.yaml: item s.b: 'points' must be > 0 and a multiple of 0.5" in x for x in lines)
+    assert any("bad.yaml: item s.b: 'points' must be > 0 and a multiple of 0.1" in x for x in lines)
     assert any("bad.yaml: item s.b: 'source' is required" in x for x in lines)
     assert all("bad.yaml" in x for x in lines)
 
@@ -78,8 +78,9 @@ def test_score_by_id_from_stdin(cdir):
     assert json.loads(r.stdout) == {
         "checklist": "demo", "version": "2026.1", "awarded": 6.5, "applicable": 10, "possible": 10,
         "percent": 65.0, "grade": "合格", "critical_failed": False,
-        "sections": [{"id": "a", "awarded": 4, "applicable": 5, "percent": 80.0},
-                     {"id": "b", "awarded": 2.5, "applicable": 5, "percent": 50.0}],
+        "sections": [{"id": "a", "awarded": 4, "applicable": 5, "percent": 80.0, "groups": []},
+                     {"id": "b", "awarded": 2.5, "applicable": 5, "percent": 50.0, "groups": []}],
+        "bonus": 0, "penalty": 0,
         "failed_items": ["a.y", "b.z"],
     }
 

@@ -92,7 +92,7 @@ def test_on_fail_needs_a_photo_or_a_reason_required_only_a_photo(db, setup):
                                    reason="忘带手机")
     with pytest.raises(Invalid, match="不要求照片"), db.write() as s:
         svc.record_no_photo_reason(session=s, actor=w.supervisor, inspection_id=iid, item_id="s.plain", reason="x")
-    with pytest.raises(Invalid, match="最多 500 字（检查项 s.floor 收到 501 字）"), db.write() as s:
+    with pytest.raises(Invalid, match="检查项 s.floor 的无照片原因过长：501 个字符，最多 500 个"), db.write() as s:
         svc.record_no_photo_reason(session=s, actor=w.supervisor, inspection_id=iid, item_id="s.floor",
                                    reason="长" * 501)
     got, rv = blockers(db, w, iid)
@@ -116,6 +116,35 @@ def test_on_fail_needs_a_photo_or_a_reason_required_only_a_photo(db, setup):
         assert view.no_photo_reasons == {"s.desk": "前台无人，设备故障无法拍照"}
     with pytest.raises(Conflict), db.write() as s:  # immutable after submit
         svc.record_no_photo_reason(session=s, actor=w.supervisor, inspection_id=iid, item_id="s.desk", reason="")
+
+
+def test_a_reason_with_a_control_character_is_refused_and_nothing_stored(db, setup):
+    w, iid = setup
+    answer(db, w, iid, s_desk="fail")
+    with pytest.raises(Invalid, match="U\\+0000"), db.write() as s:
+        svc.record_no_photo_reason(session=s, actor=w.supervisor, inspection_id=iid, item_id="s.desk",
+                                   reason="无\x00电")
+    with db.read() as s:
+        assert s.scalar(sa.select(Answer.no_photo_reason).where(Answer.item_id == "s.desk")) is None
+
+
+def test_evidence_waiver_for_records_made_without_the_app(db, setup):
+    """Imports of paper records and the demo: the missing evidence is recorded per item and audit-logged;
+    unanswered items still block."""
+    w, iid = setup
+    answer(db, w, iid, s_door="pass", s_desk="fail", s_floor="pass")
+    with pytest.raises(Invalid, match="还有 1 项未作答"), db.write() as s:
+        svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid, evidence_waiver="纸质记录")
+    answer(db, w, iid, s_plain="pass")
+    with db.write() as s:
+        svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid, evidence_waiver="纸质记录")
+    with db.read() as s:
+        reasons = dict(s.execute(sa.select(Answer.item_id, Answer.no_photo_reason)
+                                 .where(Answer.no_photo_reason.is_not(None))).all())
+        assert reasons == {"s.door": "纸质记录", "s.desk": "纸质记录"}
+        log = s.scalar(sa.select(AuditLog).where(AuditLog.action == "evidence.waived"))
+        assert log.detail == {"items": ["s.door", "s.desk"], "reason": "纸质记录"}
+        assert s.get(Inspection, iid).status == "submitted"
 
 
 def test_clearing_the_reason_blocks_again_and_only_the_inspector_may_give_one(db, setup):

@@ -125,8 +125,9 @@ def test_csv_header_problems_on_line_1(db):
     assert n == 1 and "kind" in msg and "type" in msg
 
 
-def test_not_utf8_names_the_line():
-    data = "code,name,kind\nA,金地,小区\n".encode("gbk")
+def test_undecodable_names_the_line():
+    assert imp.decode_text("code,name,kind\nA,金地,小区\n".encode("gbk")) == "code,name,kind\nA,金地,小区\n"
+    data = "code,name,kind\nA,金地,小区\n".encode()[:-3] + b"\xff\xff\n"  # neither UTF-8 nor GBK
     with pytest.raises(imp.ImportRejected) as exc:
         imp.decode_text(data)
     assert exc.value.problems[0].line == 2 and "UTF-8" in exc.value.problems[0].message
@@ -386,10 +387,10 @@ def test_cli_imports_and_reports(cli, tmp_path):
 def test_cli_usage_and_encoding_problems(cli, tmp_path):
     r = cli("sites", "import", str(tmp_path / "missing.csv"))
     assert r.returncode == 2 and "file not found" in r.stderr
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("code,name,kind\nA,金地,小区\n".encode("gbk"))
-    r = cli("sites", "import", str(gbk))
-    assert r.returncode == 1 and r.stderr.startswith(f"{gbk}:2: ")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("code,name,kind\nA,金地,小区\n".encode()[:-3] + b"\xff\xff\n")
+    r = cli("sites", "import", str(bad))
+    assert r.returncode == 1 and r.stderr.startswith(f"{bad}:2: bad.csv：无法识别文件编码")
 
 
 def test_cli_user_add_applies_the_password_policy_and_unlock_clears_a_lock(cli, tmp_path):

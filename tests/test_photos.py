@@ -36,6 +36,12 @@ def root(tmp_path: Path) -> Path:
     return tmp_path / "photos"
 
 
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decode in this process: for tests that patch Pillow internals (a worker would not see it)."""
+    monkeypatch.setattr(pipeline_mod, "decode_pool", lambda: None)
+
+
 def all_files(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*"))
 
@@ -144,7 +150,7 @@ def test_pixel_limit_is_configurable(tmp_path: Path, root: Path) -> None:
 
 
 def test_pillow_bomb_warning_is_an_error_without_leaking_filters(
-    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch, in_process: None
 ) -> None:
     # Force the backstop path: our own header check sees nothing, Pillow's limit is tiny.
     monkeypatch.setattr(pipeline_mod.formats, "header_size", lambda fmt, data: None)
@@ -588,7 +594,9 @@ def test_cmyk_jpeg_becomes_rgb(root: Path) -> None:
     assert r > 200 and g < 60 and b < 60
 
 
-def test_icc_profile_is_applied_then_dropped(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_icc_profile_is_applied_then_dropped(
+    root: Path, monkeypatch: pytest.MonkeyPatch, in_process: None
+) -> None:
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     calls: list[str] = []
     real = ImageCms.profileToProfile

@@ -183,9 +183,10 @@ def test_to_dict_matches_cli_contract():
         "checklist": "t", "version": "1", "awarded": 8.5, "applicable": 10, "possible": 11,
         "percent": 85.0, "grade": "良好", "critical_failed": False,
         "sections": [
-            {"id": "a", "awarded": 5, "applicable": 6, "percent": 83.33},
-            {"id": "b", "awarded": 3.5, "applicable": 4, "percent": 87.5},
+            {"id": "a", "awarded": 5, "applicable": 6, "percent": 83.33, "groups": []},
+            {"id": "b", "awarded": 3.5, "applicable": 4, "percent": 87.5, "groups": []},
         ],
+        "bonus": 0, "penalty": 0,
         "failed_items": ["a.ded", "b.scale"],
     }
 

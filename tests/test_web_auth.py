@@ -340,3 +340,12 @@ def test_english_sign_in_page(client):
     assert "Sign in" in page.text and 'lang="en"' in page.text
     r = client.post("/auth/login?lang=en", data={"username": "sup", "password": "wrong-password-1"})
     assert "Wrong username or password" in r.text and "用户名或密码错误" not in r.text
+
+
+@pytest.mark.parametrize("display_name", ["张\n丽", "a\x00b", "x" * 81, "\u202eevil"])
+def test_account_display_names_refuse_control_characters_and_length(db, world, display_name):
+    with pytest.raises(Invalid), db.write() as s:
+        auth.create_user(s, actor=world.admin, username="newbie", password="a-fine-password-1",
+                         role="supervisor", display_name=display_name)
+    with db.read() as s:
+        assert s.scalar(sa.select(User.id).where(User.username == "newbie")) is None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError
+from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError, Unavailable
 
 log = logging.getLogger("pinzhi.api")
 
@@ -22,6 +22,7 @@ SERVICE_ERRORS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
     (Invalid, 422, "invalid"),
+    (Unavailable, 503, "database_unavailable"),
 )
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
@@ -59,7 +60,8 @@ def install(app: FastAPI) -> None:
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
         for cls, status, code in SERVICE_ERRORS:
             if isinstance(exc, cls):
-                return error_response(status, code, str(exc))
+                return error_response(status, code, str(exc),
+                                      headers={"Retry-After": "5"} if status == 503 else None)
         return error_response(400, "bad_request", str(exc))
 
     @app.exception_handler(RequestValidationError)

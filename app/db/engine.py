@@ -4,26 +4,71 @@ SQLite is configured for a tablet app with concurrent writers: WAL, foreign keys
 synchronous=FULL (an answer shown as saved survives a power cut), and write transactions that take
 the write lock at BEGIN (``BEGIN IMMEDIATE``) so that a read-then-write transaction can never fail
 with "database is locked" half-way; readers use plain ``BEGIN`` and never block writers under WAL.
+A new SQLite file is created owner-only (0600).
+
+Connection pool (both databases): ``PINZHI_DB_POOL`` connections at most (default 20: a tap holds a
+connection for a few milliseconds, so 20 serve 50 tablets tapping at once) and a short checkout
+timeout ``PINZHI_DB_POOL_TIMEOUT`` seconds (default 10). Every database failure leaving ``write()``
+or ``read()`` becomes a :class:`~app.services.errors.ServiceError` with a Chinese/English message.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.services.errors import from_database_error
+
 BUSY_TIMEOUT_MS = 30_000
+DEFAULT_POOL = 20
+DEFAULT_POOL_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
+
+
+def pool_settings() -> dict[str, Any]:
+    """Pool size and checkout timeout from the environment (``PINZHI_DB_POOL``, ``PINZHI_DB_POOL_TIMEOUT``)."""
+    size = int(os.environ.get("PINZHI_DB_POOL") or DEFAULT_POOL)
+    timeout = float(os.environ.get("PINZHI_DB_POOL_TIMEOUT") or DEFAULT_POOL_TIMEOUT)
+    if size < 1 or timeout <= 0:
+        raise ValueError("PINZHI_DB_POOL must be >= 1 and PINZHI_DB_POOL_TIMEOUT > 0")
+    return {"pool_size": size, "max_overflow": 0, "pool_timeout": timeout}
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file owner-only (0600) before SQLite creates it world-readable."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.exists():
+        if not path.parent.exists():  # a new data directory: owner-only too
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.parent.chmod(0o700)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (SQLite file or PostgreSQL)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
+        for key, value in pool_settings().items():
+            kwargs.setdefault(key, value)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         connect_args.update(kwargs.pop("connect_args", {}))
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -43,6 +88,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA recursive_triggers=ON")  # REPLACE's implicit delete fires DELETE triggers
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -67,13 +113,23 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on error."""
-        with self._write() as session, session.begin():
+        with _service_errors(), self._write() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+        with _service_errors(), self._read() as session, session.begin():
             yield session
+
+
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    """Database failures become ServiceErrors (the transaction is already rolled back); logged in full."""
+    try:
+        yield
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+        log.warning("database error mapped to a service error: %s", exc)
+        raise from_database_error(exc) from exc
 
 
 def make_database(url: str, **kwargs: Any) -> Database:

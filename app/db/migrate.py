@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import ProgrammingError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -35,7 +36,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+class SchemaBehind(RuntimeError):
+    pass
+
+
 def ensure_schema(engine: Engine) -> None:
     """Upgrade only when the database is behind (cheap check at app start)."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    current = current_revision(engine)
+    if current != head_revision():
+        try:
+            upgrade(engine)
+        except ProgrammingError as exc:  # PostgreSQL app role: no right to change the schema
+            raise SchemaBehind(
+                f"the database schema is at {current}, this version needs {head_revision()}: run "
+                "`pinzhi db upgrade` with PINZHI_DB_OWNER_URL set to the tables' owner") from exc

@@ -206,9 +206,10 @@ class Answer(Base):
 
 
 class AuditLog(Base):
-    """Append-only (triggers refuse UPDATE and DELETE)."""
+    """Append-only (triggers refuse UPDATE, DELETE and REPLACE) and hash-chained (see app.services.audit)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("uq_audit_log_seq", "seq", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -216,6 +217,10 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None]
+    # the hash chain (migration 0005); NULL only in rows written outside the app, which verify reports
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Photo(Base):

@@ -52,7 +52,8 @@ for a in rows:
                       f"开单 {local_time(a.opened_at)} · 期限 {local_time(a.due_at)}"
                       + (f" · 退回 {a.reopened} 次" if a.reopened else "")))
         if a.fix_note:
-            st.markdown(md(f"整改说明：{a.fix_note}（{a.fixed_by or ''} {local_time(a.fixed_at)}）"))
+            by = " ".join(x for x in (a.fixed_by or "", local_time(a.fixed_at)) if x)
+            st.markdown(md(f"整改说明：{a.fix_note}" + (f"（{by}）" if by else "")))
         if a.fix_photo_id:
             st.image(photos_ui.photo(a.fix_photo_id), width=200)
         if a.verify_note:

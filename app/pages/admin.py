@@ -58,6 +58,12 @@ with tab_users:
         attempt(lambda s: org.set_user_active(s, actor=actor, username=target.strip(), active=False), "✓")
     if c3.button(t("unlock")) and target:  # clears failed sign-ins and a sign-in lock
         attempt(lambda s: auth.unlock(s, actor=actor, username=target.strip()), "✓")
+    with st.form("user_sites"):  # removing a site blocks the user's drafts there at once
+        c1, c2 = st.columns(2)
+        su_user = c1.text_input(t("username"), key="su_user")
+        su_codes = c2.multiselect("分配管理处 / assigned sites", [x.code for x in sites], key="su_codes")
+        if st.form_submit_button("保存分配 / save assignment") and su_user.strip():
+            attempt(lambda s: org.set_user_sites(s, actor=actor, username=su_user.strip(), site_codes=su_codes), "✓")
 
 with tab_sites:
     st.dataframe([{"code": x.code, "name": x.name, "kind": t(x.kind)} for x in sites], hide_index=True,

@@ -13,6 +13,17 @@ from app.ui.state import local_today, read, require_actor, write
 
 actor = require_actor()
 st.title(t("training"))
+if actor.role == "staff":  # an attendee sees only their own records and scores
+    with read() as s:
+        mine = training.my_training(s, actor=actor)
+    if not mine:
+        st.info(t("no_records"))
+    st.dataframe([{"月份 / month": m.planned_month, "主题 / topic": m.topic, "讲师 / trainer": m.trainer,
+                   "签到 / signed in": "✓" if m.signed_in else "—",
+                   "成绩 / score": "—" if m.exam_score is None else str(m.exam_score),
+                   "合格线 / pass mark": str(m.pass_mark)} for m in mine], hide_index=True, width="stretch")
+    st.stop()
+scores_visible = training.can_see_scores(actor)
 with read() as s:
     sites = org.visible_sites(s, actor=actor)
 if not sites:
@@ -45,8 +56,11 @@ for ts in sessions:
                       f"日期 {ts.held_on or '未举行'}"))
         with read() as s:
             rows = training.attendees(s, actor=actor, session_id=ts.id)
+        if not scores_visible:
+            st.caption("考核成绩仅经理和本人可见 / exam scores are visible to managers and the attendee only")
         edited = st.data_editor(
-            [{"id": i, "姓名": n, "签到": signed, "成绩": None if score is None else float(score)}
+            [{"id": i, "姓名": n, "签到": signed, **({"成绩": None if score is None else float(score)}
+                                                    if scores_visible else {})}
              for i, n, signed, score in rows],
             key=f"tr_edit_{ts.id}", hide_index=True, disabled=["id", "姓名"], width="stretch",
             column_config={"id": None, "成绩": st.column_config.NumberColumn(min_value=0, max_value=100, step=0.5)})
@@ -54,7 +68,7 @@ for ts in sessions:
             try:
                 with write() as s:
                     for row in edited:
-                        score = row["成绩"]
+                        score = row.get("成绩")
                         training.record_attendance(session=s, actor=actor, session_id=ts.id, staff_id=int(str(row["id"])),
                                                    signed_in=bool(row["签到"]),
                                                    exam_score=None if score is None or score != score

@@ -19,6 +19,9 @@ RejectCode = Literal[
     "truncated",
     "trailing_data",
     "corrupt",
+    "too_complex",
+    "two_frames",
+    "script_content",
 ]
 
 
@@ -37,6 +40,14 @@ class PhotoRejected(Exception):
 
     def __repr__(self) -> str:
         return f"PhotoRejected(code={self.code!r}, message_en={self.message_en!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (crosses the decode worker's pipe)."""
+        return {"code": self.code, "zh": self.message_zh, "en": self.message_en, "details": self.details}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhotoRejected:
+        return cls(d["code"], d["zh"], d["en"], **d["details"])
 
 
 # ---------------------------------------------------------------------------
@@ -163,5 +174,54 @@ def corrupt(fmt: str) -> PhotoRejected:
         "corrupt",
         f"照片文件已损坏，无法读取其中的 {fmt} 图像数据，请重新导出或重新拍摄后上传。",
         f"The photo file is corrupt: its {fmt} image data cannot be decoded; please re-export or retake it.",
+        format=fmt,
+    )
+
+
+def too_many_scans(scans: int, limit: int) -> PhotoRejected:
+    return PhotoRejected(
+        "too_complex",
+        f"照片过于复杂，无法处理：这张渐进式 JPEG 至少含 {scans} 个扫描段（上限 {limit}），"
+        "普通相机照片不超过几十个。请用相机或手机重新导出为普通 JPEG 后再上传。",
+        f"The image is too complex to process: this progressive JPEG has at least {scans} scans "
+        f"(the limit is {limit}; camera photos have a few dozen at most). Please re-export it as a plain JPEG.",
+        scans=scans,
+        limit_scans=limit,
+    )
+
+
+def too_complex(fmt: str, cpu_seconds: int, memory_mb: int) -> PhotoRejected:
+    return PhotoRejected(
+        "too_complex",
+        f"照片过于复杂或过大，无法处理：解码这张 {fmt} 图片超过了 {cpu_seconds} 秒处理时间或 {memory_mb} MB "
+        "内存上限。请用相机或手机重新导出为普通 JPEG 后再上传。",
+        f"The image is too complex or too large to process: decoding this {fmt} file went over the "
+        f"{cpu_seconds} s processing-time or {memory_mb} MB memory limit. Please re-export it as a plain JPEG.",
+        format=fmt,
+        cpu_seconds=cpu_seconds,
+        memory_mb=memory_mb,
+    )
+
+
+def two_frames(sizes: list[tuple[int, int]]) -> PhotoRejected:
+    shown = "、".join(f"{w}×{h}" for w, h in sizes[:3])
+    shown_en = ", ".join(f"{w}×{h}" for w, h in sizes[:3])
+    return PhotoRejected(
+        "two_frames",
+        f"JPEG 文件含有 {len(sizes)} 个帧头（SOF 标记，分别声明尺寸 {shown}），一张图片只能有一个。"
+        "文件结构不合法（可能是伪造的文件），不予接收。",
+        f"The JPEG file has {len(sizes)} frame headers (SOF markers declaring {shown_en}); an image has "
+        "exactly one. The file structure is invalid (possibly crafted) and it is refused.",
+        frames=len(sizes),
+    )
+
+
+def script_content(fmt: str) -> PhotoRejected:
+    return PhotoRejected(
+        "script_content",
+        f"文件以 {fmt} 图片标记开头，但其中夹带了脚本代码（如 PHP），是伪装成图片的文件，出于安全原因不予接收。"
+        "请上传相机或手机直接拍摄的原始照片。",
+        f"The file starts like a {fmt} image but carries script code (such as PHP): it is a disguised file "
+        "and is refused for safety. Please upload the original photo.",
         format=fmt,
     )

@@ -241,23 +241,55 @@ class _Corrupt(Exception):
     pass
 
 
+class _Script(Exception):
+    pass
+
+
+class _TooManyScans(Exception):
+    def __init__(self, scans: int) -> None:
+        self.scans = scans
+
+
+class _TwoFrames(Exception):
+    def __init__(self, sizes: list[tuple[int, int]]) -> None:
+        self.sizes = sizes
+
+
+#: Default cap on the scans (SOS segments) of one JPEG. Encoders write 1 (baseline) or about 10
+#: (libjpeg/mozjpeg progressive; 6 for grey); each extra scan of a "scan bomb" costs libjpeg a
+#: full pass over the coefficients (~35 ms at 49 MP), so 3,000 repeated scans decode for ~107 s.
+#: Measured at 7000x7000: 6 scans 0.2 s, 51 scans 1.6 s, 96 scans 3.3 s of CPU, so 100 scans at
+#: the 50 MP pixel limit stay inside the decode worker's 5 s CPU budget.
+MAX_JPEG_SCANS = 100
+
+# Script code hidden in an image (web-shell polyglots): PHP open tags, ASP/JSP tags, HTML script.
+_SCRIPT = re.compile(rb"<\?php|<\?=|<%[@=]|<script[\s>]", re.IGNORECASE)
+
 # In entropy-coded data 0xFF is always followed by 0x00 (stuffing), a restart marker
 # (D0-D7) or a fill byte 0xFF; anything else is the next real marker.
 _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
-def _jpeg_scan(data: bytes, start: int) -> tuple[int, bool]:
-    """Walk one JPEG from its SOI at ``start``; return (offset after EOI, declares MPF)."""
+def _jpeg_scan(data: bytes, start: int, max_scans: int = MAX_JPEG_SCANS) -> tuple[int, bool]:
+    """Walk one JPEG from its SOI at ``start``; return (offset after EOI, declares MPF).
+
+    Counts the scans (SOS) and frame headers (SOF) on the way: more than ``max_scans`` scans or a
+    second SOF raise before anything is decoded. Script code in metadata segments (APPn, COM) or
+    in stray bytes between segments raises :class:`_Script`.
+    """
     n = len(data)
     if data[start : start + 2] != b"\xff\xd8":
         raise _Corrupt
-    pos, has_mpf = start + 2, False
+    pos, has_mpf, scans = start + 2, False, 0
+    frames: list[tuple[int, int]] = []
     while True:
         if pos + 2 > n:
             raise _Truncated
         if data[pos] != 0xFF:
             # Stray bytes between segments: libjpeg skips them with a warning; so do we.
             m = _NEXT_MARKER.search(data, pos)
+            if _SCRIPT.search(data, pos, m.start() if m else n):
+                raise _Script
             if m is None:
                 raise _Truncated
             pos = m.start()
@@ -283,7 +315,16 @@ def _jpeg_scan(data: bytes, start: int) -> tuple[int, bool]:
             raise _Truncated
         if marker == 0xE2 and data[pos + 4 : pos + 8] == b"MPF\x00":
             has_mpf = True
+        if (0xE0 <= marker <= 0xEF or marker == 0xFE) and _SCRIPT.search(data, pos + 4, end):
+            raise _Script
+        if marker in _SOF_MARKERS:
+            frames.append((int.from_bytes(data[pos + 7 : pos + 9], "big"), int.from_bytes(data[pos + 5 : pos + 7], "big")))
+            if len(frames) > 1:
+                raise _TwoFrames(frames)
         if marker == 0xDA:  # SOS: skip the entropy-coded scan to the next marker
+            scans += 1
+            if scans > max_scans:
+                raise _TooManyScans(scans)
             m = _NEXT_MARKER.search(data, end)
             if m is None:
                 raise _Truncated
@@ -294,6 +335,8 @@ def _jpeg_scan(data: bytes, start: int) -> tuple[int, bool]:
 
 def _check_tail(fmt: str, data: bytes, end: int) -> None:
     extra = len(data) - end
+    if _SCRIPT.search(data, end):
+        raise _Script
     if extra <= TRAILING_TOLERANCE:
         return
     tail = data[end:]
@@ -302,15 +345,15 @@ def _check_tail(fmt: str, data: bytes, end: int) -> None:
     raise errors.trailing_data(fmt, extra)
 
 
-def _check_jpeg(data: bytes) -> None:
-    end, has_mpf = _jpeg_scan(data, 0)
+def _check_jpeg(data: bytes, max_scans: int) -> None:
+    end, has_mpf = _jpeg_scan(data, 0, max_scans)
     # MPF files carry their extra images (second view, HDR gain map) after the first EOI.
     images = 1
     while has_mpf and images < _MAX_MPF_IMAGES:
         nxt = len(data) - len(data[end:].lstrip(b"\x00"))  # skip zero padding, if any
         if not data.startswith(b"\xff\xd8\xff", nxt):
             break
-        end, _ = _jpeg_scan(data, nxt)
+        end, _ = _jpeg_scan(data, nxt, max_scans)
         images += 1
     _check_tail("JPEG", data, end)
 
@@ -329,6 +372,8 @@ def _check_png(data: bytes) -> None:
         end = pos + 12 + length
         if end > n:
             raise _Truncated
+        if ctype in (b"tEXt", b"iTXt") and _SCRIPT.search(data, pos + 8, end - 4):
+            raise _Script
         critical = ctype[0:1].isupper()
         if critical and zlib.crc32(view[pos + 4 : end - 4]) != int.from_bytes(data[end - 4 : end], "big"):
             raise _Corrupt
@@ -347,18 +392,34 @@ def _check_webp(data: bytes) -> None:
     _check_tail("WebP", data, 8 + riff_size + (riff_size & 1))
 
 
-def check_structure(fmt: AcceptedFormat, data: bytes) -> None:
-    """Raise ``truncated`` / ``trailing_data`` / ``corrupt`` for a malformed container."""
+def check_structure(fmt: AcceptedFormat, data: bytes, *, max_scans: int = MAX_JPEG_SCANS) -> None:
+    """Raise ``truncated`` / ``trailing_data`` / ``corrupt`` for a malformed container.
+
+    Also, before anything is decoded: ``too_complex`` for a JPEG with more than ``max_scans``
+    scans, ``two_frames`` for a JPEG with a second frame header, ``script_content`` for script
+    code in metadata or for a broken container that carries script code (a "PHP after the magic
+    bytes" polyglot is not an interrupted upload).
+    """
     label = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"}[fmt]
     try:
         if fmt == "JPEG":
-            _check_jpeg(data)
+            _check_jpeg(data, max_scans)
         elif fmt == "PNG":
             _check_png(data)
         elif fmt == "WEBP":
             _check_webp(data)
         # HEIF: ISO-BMFF boxes; libheif itself refuses truncated files on decode.
+    except _Script:
+        raise errors.script_content(label) from None
+    except _TooManyScans as exc:
+        raise errors.too_many_scans(exc.scans, max_scans) from None
+    except _TwoFrames as exc:
+        raise errors.two_frames(exc.sizes) from None
     except _Truncated:
+        if _SCRIPT.search(data):
+            raise errors.script_content(label) from None
         raise errors.truncated(label) from None
     except _Corrupt:
+        if _SCRIPT.search(data):
+            raise errors.script_content(label) from None
         raise errors.corrupt(label) from None

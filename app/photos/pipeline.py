@@ -7,16 +7,21 @@ photo has been fully validated and both JPEGs are encoded in memory):
 2. format from magic bytes (``not_an_image`` / ``unsupported_format`` / ``heic_unsupported``);
 3. SHA-256 of the bytes -> already stored? return the same record (``deduplicated=True``);
 4. pixel count from the container header (``too_many_pixels``), before Pillow is involved;
-5. container walk to the end marker (``truncated`` / ``trailing_data`` / ``corrupt``);
-6. ``Image.open`` with Pillow's decompression-bomb warning turned into an error, size
-   re-checked; JPEG DCT scaling via ``draft()`` so a 12 MP photo is decoded at 1/2..1/8 scale;
-   full decode (a truncated stream raises; ``LOAD_TRUNCATED_IMAGES`` is never touched);
-7. resize (reduce-then-resample), EXIF orientation applied on the small image, alpha
-   flattened onto white, ICC profile converted to sRGB, every metadata block dropped;
+5. container walk to the end marker (``truncated`` / ``trailing_data`` / ``corrupt``), counting
+   JPEG scans (``too_complex`` past ``max_jpeg_scans``) and frame headers (``two_frames``), and
+   looking for script code in metadata or broken containers (``script_content``);
+6. in a decode worker process limited in CPU time and address space (:mod:`app.photos.worker`;
+   a worker killed by a limit gives ``too_complex``): ``Image.open`` with Pillow's
+   decompression-bomb warning turned into an error, size re-checked; JPEG DCT scaling via
+   ``draft()`` so a 12 MP photo is decoded at 1/2..1/8 scale; full decode (a truncated stream raises; ``LOAD_TRUNCATED_IMAGES`` is never touched);
+7. resize (reduce-then-resample; alpha, 16-bit and palette images are flattened onto white
+   and reduced strip by strip, never converted at full size), EXIF orientation applied on the
+   small image, ICC profile converted to sRGB, every metadata block dropped;
 8. thumbnail from the display copy; atomic writes.
 
-Thread-safe: no Pillow global is modified; per-photo locks serialise identical uploads; a
-small semaphore bounds concurrent decodes (memory).
+Thread-safe: no Pillow global is modified; per-photo locks serialise identical uploads; the
+worker pool (2 processes) bounds concurrent decodes, and a small semaphore does when decoding
+in process (``PINZHI_PHOTO_WORKERS=0``).
 """
 
 from __future__ import annotations
@@ -31,13 +36,16 @@ import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import ExifTags, Image, ImageCms
 
 from app.photos import errors, formats, store
 from app.photos.errors import PhotoRejected
 from app.photos.formats import AcceptedFormat
+
+if TYPE_CHECKING:
+    from app.photos.worker import DecodePool
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +66,11 @@ class PhotoLimits:
     max_pixels: int = 50_000_000
     display_px: int = 1600
     thumb_px: int = 320
+    #: more scans (SOS segments) than this in a JPEG is refused before decoding
+    max_jpeg_scans: int = formats.MAX_JPEG_SCANS
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_pixels", "display_px", "thumb_px"):
+        for name in ("max_bytes", "max_pixels", "display_px", "thumb_px", "max_jpeg_scans"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"PhotoLimits.{name} must be a positive int, got {value!r}")
@@ -164,7 +174,7 @@ def _ingest(data: bytes, root: Path, limits: PhotoLimits) -> StoredPhoto:
                 raise errors.too_many_pixels(ow, oh, max_pixels)
             return _record_to_photo(existing, deduplicated=True)
 
-        r = render(data, fmt, limits)
+        r = _render_bounded(data, fmt, limits)
         display_rel, thumb_rel, _ = store.rel_paths(sha)
         photo = StoredPhoto(
             sha256=sha,
@@ -214,15 +224,47 @@ class Rendered:
     orientation: int | None
 
 
-def render(data: bytes, fmt: AcceptedFormat, limits: PhotoLimits = DEFAULT_LIMITS) -> Rendered:
-    """Validate and render one accepted-format upload; raises PhotoRejected."""
+def precheck(data: bytes, fmt: AcceptedFormat, limits: PhotoLimits = DEFAULT_LIMITS) -> tuple[int, int] | None:
+    """Every refusal that needs no decoding: header pixel count, container structure, JPEG scans."""
     max_pixels = _effective_max_pixels(limits)
     dims = formats.header_size(fmt, data)
     if dims is not None and dims[0] * dims[1] > max_pixels:
         raise errors.too_many_pixels(dims[0], dims[1], max_pixels)
-    formats.check_structure(fmt, data)
+    formats.check_structure(fmt, data, max_scans=limits.max_jpeg_scans)
+    return dims
 
+
+def render(data: bytes, fmt: AcceptedFormat, limits: PhotoLimits = DEFAULT_LIMITS) -> Rendered:
+    """Validate and render one accepted-format upload in this process; raises PhotoRejected."""
+    return decode_render(data, fmt, limits, precheck(data, fmt, limits))
+
+
+def _render_bounded(data: bytes, fmt: AcceptedFormat, limits: PhotoLimits) -> Rendered:
+    """:func:`render`, with the decoding done in a CPU- and memory-limited worker process."""
+    dims = precheck(data, fmt, limits)
+    pool = decode_pool()
+    if pool is None:
+        return decode_render(data, fmt, limits, dims)
+    return pool.render(data, fmt, limits, dims)
+
+
+def decode_pool() -> DecodePool | None:
+    """The process-wide worker pool (None when ``PINZHI_PHOTO_WORKERS=0``: decode in process)."""
+    from app.photos import worker  # local: the worker module imports this one
+
+    return worker.shared_pool()
+
+
+def decode_render(
+    data: bytes, fmt: AcceptedFormat, limits: PhotoLimits, dims: tuple[int, int] | None
+) -> Rendered:
+    """Decode and render an upload that passed :func:`precheck` (runs inside a decode worker)."""
+    max_pixels = _effective_max_pixels(limits)
     label = _LABEL[fmt]
+    if fmt == "HEIF":
+        from app.photos import heif
+
+        heif.available()  # registers pillow-heif's opener in this (worker) process
     with _decode_slots:
         im = _open_guarded(data, fmt, dims, max_pixels)
         try:
@@ -238,6 +280,8 @@ def render(data: bytes, fmt: AcceptedFormat, limits: PhotoLimits = DEFAULT_LIMIT
                     resample = RESIDUAL_RESAMPLE if im.size != (ow, oh) else RESAMPLE
             try:
                 im.load()
+            except MemoryError:
+                raise
             except Exception as exc:
                 if "truncated" in str(exc).lower():
                     raise errors.truncated(label) from exc
@@ -290,6 +334,8 @@ def _open_guarded(
             m = _BOMB_PIXELS.search(str(exc))
             dims = (int(m.group(1)), 1) if m else (0, 0)
         raise errors.too_many_pixels(dims[0], dims[1], max_pixels) from exc
+    except MemoryError:
+        raise
     except Exception as exc:
         raise errors.corrupt(_LABEL[fmt]) from exc
 
@@ -376,18 +422,51 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
+def _flat(im: Image.Image) -> Image.Image:
+    """Any decoded mode -> RGB, L or CMYK, alpha composited onto white."""
+    work = _resizable(im)
+    if work.mode in ("RGBA", "LA"):
+        # paste through the alpha channel onto white = "over" compositing, without an RGBA copy
+        flat = Image.new(work.mode[:-1], work.size, (255,) * (len(work.mode) - 1))
+        flat.paste(work.convert(work.mode[:-1]), mask=work.getchannel("A"))
+        return flat if flat.mode == "RGB" else flat.convert("RGB")
+    return work
+
+
+#: Pixels converted at a time by :func:`_flat_reduced` (an RGBA strip of this size is 4 MB).
+STRIP_PIXELS = 1_000_000
+
+
+def _flat_reduced(im: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """:func:`_flat` then an integer ``reduce()``, strip by strip: no full-size converted copy.
+
+    Alpha, 16-bit and palette images need a mode conversion (Pillow's own resize of RGBA makes a
+    full-size premultiplied copy, and 16-bit grey goes through 32-bit ``I``: a 49 MP picture would
+    need another 200-400 MB). Flattening onto white is linear in the premultiplied colour, so
+    flattening each strip and then averaging gives the same pixels as averaging then flattening.
+    """
+    w, h = im.size
+    factor = max(1, int(min(w / target[0], h / target[1]) / REDUCING_GAP))
+    rows = max(factor, STRIP_PIXELS // max(1, w) // factor * factor)
+    out: Image.Image | None = None
+    for y in range(0, h, rows):
+        strip = _flat(im.crop((0, y, w, min(h, y + rows))))
+        small = strip.reduce(factor) if factor > 1 else strip
+        if out is None:
+            out = Image.new(small.mode, (-(-w // factor), -(-h // factor)))
+        out.paste(small, (0, y // factor))
+    assert out is not None
+    return out
+
+
 def _display_image(
     im: Image.Image, target: tuple[int, int], orientation: int, resample: Image.Resampling
 ) -> Image.Image:
     icc = im.info.get("icc_profile")
-    work = _resizable(im)
+    needs_conversion = im.mode not in ("RGB", "L", "CMYK") or "transparency" in im.info
+    work = _flat_reduced(im, target) if needs_conversion else im
     if work.size != target:
         work = work.resize(target, resample, reducing_gap=REDUCING_GAP)
-    if work.mode in ("RGBA", "LA"):
-        rgba = work.convert("RGBA")
-        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        flat.alpha_composite(rgba)
-        work = flat.convert("RGB")
     work = _to_srgb(work, icc if isinstance(icc, bytes) else None)
     if orientation in _TRANSPOSE:
         work = work.transpose(_TRANSPOSE[orientation])

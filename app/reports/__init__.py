@@ -25,6 +25,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "�
 # Characters that XML 1.0 (and so xlsx) cannot hold.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
+# Control characters (C0 but tab/LF, DEL, C1), line/paragraph separators, bidi controls, lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_BLANKS = re.compile(r"\s+")
+
 SIGNATURE_LINE = "考核人：________  审核人（经理）：________  日期：________"
 
 KIND_LABELS = {
@@ -55,6 +59,25 @@ def safe_text(value: object) -> str:
     if text.startswith(_FORMULA_START) or text.lstrip(" \u3000").startswith(_FORMULA_START):
         return "'" + text
     return text
+
+
+def one_line(value: object, max_len: int | None = None) -> str:
+    """Text for a one-line place (chart label, PDF cell, title): any line break, tab or control
+    character becomes a space, runs of blanks one space; cut to ``max_len`` characters with "…".
+
+    Names stored before the text validator existed (or typed through a door that skipped it) may
+    hold newlines: Pillow cannot measure multi-line text and a PDF cell cannot hold it.
+    """
+    text = _BLANKS.sub(" ", _UNPRINTABLE.sub(" ", "" if value is None else str(value))).strip()
+    if max_len is not None and len(text) > max_len:
+        text = text[: max_len - 1] + "…"
+    return text
+
+
+def multi_line(value: object) -> str:
+    """Text for a wrapped paragraph: newlines kept (CR LF -> LF), every other control character a space."""
+    text = "" if value is None else str(value)
+    return _UNPRINTABLE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")).strip()
 
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

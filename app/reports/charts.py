@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from app.reports import one_line
+
 # ----------------------------------------------------------------------------- fonts
 FONT_ENV = "PINZHI_CJK_FONT"
 FONT_PACKAGE = "fonts-noto-cjk"
@@ -157,6 +159,10 @@ def grade_color(grade: str | None) -> tuple[int, int, int]:
     return BAND_COLORS.get(grade or "", NO_SCORE)
 
 
+#: Chart text is one line: a name with a newline, or of 500 characters, is flattened and cut.
+TITLE_CHARS, LABEL_CHARS = 60, 16
+
+
 def _png(im: Image.Image) -> bytes:
     buf = io.BytesIO()
     im.save(buf, "PNG", optimize=True)
@@ -203,6 +209,8 @@ def _label_pos(d: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont,
 def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
                bands: Sequence[tuple[str, float]] = (), size: tuple[int, int] = (900, 340)) -> bytes:
     """A score trend: one point per month (``None`` = no score, the line breaks), value labels, grade lines."""
+    title = one_line(title, TITLE_CHARS)
+    points = [(one_line(label, LABEL_CHARS), v) for label, v in points]
     w, h = size[0] * S, size[1] * S
     im = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(im)
@@ -264,6 +272,8 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
 def bar_chart(bars: Sequence[tuple[str, float | None, str | None]], *, title: str,
               bands: Sequence[tuple[str, float]] = (), width: int = 900, bar_px: int = 26) -> bytes:
     """Horizontal bars, one per ``(label, score or None, grade)``, in the given order, coloured by grade."""
+    title = one_line(title, TITLE_CHARS)
+    bars = [(one_line(label, LABEL_CHARS), v, g) for label, v, g in bars]
     n = max(len(bars), 1)
     w = width * S
     top, row = 50 * S, bar_px * S + 8 * S

@@ -27,7 +27,9 @@ from app.reports import (
     check_month,
     fmt2,
     month_label,
+    multi_line,
     now_local,
+    one_line,
     signoff_text,
     site_name,
 )
@@ -52,6 +54,8 @@ BODY_W = PAGE_W - 2 * MARGIN
 PHOTO_W = 40.0
 PHOTO_MAX_H = 32.0
 PHOTO_GAP = 4.0
+#: one-line places: names in headings and titles, and table cells, are flattened and cut to these
+NAME_CHARS, CELL_CHARS = 40, 60
 
 
 class _Doc(FPDF):
@@ -184,11 +188,11 @@ def _table(pdf: _Doc, headers: Sequence[str], rows: Sequence[Sequence[str]], wid
                    v_align="MIDDLE") as table:
         head = table.row()
         for text in headers:
-            head.cell(text, align="C")
+            head.cell(one_line(text, CELL_CHARS), align="C")
         for r in rows:
             row = table.row()
             for text in r:
-                row.cell(text)
+                row.cell(one_line(text, CELL_CHARS))  # a 500-character name would not fit on a page
 
 
 def _image(pdf: _Doc, png: bytes, *, width: float) -> None:
@@ -260,7 +264,7 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
 
     def draw(break_before_last: bool) -> tuple[_Doc, bool]:
         """The report; also whether the signature block had to start a page of its own."""
-        title = f"{name} {month_label(month)} 月度考核报告"
+        title = f"{one_line(name, NAME_CHARS)} {month_label(month)} 月度考核报告"
         pdf = _Doc(title)
         pdf.add_page()
         pdf.set_font(FONT, "B", 18)
@@ -351,13 +355,15 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
             pdf.set_font(FONT, "B", 9.5)
             pdf.set_fill_color(242, 244, 248)
             score_txt = f"{fmt2(fi.percent)}（{fi.grade}）" if fi.percent is not None else "—"
-            pdf.multi_cell(BODY_W, 6, f"{fi.when}　{fi.checklist}　对象：{fi.subject}　得分 {score_txt}　检查人：{fi.inspector}",
+            head = (f"{fi.when}　{one_line(fi.checklist, NAME_CHARS)}　对象：{one_line(fi.subject, NAME_CHARS)}　"
+                    f"得分 {score_txt}　检查人：{one_line(fi.inspector, NAME_CHARS)}")
+            pdf.multi_cell(BODY_W, 6, head,
                            fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             for it in fi.items:
                 pdf.set_font(FONT, "", 9)
-                text = f"• {it.item_text}（{it.section}，扣 {fmt2(it.lost)} 分）"
+                text = f"• {multi_line(it.item_text)}（{one_line(it.section, NAME_CHARS)}，扣 {fmt2(it.lost)} 分）"
                 if it.note:
-                    text += f"　检查记录：{it.note}"
+                    text += f"　检查记录：{multi_line(it.note)}"
                 if it.photos:
                     text += f"　照片 {len(it.photos)} 张"
                 pdf.set_x(MARGIN + 2)

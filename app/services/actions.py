@@ -14,10 +14,14 @@ from app.db.models import CorrectiveAction, Inspection, Site, Staff, User
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from app.services.text import clean_note
 from scoring import Checklist, ScoreResult
 
 STATUSES = ("open", "fixed", "verified")
 MANAGING_ROLES = ("supervisor", "manager", "admin")
+
+
+NOTE_MAX = 2000
 
 
 def _now() -> datetime:
@@ -81,7 +85,7 @@ def open_for(session: Session, insp: Inspection, checklist: Checklist, result: S
         item = checklist.item(its.id)
         session.add(CorrectiveAction(
             inspection_id=insp.id, item_id=its.id, item_text=item.text, section_id=its.section_id,
-            checklist_id=checklist.id, points_lost=its.applicable - its.awarded, site_id=insp.site_id,
+            checklist_id=checklist.id, points_lost=its.applicable - its.awarded + its.penalty, site_id=insp.site_id,
             staff_id=assignee, month=insp.month, status="open", opened_at=now,
             due_at=now + timedelta(hours=checklist.item_due_hours(its.id)), reopened=0,
         ))
@@ -154,6 +158,7 @@ def _get(session: Session, action_id: int) -> CorrectiveAction:
 def mark_fixed(*, session: Session, actor: Actor, action_id: int, note: str, photo_data: bytes | None,
                filename: str | None = None) -> None:
     """The assigned staff member (or a supervisor/manager of the site) reports the fix with a note and photo."""
+    note = clean_note(note, field="整改说明", max_len=NOTE_MAX) or ""
     a = _get(session, action_id)
     if actor.role == "staff":
         if a.staff_id != actor.staff_id:
@@ -189,6 +194,7 @@ def _reported_fix(session: Session, actor: Actor, action_id: int, verb: str) -> 
 
 def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") -> None:
     """A supervisor or manager who is not the fixer confirms the fix (回访/复核)."""
+    note = clean_note(note, field="验证意见", max_len=NOTE_MAX) or ""
     a = _reported_fix(session, actor, action_id, "验证")
     a.status, a.verified_at, a.verified_by, a.verify_note = "verified", _now(), actor.id, note.strip() or None
     audit.record(session, actor=actor, action="action.verified", entity="corrective_action", entity_id=a.id,
@@ -197,6 +203,7 @@ def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") ->
 
 def reopen(*, session: Session, actor: Actor, action_id: int, note: str) -> None:
     """The verifier finds the fix insufficient: back to open, with a reason and a fresh deadline."""
+    note = clean_note(note, field="退回原因", max_len=NOTE_MAX) or ""
     a = _reported_fix(session, actor, action_id, "退回")
     if not note.strip():
         raise Invalid("退回整改必须填写原因")

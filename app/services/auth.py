@@ -21,6 +21,7 @@ from app.db.models import ROLES, AuthSession, LoginThrottle, Site, Staff, User, 
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError
+from app.services.text import clean_name
 
 _hasher = PasswordHasher()
 SESSION_DAYS = 14
@@ -92,6 +93,8 @@ def _create_user(session: Session, *, username: str, password: str, role: str, d
         raise Invalid("用户名只能包含字母、数字、. _ -（2–64 位）")
     if role not in ROLES:
         raise Invalid(f"角色必须是 {', '.join(ROLES)} 之一")
+    if display_name is not None:
+        display_name = clean_name(display_name, field="显示名", max_len=80)
     check_password_rules(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import checklists_dir
+from app.db.dml import insert_if_absent
 from app.db.models import ChecklistSetting, ChecklistVersion
 from app.services import audit
 from app.services.actor import Actor
@@ -85,18 +86,18 @@ def set_in_force(session: Session, *, actor: Actor, checklist_id: str, in_force:
 def freeze_version(session: Session, entry: CatalogEntry) -> ChecklistVersion:
     """The stored row for this exact YAML text (created on first use)."""
     c = entry.checklist
-    row = session.scalar(
-        select(ChecklistVersion).where(
-            ChecklistVersion.checklist_id == c.id, ChecklistVersion.content_hash == entry.content_hash
-        )
+    query = select(ChecklistVersion).where(
+        ChecklistVersion.checklist_id == c.id, ChecklistVersion.content_hash == entry.content_hash
     )
-    if row is None:
-        row = ChecklistVersion(
-            checklist_id=c.id, version=c.version, content_hash=entry.content_hash, yaml_text=entry.yaml_text,
-            title=c.title, kind=c.kind, subject=c.subject, self_check=c.self_check, loaded_at=datetime.now(UTC),
-        )
-        session.add(row)
-        session.flush()
+    row = session.scalar(query)
+    if row is None:  # concurrent first uses: insert-on-conflict, never an IntegrityError
+        insert_if_absent(session, ChecklistVersion, {
+            "checklist_id": c.id, "version": c.version, "content_hash": entry.content_hash,
+            "yaml_text": entry.yaml_text, "title": c.title, "kind": c.kind, "subject": c.subject,
+            "self_check": c.self_check, "loaded_at": datetime.now(UTC),
+        }, ["checklist_id", "content_hash"])
+        row = session.scalar(query)
+        assert row is not None
     return row
 
 

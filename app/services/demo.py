@@ -25,7 +25,7 @@ from app.db.models import Inspection, Site, Staff, User
 from app.services import auth, catalog, inspections, org
 from app.services.actor import Actor
 from app.services.errors import Conflict
-from scoring import Checklist
+from scoring import Checklist, evaluate
 from scoring.model import Item
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -366,8 +366,21 @@ def _answer(item: Item, q: float, rng: random.Random, *, fail: bool | None = Non
     failed = (rng.random() > q) if fail is None else fail
     if item.scoring == "pass_fail":
         return {"result": "fail" if failed else "pass"}
+    if item.scoring == "deduct" and item.rules:
+        if not failed:
+            return {"counts": {}}
+        per = [r for r in item.rules if r.per is not None]
+        rule = rng.choice(per) if per and rng.random() < 0.9 else rng.choice(item.rules)
+        return {"counts": {rule.id: 1 if rule.per is None else rng.choices((1, 2), weights=(80, 20))[0]}}
     if item.scoring == "deduct":
         return {"count": rng.choices((1, 2, 3), weights=(70, 22, 8))[0] if failed else 0}
+    if item.scoring == "sample":
+        checked = max(item.min_sample, 10)
+        return {"checked": checked, "failed": rng.choice((1, 1, 2)) if failed else 0}
+    if item.scoring == "bonus":  # praise now and then, whatever the quality
+        return {"count": 1 if rng.random() < 0.15 else 0}
+    if item.scoring == "penalty":  # rarer than a failed item
+        return {"count": 1 if (fail if fail is not None else rng.random() > (1 + q) / 2) else 0}
     points: Decimal = item.points
     if failed:
         points = max(points - item.step * rng.choices((1, 2), weights=(75, 25))[0], Decimal(0))
@@ -403,8 +416,7 @@ def _answers_for(checklist: Checklist, p: _Planned, site_kind: str, na_rate: dic
         else:
             value = _answer(item, p.quality, rng)
         answers[item.id] = value
-        failed = value.get("result") == "fail" or value.get("count", 0) > 0 or (
-            "points" in value and value["points"] < item.points)
+        failed = evaluate(item, value).failed
         if failed and (item.id == forced or rng.random() < note_rate):
             notes[item.id] = _note(item, rng, p.kind == "self_check")
     return answers, notes

@@ -45,6 +45,7 @@ from app.services import audit, auth, catalog, org, signoff
 from app.services import inspections as insp_svc
 from app.services.actor import Actor
 from app.services.errors import PermissionDenied, ServiceError
+from app.services.text import TextRefused, clean_name, clean_note
 from scoring import ScoringError, score_item
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a submitted_at without an offset is local time
@@ -56,8 +57,12 @@ SITE_KIND_ALIASES = {
 TRUE_WORDS = {"true", "yes", "y", "1", "是"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", ""}
 
-# column widths of the tables (PostgreSQL refuses longer values; SQLite would silently keep them)
-_CODE_MAX, _SITE_NAME_MAX, _STAFF_NAME_MAX, _POST_MAX = 32, 120, 80, 32
+_CODE_MAX, _SITE_NAME_MAX, _STAFF_NAME_MAX, _POST_MAX = org.CODE_MAX, org.SITE_NAME_MAX, org.STAFF_NAME_MAX, org.POST_MAX
+
+#: a line is {"answers": {"item": {"result": ...}}}: 3 levels; anything past this is not ours
+MAX_JSON_DEPTH = 16
+#: as the app's own note box (inspections.save_note)
+NOTE_MAX = 2000
 
 INSPECTION_KEYS = ("checklist", "site", "subject", "shift", "inspector", "kind", "answers", "submitted_at")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -95,13 +100,72 @@ class _LineError(Exception):
         self.messages = messages
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 with or without BOM. Anything else (e.g. GBK from Excel) is one problem with its line."""
+_BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+
+
+def _plausibility(text: str) -> float:
+    """Share of the non-ASCII characters that Chinese tables are made of: ideographs of GB2312
+    (the 6,763 common ones), CJK and general punctuation (·, —, “”, …) and full-width forms. GBK bytes that happen to be
+    valid UTF-8 come out as Latin, Greek, Cyrillic or Armenian letters (卢伟 -> "¬ΰ"); UTF-8
+    read as GBK comes out as rare (non-GB2312) ideographs."""
+    non_ascii = [ch for ch in text if ord(ch) > 0x7F]
+    if not non_ascii:
+        return 1.0
+    good = 0
+    for ch in non_ascii:
+        cp = ord(ch)
+        if 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFFEF or 0x2010 <= cp <= 0x2027 or cp == 0xB7:
+            good += 1
+        elif 0x4E00 <= cp <= 0x9FFF:
+            try:
+                ch.encode("gb2312")
+                good += 1
+            except UnicodeEncodeError:
+                pass
+    return good / len(non_ascii)
+
+
+def _undecodable(data: bytes, pos: int, source: str | None, why: str) -> ImportRejected:
+    line = data[:pos].count(b"\n") + 1
+    where = f"{source}：" if source else ""
+    return ImportRejected([Problem(line, f"{where}无法识别文件编码（{why}）。支持 UTF-8（含 BOM）、GBK/GB18030"
+                                        "（Excel 默认的“CSV”）和带 BOM 的 UTF-16；请在 Excel 中另存为“CSV UTF-8”")])
+
+
+def decode_text(data: bytes, *, source: str | None = None) -> str:
+    """Decode an imported file: a BOM decides (UTF-8, UTF-16, UTF-32); else strict UTF-8 or
+    GB18030 (a superset of GBK, Chinese Excel's "CSV"). When the bytes are valid in both, the
+    decoding whose non-ASCII characters look like Chinese text wins (UTF-8 on a tie): nothing is
+    guessed from statistics of other languages. Undecodable -> :class:`ImportRejected` naming
+    ``source`` (the file) and the line."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise _undecodable(data, exc.start, source, f"以 {codec.upper()} BOM 开头，但第 {exc.start + 1} "
+                                                            "个字节起不是该编码") from exc
+    head = data[:1024]
+    if head and head.count(0) * 4 >= len(head):
+        raise _undecodable(data, head.index(0), source, "含大量 NUL 字节：可能是没有 BOM 的 UTF-16，或不是文本文件")
     try:
-        return data.decode("utf-8-sig")
+        as_utf8: str | None = data.decode("utf-8")
+        utf8_error = None
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportRejected([Problem(line, "文件不是 UTF-8 编码（Excel 请另存为“CSV UTF-8”）")]) from exc
+        as_utf8, utf8_error = None, exc
+    try:
+        as_gb: str | None = data.decode("gb18030")
+    except UnicodeDecodeError:
+        as_gb = None
+    if as_utf8 is not None and (as_gb is None or _plausibility(as_gb) <= _plausibility(as_utf8)):
+        return as_utf8
+    if as_gb is not None:
+        return as_gb
+    assert utf8_error is not None
+    raise _undecodable(data, utf8_error.start, source, f"第 {utf8_error.start + 1} 个字节起既不是 UTF-8 也不是 GBK/GB18030")
 
 
 def _try(session: Session, problems: list[Problem], line: int, fn: Callable[[], int]) -> int | None:
@@ -183,12 +247,10 @@ def _csv_rows(text: str, required: tuple[str, ...], optional: tuple[str, ...] = 
 
 
 def _need(row: dict[str, str], column: str, max_len: int) -> str:
-    value = row.get(column, "")
-    if not value:
-        raise _LineError(f"{column} 不能为空")
-    if len(value) > max_len:
-        raise _LineError(f"{column} 过长（最多 {max_len} 个字符）")
-    return value
+    try:
+        return clean_name(row.get(column, ""), field=column, max_len=max_len)
+    except TextRefused as exc:
+        raise _LineError(str(exc)) from None
 
 
 def _check_code(row: dict[str, str], seen: dict[str, int], line: int) -> str:
@@ -247,13 +309,19 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+_TEXT_FIELD_MAX = {"checklist": 64, "site": _CODE_MAX, "staff": _CODE_MAX, "inspector": 64, "name": 8}
+
+
 def _text_field(doc: dict[str, Any], key: str, where: str = "") -> str:
     value = doc.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # a numeric code written without quotes
     if not isinstance(value, str) or not value.strip():
         raise _LineError(f"{where}{key} 必须是非空字符串")
-    return value.strip()
+    try:
+        return clean_name(value, field=f"{where}{key}", max_len=_TEXT_FIELD_MAX.get(key, 64))
+    except TextRefused as exc:
+        raise _LineError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -337,7 +405,12 @@ def _parse_line(doc: Any, now: datetime) -> _Line:
         if note is not None and not isinstance(note, str):
             bad.append(f"item {item_id}: note must be a string")
             continue
-        if note and note.strip():
+        try:
+            note = clean_note(note, field=f"item {item_id}: note", max_len=NOTE_MAX)
+        except TextRefused as exc:
+            bad.append(str(exc))
+            continue
+        if note:
             notes[item_id] = note
         answers[item_id] = {k: v for k, v in value.items() if k != "note"}
     if bad:
@@ -460,6 +533,11 @@ def import_inspections(session: Session, *, actor: Actor, text: str, source: str
         raw = raw.rstrip("\r")
         if not raw.strip():
             continue
+        depth = _json_depth(raw)
+        if depth > MAX_JSON_DEPTH:
+            problems.append(Problem(number, f"JSON 嵌套过深（超过 {MAX_JSON_DEPTH} 层）/ JSON nested deeper than "
+                                            f"{MAX_JSON_DEPTH} levels"))
+            continue
         try:
             doc = json.loads(raw, parse_constant=_no_constant)
         except ValueError as exc:
@@ -476,6 +554,29 @@ def import_inspections(session: Session, *, actor: Actor, text: str, source: str
         if new_id is not None:
             ids.append(new_id)
     return _finish(problems, ids)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(raw: str) -> int:
+    """Deepest nesting of ``[``/``{`` in one JSON text (strings skipped), stopping past the limit.
+
+    Checked before ``json.loads``, whose C parser recurses once per level: a line of 100,000
+    ``[`` would end the import with a RecursionError traceback.
+    """
+    depth = deepest = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub("", raw)):
+        if m.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
 
 
 def _no_constant(name: str) -> Any:

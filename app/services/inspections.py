@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,10 +24,12 @@ from app.db.models import (
     Shift,
     Site,
     Staff,
+    UserSite,
 )
 from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from app.services.text import clean_note
 from scoring import Checklist, ScoreResult, ScoringError, partial_score, score, score_item
 
 INSPECTOR_ROLES = ("supervisor", "manager", "admin")
@@ -154,20 +156,53 @@ def can_read(actor: Actor, insp: Inspection) -> bool:
     return insp.site_id in actor.site_ids
 
 
+def _locking(session: Session) -> bool:
+    """Row locks are taken on PostgreSQL; on SQLite a write transaction already holds the write lock."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _get(session: Session, inspection_id: int, *, for_update: bool = False) -> Inspection:
     q = select(Inspection).where(Inspection.id == inspection_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(of=Inspection)
+    if for_update and _locking(session):
+        q = q.with_for_update(of=Inspection).execution_options(populate_existing=True)
     insp = session.scalar(q)
     if insp is None:
         raise NotFound(f"检查记录 {inspection_id} 不存在")
     return insp
 
 
+def _assigned_clause(actor: Actor) -> Any:
+    """SQL truth of "the actor is assigned to the inspection's site" read from the database now.
+
+    The actor object is cached in the browser session; an admin may have removed the site since.
+    """
+    if actor.is_admin:
+        return literal(True)
+    if actor.role == "staff":
+        return exists().where(Staff.id == actor.staff_id, Staff.site_id == Inspection.site_id)
+    return exists().where(UserSite.user_id == actor.id, UserSite.site_id == Inspection.site_id)
+
+
+def _unassigned(session: Session, site_id: int) -> PermissionDenied:
+    site = session.get(Site, site_id)
+    name = site.name if site is not None else str(site_id)
+    return PermissionDenied(
+        f"您已不再负责管理处「{name}」，该处的草稿不能再打开、填写或提交（请联系管理员重新分配）",
+        en=f"You are no longer assigned to site {name}: its drafts can no longer be opened, answered or "
+           "submitted (ask the administrator to reassign you)")
+
+
+def _require_assigned(session: Session, actor: Actor, insp: Inspection) -> None:
+    if not session.scalar(select(_assigned_clause(actor)).where(Inspection.id == insp.id)):
+        raise _unassigned(session, insp.site_id)
+
+
 def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
     insp = _get(session, inspection_id)
     if not can_read(actor, insp):
         raise PermissionDenied("权限不足：无权查看该检查记录")
+    if insp.status == "draft":
+        _require_assigned(session, actor, insp)
     return insp
 
 
@@ -247,6 +282,8 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     signoff.ensure_open(session, site_id=site_id, month=shift_date.strftime("%Y-%m"))
     version = catalog.freeze_version(session, entry)
     shift = org.get_or_create_shift(session, site_id=site_id, day=shift_date, name=shift_name)
+    if _locking(session):  # concurrent starts on one shift: one draft, found by the others
+        session.execute(select(Shift.id).where(Shift.id == shift.id).with_for_update())
     existing = session.scalar(
         select(Inspection.id).where(
             Inspection.inspector_id == actor.id, Inspection.status == "draft", Inspection.shift_id == shift.id,
@@ -361,21 +398,37 @@ def _upsert(session: Session, values: dict[str, Any], update_cols: list[str], wh
     return session.execute(stmt.returning(Answer.id)).first() is not None
 
 
+ALREADY_SUBMITTED = ("该检查已提交，本次修改未保存（如需更正请由经理发起修订）",
+                     "This inspection has already been submitted; this change was not saved "
+                     "(a manager can amend it)")
+
+
 def _draft_row(session: Session, actor: Actor, inspection_id: int) -> Any:
-    """The few columns a tap needs (no joins): the hot path of answering."""
-    row = session.execute(
-        select(Inspection.inspector_id, Inspection.status, Inspection.checklist_version_id,
-               ChecklistVersion.content_hash)
-        .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
-        .where(Inspection.id == inspection_id)
-    ).one_or_none()
+    """The few columns a tap needs, with the inspection row locked until the transaction ends.
+
+    Every write that depends on the draft status goes through here (or :func:`_get` ``for_update``),
+    so it serialises with submit: a write that loses the race sees ``submitted`` and is refused,
+    never reported as saved while missing from the stored score. One query: the hot path of answering.
+    """
+    q = (select(Inspection.inspector_id, Inspection.status, Inspection.site_id, Inspection.checklist_version_id,
+                ChecklistVersion.content_hash, _assigned_clause(actor).label("assigned"))
+         .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
+         .where(Inspection.id == inspection_id))
+    if _locking(session):
+        q = q.with_for_update(of=Inspection)
+    row = session.execute(q).one_or_none()
     if row is None:
         raise NotFound(f"检查记录 {inspection_id} 不存在")
     if row.inspector_id != actor.id:
         raise PermissionDenied("只有检查人本人可以填写该检查")
     if row.status != "draft":
-        raise Conflict("该检查已提交，不能再修改（如需更正请由经理发起修订）")
+        raise Conflict(ALREADY_SUBMITTED[0], en=ALREADY_SUBMITTED[1])
+    if not row.assigned:
+        raise _unassigned(session, row.site_id)
     return row
+
+
+lock_draft = _draft_row  # for the photo service: the same lock and checks as answering
 
 
 def _touch(session: Session, inspection_id: int, now: datetime) -> None:
@@ -436,11 +489,14 @@ def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: 
     return StoredAnswer(item_id, dict(stored.value) or None, stored.tapped_at, stored.op_id, False)
 
 
+NOTE_MAX = 2000
+
+
 def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: str, note: str) -> datetime:
     row = _draft_row(session, actor, inspection_id)
     if not catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash).has_item(item_id):
         raise Invalid(f"检查项 {item_id} 不在该检查表中")
-    note = note.strip()[:2000]
+    note = clean_note(note, field=f"检查项 {item_id} 的备注", max_len=NOTE_MAX) or ""
     now = _now()
     _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": note or None,
                       "answered_by": actor.id, "answered_at": now}, ["note", "answered_by", "answered_at"])
@@ -467,9 +523,7 @@ def record_no_photo_reason(*, session: Session, actor: Actor, inspection_id: int
         raise Invalid(f"检查项 {item_id} 必须附照片，不能以无照片原因代替")
     if it.evidence != "on_fail":
         raise Invalid(f"检查项 {item_id} 不要求照片，无需填写无照片原因")
-    text = reason.strip()
-    if len(text) > MAX_NO_PHOTO_REASON:
-        raise Invalid(f"无照片原因最多 {MAX_NO_PHOTO_REASON} 字（检查项 {item_id} 收到 {len(text)} 字）")
+    text = clean_note(reason, field=f"检查项 {item_id} 的无照片原因", max_len=MAX_NO_PHOTO_REASON) or ""
     now = _now()
     _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": None,
                       "no_photo_reason": text or None, "answered_by": actor.id, "answered_at": now},
@@ -575,6 +629,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
         raise PermissionDenied("只有检查人本人可以提交该检查")
     if insp.status == "submitted":
         return _submitted_result(insp, already=True)
+    _require_assigned(session, actor, insp)
     signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
     answers, _, reasons = _answers_of(session, inspection_id)
@@ -631,9 +686,11 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     actor.require("manager", "admin")
     insp = _get(session, inspection_id, for_update=True)
     actor.require_site(insp.site_id)
+    _require_assigned(session, actor, insp)
     if insp.status != "submitted":
         raise Conflict("只能修订已提交的检查")
-    if not reason.strip():
+    reason = clean_note(reason, field="修订原因", max_len=NOTE_MAX) or ""
+    if not reason:
         raise Invalid("修订必须填写原因")
     if not changes:
         raise Invalid("没有需要修订的检查项")

@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.db.dml import insert_if_absent
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
 from app.services import audit, auth
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.text import clean_name
 
 __all__ = ["POSTS", "ROLES", "SHIFT_NAMES", "SITE_KINDS"]
+
+# column widths of the tables (PostgreSQL refuses longer values; SQLite would silently keep them)
+CODE_MAX, SITE_NAME_MAX, STAFF_NAME_MAX, POST_MAX = 32, 120, 80, 32
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,13 @@ def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
 def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
     if name not in SHIFT_NAMES:
         raise Invalid(f"班次必须是 {' / '.join(SHIFT_NAMES)} 之一")
-    shift = session.scalar(select(Shift).where(Shift.site_id == site_id, Shift.date == day, Shift.name == name))
-    if shift is None:
-        shift = Shift(site_id=site_id, date=day, name=name)
-        session.add(shift)
-        session.flush()
+    where = (Shift.site_id == site_id, Shift.date == day, Shift.name == name)
+    shift = session.scalar(select(Shift).where(*where))
+    if shift is None:  # concurrent starts on the same shift: insert-on-conflict, never an IntegrityError
+        insert_if_absent(session, Shift, {"site_id": site_id, "date": day, "name": name},
+                         ["site_id", "date", "name"])
+        shift = session.scalar(select(Shift).where(*where))
+        assert shift is not None
     return shift
 
 
@@ -83,11 +90,11 @@ def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str 
     actor.require("admin")
     if kind not in SITE_KINDS:
         raise Invalid(f"管理处类型必须是 {' / '.join(SITE_KINDS)} 之一")
-    if not code.strip() or not name.strip():
-        raise Invalid("管理处编号和名称不能为空")
+    code = clean_name(code, field="管理处编号", max_len=CODE_MAX)
+    name = clean_name(name, field="管理处名称", max_len=SITE_NAME_MAX)
     if session.scalar(select(Site.id).where(Site.code == code)) is not None:
         raise Conflict(f"管理处编号 {code} 已存在")
-    site = Site(code=code.strip(), name=name.strip(), kind=kind, active=True)
+    site = Site(code=code, name=name, kind=kind, active=True)
     session.add(site)
     session.flush()
     audit.record(session, actor=actor, action="site.create", entity="site", entity_id=site.id,
@@ -98,14 +105,16 @@ def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str 
 def add_staff(session: Session, *, actor: Actor, code: str, name: str, post: str, site_code: str,
               responsible: bool = False) -> Staff:
     actor.require("admin")
+    site_code = clean_name(site_code, field="管理处编号", max_len=CODE_MAX)
     site = session.scalar(select(Site).where(Site.code == site_code))
     if site is None:
         raise NotFound(f"管理处编号 {site_code} 不存在")
-    if not code.strip() or not name.strip() or not post.strip():
-        raise Invalid("员工编号、姓名、岗位不能为空")
+    code = clean_name(code, field="员工编号", max_len=CODE_MAX)
+    name = clean_name(name, field="员工姓名", max_len=STAFF_NAME_MAX)
+    post = clean_name(post, field="岗位", max_len=POST_MAX)
     if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
         raise Conflict(f"员工编号 {code} 已存在")
-    staff = Staff(code=code.strip(), name=name.strip(), post=post.strip(), site_id=site.id,
+    staff = Staff(code=code, name=name, post=post, site_id=site.id,
                   responsible=responsible, active=True)
     session.add(staff)
     session.flush()
@@ -137,6 +146,28 @@ def set_user_active(session: Session, *, actor: Actor, username: str, active: bo
         auth.end_sessions(session, user_id=user.id)
     audit.record(session, actor=actor, action="user.active", entity="user", entity_id=user.id,
                  detail={"active": active})
+
+
+def set_user_sites(session: Session, *, actor: Actor, username: str, site_codes: list[str]) -> None:
+    """Admin: the sites a manager or supervisor is assigned to. Removing a site blocks their drafts there."""
+    actor.require("admin")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    ids = []
+    for code in dict.fromkeys(site_codes):
+        site_id = session.scalar(select(Site.id).where(Site.code == code))
+        if site_id is None:
+            raise NotFound(f"管理处编号 {code} 不存在")
+        ids.append(site_id)
+    before = sorted(session.scalars(select(Site.code).join(UserSite, UserSite.site_id == Site.id)
+                                    .where(UserSite.user_id == user.id)))
+    session.execute(delete(UserSite).where(UserSite.user_id == user.id))
+    for site_id in ids:
+        session.add(UserSite(user_id=user.id, site_id=site_id))
+    session.flush()
+    audit.record(session, actor=actor, action="user.sites", entity="user", entity_id=user.id,
+                 detail={"before": before, "after": sorted(dict.fromkeys(site_codes))})
 
 
 def all_sites(session: Session, *, actor: Actor) -> list[SiteView]:

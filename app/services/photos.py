@@ -6,16 +6,18 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.config import photos_dir
+from app.db.dml import insert_if_absent
 from app.db.models import Inspection, InspectionPhoto, Photo
 from app.photos import PhotoLimits, PhotoRejected, StoredPhoto, ingest_photo, open_stored
 from app.services import audit, catalog
 from app.services import inspections as insp_svc
 from app.services.actor import Actor
-from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from app.services.errors import Invalid, NotFound, PermissionDenied
+from app.services.text import clean_name
 
 MAX_PHOTOS_PER_ITEM = 6
 
@@ -26,17 +28,18 @@ def limits() -> PhotoLimits:
 
 
 def _photo_row(session: Session, stored: StoredPhoto, actor: Actor) -> Photo:
-    row = session.scalar(select(Photo).where(Photo.sha256 == stored.sha256))
-    if row is None:
-        row = Photo(
+    query = select(Photo).where(Photo.sha256 == stored.sha256)
+    row = session.scalar(query)
+    if row is None:  # the same photo uploaded twice at once: insert-on-conflict, never an IntegrityError
+        insert_if_absent(session, Photo, dict(
             sha256=stored.sha256, display_path=stored.display_path, thumb_path=stored.thumb_path,
             width=stored.width, height=stored.height, original_width=stored.original_width,
             original_height=stored.original_height, original_format=stored.original_format,
             byte_size=stored.byte_size, captured_at=stored.captured_at, orientation=stored.orientation,
             created_at=datetime.now(UTC), uploaded_by=actor.id,
-        )
-        session.add(row)
-        session.flush()
+        ), ["sha256"])
+        row = session.scalar(query)
+        assert row is not None
     return row
 
 
@@ -53,14 +56,9 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
                  caption: str | None = None, filename: str | None = None, root: Path | None = None
                  ) -> insp_svc.PhotoRef:
-    insp = session.get(Inspection, inspection_id)
-    if insp is None:
-        raise NotFound(f"检查记录 {inspection_id} 不存在")
-    if insp.inspector_id != actor.id:
-        raise PermissionDenied("只有检查人本人可以添加照片")
-    if insp.status != "draft":
-        raise Conflict("该检查已提交，照片不能再更改")
-    if not catalog.stored_checklist(insp.checklist_version).has_item(item_id):
+    caption = clean_name(caption or "", field="照片说明", max_len=200, required=False)
+    draft = insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
+    if not catalog.checklist_for_version(session, draft.checklist_version_id, draft.content_hash).has_item(item_id):
         raise Invalid(f"检查项 {item_id} 不在该检查表中")
     count = len(session.scalars(select(InspectionPhoto.id).where(
         InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id)).all())
@@ -72,13 +70,13 @@ def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id:
         InspectionPhoto.photo_id == photo.id))
     if link is None:
         link = InspectionPhoto(inspection_id=inspection_id, item_id=item_id, photo_id=photo.id,
-                               caption=(caption or "").strip()[:200] or None, added_by=actor.id,
+                               caption=caption or None, added_by=actor.id,
                                added_at=datetime.now(UTC))
         session.add(link)
         session.flush()
         audit.record(session, actor=actor, action="photo.attach", entity="inspection", entity_id=inspection_id,
                      detail={"item": item_id, "photo": photo.sha256})
-    insp.updated_at = datetime.now(UTC)
+    session.execute(update(Inspection).where(Inspection.id == inspection_id).values(updated_at=datetime.now(UTC)))
     return insp_svc.PhotoRef(link.id, photo.id, item_id, link.caption, photo.display_path, photo.thumb_path,
                              photo.width, photo.height)
 
@@ -87,14 +85,9 @@ def remove_photo(*, session: Session, actor: Actor, link_id: int) -> None:
     link = session.get(InspectionPhoto, link_id)
     if link is None:
         raise NotFound("照片不存在")
-    insp = session.get(Inspection, link.inspection_id)
-    assert insp is not None
-    if insp.inspector_id != actor.id:
-        raise PermissionDenied("只有检查人本人可以删除照片")
-    if insp.status != "draft":
-        raise Conflict("该检查已提交，照片不能再更改")
+    insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
-    audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=insp.id,
+    audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=link.inspection_id,
                  detail={"item": link.item_id, "photo_id": link.photo_id})
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.db.models import MonthSignoff
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid
+from app.services.text import clean_note
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -29,7 +31,17 @@ def is_signed(session: Session, *, site_id: int, month: str) -> bool:
     return row is not None and row.status == "signed"
 
 
+def _lock_month(session: Session, site_id: int, month: str, *, shared: bool) -> None:
+    """PostgreSQL: submits and amends (shared) serialise with sign-off and reopen (exclusive) of the same
+    site and month, so none lands in a month signed meanwhile. SQLite: the write lock already does."""
+    if session.get_bind().dialect.name == "postgresql":
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {fn}(hashtext(current_schema() || ':month:' || :site || ':' || :month))"),
+                        {"site": str(site_id), "month": month})
+
+
 def ensure_open(session: Session, *, site_id: int, month: str) -> None:
+    _lock_month(session, site_id, month, shared=True)
     if is_signed(session, site_id=site_id, month=month):
         raise Conflict(f"{month} 月度考核已签字确认，如需修订请先由经理重新开启并说明原因")
 
@@ -38,6 +50,7 @@ def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> Non
     actor.require("manager", "admin")
     actor.require_site(site_id)
     _check_month(month)
+    _lock_month(session, site_id, month, shared=False)
     row = status(session, site_id=site_id, month=month)
     now = datetime.now(UTC)
     if row is not None and row.status == "signed":
@@ -52,8 +65,10 @@ def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> Non
 def reopen(*, session: Session, actor: Actor, site_id: int, month: str, reason: str) -> None:
     actor.require("manager", "admin")
     actor.require_site(site_id)
-    if not reason.strip():
+    reason = clean_note(reason, field="重新开启原因", max_len=2000) or ""
+    if not reason:
         raise Invalid("重新开启必须填写原因")
+    _lock_month(session, site_id, month, shared=False)
     row = status(session, site_id=site_id, month=month)
     if row is None or row.status != "signed":
         raise Conflict(f"{month} 尚未签字确认")

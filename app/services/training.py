@@ -14,6 +14,7 @@ from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Invalid, NotFound, PermissionDenied
 from app.services.signoff import _check_month
+from app.services.text import clean_name
 
 HUNDRED = Decimal(100)
 ATTENDANCE_TARGET = Decimal(100)  # Jindi 7.3) 受训人员到位率100%
@@ -62,9 +63,16 @@ class TrainingRates:
         return "pass" if rate >= target else "fail"
 
 
+SCORE_ROLES = ("manager", "admin")  # exam scores: seen and entered by these, and seen by the attendee
+
+
 def _manage(actor: Actor, site_id: int) -> None:
     actor.require("supervisor", "manager", "admin")
     actor.require_site(site_id)
+
+
+def can_see_scores(actor: Actor) -> bool:
+    return actor.role in SCORE_ROLES
 
 
 def add_session(*, session: Session, actor: Actor, site_id: int, planned_month: str, topic: str, trainer: str,
@@ -72,8 +80,10 @@ def add_session(*, session: Session, actor: Actor, site_id: int, planned_month: 
                 pass_mark: Decimal = Decimal(60), staff_ids: list[int] | None = None) -> int:
     _manage(actor, site_id)
     _check_month(planned_month)
-    if not topic.strip() or not trainer.strip():
-        raise Invalid("培训主题和讲师不能为空")
+    topic = clean_name(topic, field="培训主题", max_len=200)
+    trainer = clean_name(trainer, field="讲师", max_len=80)
+    material = clean_name(material or "", field="教材", max_len=300, required=False)
+    material_section = clean_name(material_section or "", field="引用体系文件章节", max_len=120, required=False)
     if not Decimal(0) <= pass_mark <= HUNDRED:
         raise Invalid("合格分数线应在 0–100 之间")
     ts = TrainingSession(site_id=site_id, planned_month=planned_month, held_on=held_on, topic=topic.strip(),
@@ -98,11 +108,18 @@ def record_attendance(*, session: Session, actor: Actor, session_id: int, staff_
     if ts is None:
         raise NotFound("培训记录不存在")
     _manage(actor, ts.site_id)
+    if exam_score is not None and not can_see_scores(actor):
+        raise PermissionDenied("考核成绩仅经理或管理员可以登记", en="Only a manager or administrator records exam scores")
     if exam_score is not None and not Decimal(0) <= exam_score <= HUNDRED:
         raise Invalid("考核成绩应在 0–100 之间")
     if exam_score is not None and not signed_in:
         raise Invalid("未签到人员不能登记考核成绩")
     row = session.get(TrainingAttendance, (session_id, staff_id))
+    if row is not None and not can_see_scores(actor):  # a supervisor records sign-in only; the score stays
+        if row.exam_score is not None and not signed_in:
+            raise Invalid("该人员已有考核成绩，不能取消签到（请联系经理）",
+                          en="This attendee already has an exam score: sign-in cannot be withdrawn (ask a manager)")
+        exam_score = row.exam_score
     if row is None:
         staff = session.get(Staff, staff_id)
         if staff is None or staff.site_id != ts.site_id:
@@ -134,6 +151,8 @@ def list_sessions(session: Session, *, actor: Actor, site_id: int, month: str | 
 
 
 def attendees(session: Session, *, actor: Actor, session_id: int) -> list[tuple[int, str, bool, Decimal | None]]:
+    """(staff id, name, signed in, exam score) per attendee. Scores are private: only managers and admins
+    see everyone's; a staff member sees only their own row; a supervisor sees sign-in without scores."""
     ts = session.get(TrainingSession, session_id)
     if ts is None:
         raise NotFound("培训记录不存在")
@@ -142,7 +161,34 @@ def attendees(session: Session, *, actor: Actor, session_id: int) -> list[tuple[
     q = (select(Staff.id, Staff.name, TrainingAttendance.signed_in, TrainingAttendance.exam_score)
          .join(TrainingAttendance, TrainingAttendance.staff_id == Staff.id)
          .where(TrainingAttendance.session_id == session_id).order_by(Staff.code))
-    return [(i, n, bool(s), e) for i, n, s, e in session.execute(q)]
+    if actor.role == "staff":
+        q = q.where(Staff.id == (actor.staff_id if actor.staff_id is not None else -1))
+    see = can_see_scores(actor) or actor.role == "staff"
+    return [(i, n, bool(s), e if see else None) for i, n, s, e in session.execute(q)]
+
+
+@dataclass(frozen=True)
+class MyTraining:
+    session_id: int
+    planned_month: str
+    held_on: date | None
+    topic: str
+    trainer: str
+    signed_in: bool
+    exam_score: Decimal | None
+    pass_mark: Decimal
+
+
+def my_training(session: Session, *, actor: Actor) -> list[MyTraining]:
+    """A staff member's own training records with their own scores."""
+    if actor.staff_id is None:
+        return []
+    q = (select(TrainingSession, TrainingAttendance)
+         .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
+         .where(TrainingAttendance.staff_id == actor.staff_id)
+         .order_by(TrainingSession.planned_month.desc(), TrainingSession.id.desc()))
+    return [MyTraining(ts.id, ts.planned_month, ts.held_on, ts.topic, ts.trainer, bool(a.signed_in), a.exam_score,
+                       ts.pass_mark) for ts, a in session.execute(q)]
 
 
 def rates(session: Session, *, site_id: int, month: str) -> TrainingRates:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from app.db.engine import Database
 from app.services import auth
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, Unavailable
 
 TEXT = {
     "zh": {
@@ -177,6 +177,9 @@ def create_auth_routes(get_db: Callable[[], Database]) -> list[Route]:
             except auth.Throttled as exc:
                 status, code, error = 429, "throttled", str(exc)
                 headers["retry-after"] = str(exc.retry_after)
+            except Unavailable as exc:  # the database is busy or down: not the user's password
+                status, code, error = 503, "database_unavailable", str(exc)
+                headers["retry-after"] = "5"
             except ServiceError as exc:
                 status, code, error = 401, "bad_login", str(exc)
             else:

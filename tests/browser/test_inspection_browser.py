@@ -245,8 +245,8 @@ def test_self_check_by_staff(live_server: LiveServer, open_ui) -> None:
     ui.sign_in(live_server.org.staff)
     nav = ui.nav_labels()
     assert nav[0] == "员工自查" and {"员工自查", "检查记录", "检查标准"} <= set(nav)
-    # nothing else but corrective actions (staff may follow up their own, once that page exists)
-    assert set(nav) - {"员工自查", "检查记录", "检查标准"} <= {"整改跟踪"}, nav
+    # nothing else but corrective actions (their own) and training records (their own scores)
+    assert set(nav) - {"员工自查", "检查记录", "检查标准"} <= {"整改跟踪", "培训记录"}, nav
     page.get_by_role("heading", name="员工自查").wait_for()
     page.get_by_text("张丽 · 前台接待").wait_for()
     assert page.get_by_role("combobox", name="检查表").input_value() == STAFF_TITLE

@@ -58,7 +58,7 @@ def payloads(port: int) -> dict[str, str]:
     return {
         "script": "<script>window.__pzxss='script'</script>",
         "img": "<img src=x onerror=\"window.__pzxss='img'\">",
-        "iframe": "<iframe style=display:none srcdoc=\"<script>parent.__pzxss='iframe'</script>\"></iframe>",
+        "iframe": "<iframe srcdoc=\"<script>parent.__pzxss='iframe'</script>\"></iframe>",
         "svg": "<svg onload=\"window.__pzxss='svg'\"></svg>",
         "jslink": "[点我](javascript:window.__pzxss='link')",
         "mdimg": f"![x](http://127.0.0.1:{port}/md-image.png)",
@@ -211,6 +211,7 @@ def test_hostile_text_in_every_field_runs_nothing_fetches_nothing_and_shows_lite
         results.append(visit(ui, f"?insp={seeded['draft']}&step=items&sec=0",
                              expect=["检查项" + p["mdimg"] + p["img"], "恶意标准" + p["script"]]))
         results.append(visit(ui, f"?insp={seeded['draft']}&step=review&sec=0", expect=["检查项" + p["mdimg"]]))
+        results.append(visit(ui, f"?insp={seeded['iid']}&step=done", expect=["恶意标准" + p["script"], p["svg"]]))
         results.append(visit(ui, "history", expect=["恶意标准" + p["script"], site_name]))
         results.append(visit(ui, f"history?view={seeded['iid']}",
                              expect=[p["svg"], "部分" + p["jslink"]],
@@ -219,6 +220,7 @@ def test_hostile_text_in_every_field_runs_nothing_fetches_nothing_and_shows_lite
         assert p["htmlimg"] in detail and p["mdimg"] in detail  # the note's lines and the photo's caption
         results.append(visit(ui, "actions", expect=["检查项" + p["mdimg"], p["iframe"] + p["mdimg"],
                                                     p["svg"] + p["htmlimg"]]))
+        ui.screenshot("07-hostile-text-actions.png")
         results.append(visit(ui, "training", expect=[p["script"], p["img"]],
                              before=lambda: ui.choose("管理处", "金地<img")))
         results.append(visit(ui, "review", expect=[p["iframe"]],
@@ -240,7 +242,7 @@ def test_hostile_text_in_every_field_runs_nothing_fetches_nothing_and_shows_lite
             assert r["iframes"] == 0 and r["svgHandlers"] == 0 and r["jsLinks"] == 0, r["path"]
             assert r["csp"] == [], (r["path"], r["csp"])
             assert r["missing"] == [], (r["path"], "not shown literally", r["missing"])
-        ui.screenshot("security-actions.png")
+        ui.screenshot("08-hostile-text-admin.png")
     finally:
         server.stop()
 

@@ -3,16 +3,16 @@
 A written reason why a failed item whose evidence rule is ``on_fail`` has no photo; it excuses the photo at
 submit (an item with ``evidence: required`` always needs one).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29 16:20:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
