@@ -65,3 +65,50 @@ def test_signed_off_month_is_announced_and_start_disabled(world, db, tokens):  #
     assert by_label(at.button, "开始检查").disabled
     with db.read() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Inspection)) == 0
+
+
+# ----------------------------------------------------------------------------- administration (issue 12, point 6)
+def test_admin_user_form_has_no_default_role_and_keeps_input_on_error(world, db, tokens):  # noqa: F811
+    from app.db.models import User
+
+    at = app_as(tokens["admin"], page="admin.py")
+    form = at.form(key="add_user")
+    role = at.selectbox(key="au_role")
+    assert role.value is None and role.placeholder == "请选择角色"
+    at.text_input(key="au_username").input("newsup")
+    at.text_input(key="au_name").input("新督导")
+    at.text_input(key="au_password").input("tablet-check-77")
+    form.button[0].click().run()
+    assert [as_shown(e.value) for e in at.error] == ["请先选择角色（没有默认角色）"]
+    with db.read() as s:
+        assert s.scalar(sa.select(User).where(User.username == "newsup")) is None
+    # what was typed is still there; a too-short password is refused by the service, input kept again
+    assert at.text_input(key="au_username").value == "newsup" and at.text_input(key="au_name").value == "新督导"
+    at.selectbox(key="au_role").set_value("supervisor")
+    at.text_input(key="au_password").input("short")
+    at.form(key="add_user").button[0].click().run()
+    assert any("密码至少" in as_shown(e.value) for e in at.error)
+    assert at.text_input(key="au_username").value == "newsup" and at.selectbox(key="au_role").value == "supervisor"
+    at.text_input(key="au_password").input("tablet-check-77")
+    at.form(key="add_user").button[0].click().run()
+    assert not at.error and "✓" in [x.value for x in at.success]
+    with db.read() as s:
+        user = s.scalar(sa.select(User).where(User.username == "newsup"))
+        assert user is not None and user.role == "supervisor" and user.display_name == "新督导"
+    assert at.text_input(key="au_username").value == "" and at.selectbox(key="au_role").value is None  # cleared
+
+
+def test_admin_site_form_labels_and_length_limit(world, db, tokens):  # noqa: F811
+    from app.db.models import Site
+
+    at = app_as(tokens["admin"], page="admin.py")
+    form = at.form(key="add_site")
+    assert [w.label for w in form.text_input] == ["管理处编号", "管理处名称"]
+    assert at.text_input(key="as_name").max_chars == 120
+    at.text_input(key="as_code").input("C")
+    at.text_input(key="as_name").input("坏\x00名")
+    at.form(key="add_site").button[0].click().run()
+    assert any("管理处名称含有不允许的控制字符" in as_shown(e.value) for e in at.error)
+    assert at.text_input(key="as_code").value == "C" and at.text_input(key="as_name").value == "坏\x00名"
+    with db.read() as s:
+        assert s.scalar(sa.select(Site).where(Site.code == "C")) is None

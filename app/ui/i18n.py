@@ -86,6 +86,8 @@ ZH.update({
     "signoff_confirm": "确认签字 {site} {month} 月度考核？签字后该月不能再修订或新增检查。未关闭整改 {open} 项，其中逾期 {overdue} 项：",
     "signoff_yes": "确认签字", "overdue_flag": "逾期", "open_flag": "未关闭", "due": "期限", "and_more": "另有 {n} 项未列出",
     "failed_first": "不合格项（{n}）", "no_failed": "没有不合格项",
+    "display_name": "姓名（显示名）", "choose_role": "请选择角色", "choose_role_first": "请先选择角色（没有默认角色）",
+    "site_code": "管理处编号", "site_name": "管理处名称", "staff_code": "员工编号",
 })
 EN.update({
     "submit_blocked_n": "Cannot submit yet: {n} items need attention (listed above; → jumps to the item)",
@@ -104,6 +106,8 @@ EN.update({
     "Open corrective actions: {open}, overdue: {overdue}:",
     "signoff_yes": "Sign off", "overdue_flag": "Overdue", "open_flag": "Open", "due": "due", "and_more": "{n} more not listed",
     "failed_first": "Failed items ({n})", "no_failed": "No failed items",
+    "display_name": "Display name", "choose_role": "Choose a role", "choose_role_first": "Choose a role first (there is no default)",
+    "site_code": "Site code", "site_name": "Site name", "staff_code": "Staff code",
 })
 
 
