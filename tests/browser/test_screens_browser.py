@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from .conftest import PASSWORD, SITE_CHECKLIST, SITE_CHECKLIST_ID, LiveServer, Ui
+from .conftest import PASSWORD, SCREENSHOTS, SITE_CHECKLIST, SITE_CHECKLIST_ID, LiveServer, Ui
 from .test_review_browser import MANAGER, MONTH, SITE_ALL_PASS, review_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -177,6 +177,15 @@ def test_duplicate_start_asks_discard_confirms_and_a_signed_month_is_announced(s
         db.engine.dispose()
 
 
+def shot(ui: Ui, name: str, size: tuple[int, int]) -> None:
+    """The tablet size through the whole-page helper; the desktop size as the window shows it."""
+    if size[0] == 820:
+        ui.screenshot(name)
+    else:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        ui.page.screenshot(path=str(SCREENSHOTS / name))
+
+
 @pytest.mark.parametrize("size", [(820, 1180), (1366, 900)])
 def test_review_on_tablet_and_desktop(review_server, new_page, size) -> None:  # noqa: F811
     from playwright.sync_api import expect
@@ -216,23 +225,23 @@ def test_review_on_tablet_and_desktop(review_server, new_page, size) -> None:  #
         page.get_by_role("heading", name=f"张丽 · {MONTH}").wait_for()
         assert ui.query()["who"] == str(zhang)
         ui.settle()
-        ui.screenshot(f"24-review-{size[0]}.png")
+        shot(ui, f"24-review-{size[0]}.png", size)
 
         # the Pareto chart: its legend above the plot area
         page.get_by_role("tab", name="扣分排行 Pareto").click()
-        chart = page.locator("[data-testid=stPlotlyChart]").filter(has=page.locator(".legend")).first
+        chart = page.locator("[data-testid=stPlotlyChart]:visible").filter(has=page.locator(".legend")).first
         chart.locator(".legend").wait_for()
         legend = chart.locator(".legend").bounding_box()
         plot = chart.locator(".nsewdrag").first.bounding_box()
         assert legend and plot and legend["y"] + legend["height"] <= plot["y"] + 1
         ui.settle()
-        ui.screenshot(f"25-review-pareto-{size[0]}.png")
+        shot(ui, f"25-review-pareto-{size[0]}.png", size)
 
         if size[0] == 1366:  # sign-off asks first and lists open actions
             page.get_by_role("button", name="签字确认本月考核 / sign off").click()
             page.get_by_text("未关闭整改").first.wait_for()
             ui.settle()
-            ui.screenshot("26-review-signoff-confirm.png")
+            shot(ui, "26-review-signoff-confirm.png", size)
             with db.read() as s:
                 assert not signoff.is_signed(s, site_id=site_m, month=MONTH)
             page.get_by_role("button", name="确认签字", exact=True).click()
