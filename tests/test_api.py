@@ -227,7 +227,12 @@ def test_scorecard_matches_the_service(api: Api):
         iid = start(api, shift_date=day)
         put_answer(api, iid, "look.badge", {"result": "pass"}, at=1)
         put_answer(api, iid, "look.hair", {"result": "fail" if day.endswith("09") else "pass"}, at=1)
-        api.call("sup", "POST", f"/inspections/{iid}/submit")
+        if day.endswith("09"):  # a failed on_fail item needs its photo before submit
+            r = api.call("sup", "POST", f"/inspections/{iid}/photos", data={"item_id": "look.hair"},
+                         files={"file": ("hair.jpg", jpeg(), "image/jpeg")})
+            assert r.status_code in (200, 201), r.text
+        r = api.call("sup", "POST", f"/inspections/{iid}/submit")
+        assert r.status_code == 200, r.text
     r = api.call("manager", "GET", "/scorecard", params={"month": "2026-11", "site": "A"})
     assert r.status_code == 200, r.text
     with api.db.read() as s:

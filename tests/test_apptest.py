@@ -181,9 +181,9 @@ def test_new_inspection_form_lists_only_the_supervisors_sites(world, db, tokens)
     staff = at.selectbox(key=f"new_staff_{world.site_a}").options
     assert staff == ["张丽 · 前台接待 · S001", "王强 · 管家 · S002"]
     # staff checklists for a staff subject (self-check ones included: they are staff checklists too)
-    assert set(at.selectbox(key="new_cl_staff").options) == {"仪容仪表自查 · 2项", "服务督导检查 · 1项"}
+    assert set(at.selectbox(key="new_cl_staff_residential").options) == {"仪容仪表自查 · 2项", "服务督导检查 · 1项"}
     at.segmented_control(key="new_subject").set_value("site").run()
-    assert at.selectbox(key="new_cl_site").options == ["前台安全检查 · 3项"]
+    assert at.selectbox(key="new_cl_site_residential").options == ["前台安全检查 · 3项"]
 
     other = app_as(tokens["sup_b"])
     assert other.selectbox(key="new_site").options == ["金地名峰案场（销售案场）"]
@@ -246,7 +246,7 @@ def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
     assert metrics["已答"] == "1/3"
     assert "**未作答（2）**" in texts(at)
     assert "- text of desk.log" in texts(at) and "- text of safe.exit" in texts(at)
-    assert "还不能提交" in [w.value for w in at.warning]
+    assert [as_shown(w.value) for w in at.warning] == ["还不能提交：2 项需要处理（见上方列表，点 → 跳到该项）"]
     assert at.button(key=f"submit_{iid}").disabled
     # the jump button goes back to the section of the unanswered item
     at.button(key="jump_u_1").click().run()
@@ -351,7 +351,11 @@ def test_history_detail_shows_items_and_no_amend_for_supervisor(world, db, token
     assert "✓ 合格 · text of desk.clean" in shown
     assert "1处 · text of desk.log" in shown
     assert "4/4分 · text of safe.exit" in shown
-    assert [e.label for e in at.expander] == ["section desk · 5分", "section safe · 4分"]
+    # the failed item first, in a list of its own; its section is marked (and opened) too
+    assert [e.label for e in at.expander] == ["section desk · 5分 · ✗ 1", "section safe · 4分"]
+    lines = [as_shown(m.value) for m in at.markdown]
+    first = lines.index("**不合格项（1）**")
+    assert lines[first + 1] == "1处 · text of desk.log" and "text of desk.clean" not in lines[first + 1]
     assert {m.label: m.value for m in at.metric} == {"得分率": "88.89%", "等级": "良好"}  # 8 of 9 points
     assert not [t for t in at.text_input if t.label == "修订原因"]
     assert not [b for b in at.button if b.key and b.key.startswith("am_go_")]

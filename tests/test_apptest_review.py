@@ -294,6 +294,19 @@ def test_review_sign_off_and_reopen(rv, db):
     assert f"📝 金地格林小区 {MONTH} 尚未签字确认" in texts(at)
     at.button(key="rv_sign").click().run()
     ok(at)
+    with db.read() as s:  # nothing signed before the confirmation, which lists the open actions first
+        assert not signoff.is_signed(s, site_id=rv.w.site_a, month=MONTH)
+        pending = [a for a in actions.list_actions(s, actor=rv.w.manager, site_id=rv.w.site_a)
+                   if a.status != "verified"]
+    assert pending, "the world has open corrective actions at site A"
+    assert any(f"确认签字 金地格林小区 {MONTH} 月度考核？" in as_shown(w.value)
+               and f"未关闭整改 {len(pending)} 项" in as_shown(w.value) for w in at.warning)
+    at.button(key="rv_sign_no").click().run()
+    with db.read() as s:
+        assert not signoff.is_signed(s, site_id=rv.w.site_a, month=MONTH)
+    at.button(key="rv_sign").click().run()
+    at.button(key="rv_sign_yes").click().run()
+    ok(at)
     with db.read() as s:
         assert signoff.is_signed(s, site_id=rv.w.site_a, month=MONTH)
         assert not signoff.is_signed(s, site_id=rv.w.site_b, month=MONTH)
@@ -348,10 +361,34 @@ def test_review_row_selection_drills_down_to_the_detail_with_photo(rv, db):
     assert len(at.image) == 1 and at.image[0].captions == ["头发"]
     assert at.image[0].value[0].endswith(".jpg")  # the stored thumbnail, served as a media file
     assert {m.label: m.value for m in at.metric} == {"得分率": "66.67%", "等级": "合格"}
-    # back to the table
+    assert at.query_params["site"] == str(rv.w.site_a) and at.query_params["who"] == str(rv.w.staff_a1)
+    # back to the table: the filters, the table and the chosen subject come back from the URL
     at.button[0].click().run()
+    ok(at)
     assert "view" not in at.query_params
     assert at.title[0].value == "月度考核"
+    assert at.selectbox(key="rv_site").value == rv.w.site_a and at.selectbox(key="rv_month").value == MONTH
+    assert ranked_table(at).key == key
+    assert f"#### 张丽 · {MONTH}" in texts(at)
+    assert {r["姓名"] for r in rows_of(ranked_table(at))} == {
+        ln.name for ln in expected_lines(db, rv.w.manager, site_id=rv.w.site_a)}
+
+
+def test_review_filters_live_in_the_url(rv, db):
+    """A link with the filters (as the browser's back button restores it) shows exactly that selection."""
+    at = ok(app_as(rv.tokens["manager"], page="review.py", m=MONTH, site=str(rv.w.site_b), subj="site"))
+    assert at.selectbox(key="rv_site").value == rv.w.site_b
+    assert at.segmented_control(key="rv_subject").value == "site"
+    frame = ranked_table(at)
+    assert frame.key == f"rv_table_{MONTH}_{rv.w.site_b}_site"
+    assert [r["管理处"] for r in rows_of(frame)] == ["金地名峰案场"]
+    at.segmented_control(key="rv_subject").set_value("staff").run()
+    ok(at)
+    assert at.query_params["subj"] == "staff" and at.query_params["site"] == str(rv.w.site_b)
+    assert {r["姓名"] for r in rows_of(ranked_table(at))} == {
+        ln.name for ln in expected_lines(db, rv.w.manager, site_id=rv.w.site_b)}
+    bad = ok(app_as(rv.tokens["manager"], page="review.py", m="1999-01", site="99999", subj="x"))
+    assert bad.selectbox(key="rv_site").value is None and bad.segmented_control(key="rv_subject").value == "staff"
 
 
 @pytest.mark.parametrize("username", ["sup", "zhangli"])

@@ -110,7 +110,7 @@ def inspect(db: Database, actor: Actor, *, site_id: int, day: date, shift: str, 
                     photos.attach_photo(session=s, actor=actor, inspection_id=iid, item_id=item.id,
                                         data=photo_jpeg(len(failing) * 10 + k + failing.index(item.id) * 3),
                                         filename=f"p{k}.jpg")
-        inspections.submit_inspection(session=s, actor=actor, inspection_id=iid)
+        inspections.submit_inspection(session=s, actor=actor, inspection_id=iid, evidence_waiver="测试数据")
     return iid, failing
 
 
@@ -400,3 +400,42 @@ def test_cli_scorecard_bad_month(cli_env: dict[str, str]) -> None:
     out = _run(cli_env, "--month", "2026-13")
     assert out.returncode == 2 and "YYYY-MM" in out.stderr
 
+
+
+def test_site_pdf_keeps_the_signature_with_the_last_block(world: World, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extra space after the photo rows moves where the report ends; whatever the layout, the page with the
+    signature line also holds report content (never the signature alone), and some layouts needed the
+    second pass that moves the last block over (so the check is not vacuous)."""
+    from app.reports import pdf as pdf_mod
+
+    monkeypatch.setenv("PINZHI_DATA_DIR", str(world.data_dir))
+    passes: list[int] = []
+    real_init, real_rows = pdf_mod._Doc.__init__, pdf_mod._photo_row
+    extra = [0.0]
+
+    def counting_init(self: Any, running_title: str) -> None:
+        passes[-1] += 1
+        real_init(self, running_title)
+
+    def spaced_rows(pdf: Any, photos: Any) -> None:
+        real_rows(pdf, photos)
+        pdf.ln(extra[0])
+
+    monkeypatch.setattr(pdf_mod._Doc, "__init__", counting_init)
+    monkeypatch.setattr(pdf_mod, "_photo_row", spaced_rows)
+    for space in range(0, 121, 12):  # the last block has two photo rows: 0 to 240 mm of extra height
+        extra[0] = float(space)
+        passes.append(0)
+        with world.db.read() as s:
+            data = site_month_pdf(s, actor=world.manager, site_id=world.site_id, month=MONTH)
+        path = tmp_path / f"r{space}.pdf"
+        path.write_bytes(data)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        pages = [p for p in text.split("\f") if p.strip()]
+        assert "考核人：" in pages[-1], space
+        content = [ln for ln in pages[-1].splitlines() if ln.strip() and "考核人：" not in ln
+                   and "签字确认" not in ln and "第 " not in ln]
+        assert content, f"extra space {space}: the signature is alone on page {len(pages)}"
+    assert max(passes) == 2 and min(passes) == 1, passes

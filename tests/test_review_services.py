@@ -158,20 +158,23 @@ def test_sign_off_closes_the_month_until_reopened_with_reason(db, world):
     w = world
     iid = inspect(db, w.supervisor, site=w.site_a, staff=w.staff_a1, day=date(2026, 10, 8),
                   answers={"look.badge": P, "look.hair": F, "look.nails": P})
+    with db.write() as s:  # a draft opened before the sign-off
+        draft = svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=date(2026, 10, 9),
+                                     shift_name="早班", subject_type="staff", staff_id=w.staff_a2,
+                                     checklist_id="staff-look")
+        for k in ("look.badge", "look.hair", "look.nails"):
+            svc.save_answer(session=s, actor=w.supervisor, inspection_id=draft, item_id=k, value=P)
     with pytest.raises(PermissionDenied), db.write() as s:
         signoff.sign_off(session=s, actor=w.supervisor, site_id=w.site_a, month="2026-10")
     with db.write() as s:
         signoff.sign_off(session=s, actor=w.manager, site_id=w.site_a, month="2026-10")
     with pytest.raises(Conflict, match="签字"), db.write() as s:
         svc.amend_inspection(session=s, actor=w.manager, inspection_id=iid, changes={"look.hair": P}, reason="x")
-    with db.write() as s:  # a draft of the signed month cannot be submitted either
-        draft = svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=date(2026, 10, 9),
-                                     shift_name="早班", subject_type="staff", staff_id=w.staff_a2,
-                                     checklist_id="staff-look")
-        for k in ("look.badge", "look.hair", "look.nails"):
-            svc.save_answer(session=s, actor=w.supervisor, inspection_id=draft, item_id=k, value=P)
-    with pytest.raises(Conflict), db.write() as s:
+    with pytest.raises(Conflict), db.write() as s:  # the draft of the signed month cannot be submitted
         svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=draft)
+    with pytest.raises(Conflict, match="签字"), db.write() as s:  # nor can a new one start there
+        svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=date(2026, 10, 10),
+                             shift_name="早班", subject_type="staff", staff_id=w.staff_a2, checklist_id="staff-look")
     with pytest.raises(Invalid), db.write() as s:
         signoff.reopen(session=s, actor=w.manager, site_id=w.site_a, month="2026-10", reason=" ")
     with db.write() as s:

@@ -196,6 +196,8 @@ class Answer(Base):
     item_id: Mapped[str] = mapped_column(String(96))
     value: Mapped[dict[str, Any]]  # {"result": ...} | {"count": n} | {"points": x}
     note: Mapped[str | None] = mapped_column(Text)
+    # why no photo could be taken of an item whose evidence rule is on_fail (excuses the missing photo)
+    no_photo_reason: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime]
     # the value's own tap: when it was given on the device and the client's operation id (API replays)

@@ -18,7 +18,8 @@ st.title(t("admin"))
 tab_users, tab_sites, tab_staff, tab_cl = st.tabs([t("users"), t("sites"), t("staff_list"), t("checklists")])
 
 
-def attempt(fn: Callable[[Any], object], ok_message: str) -> None:
+def attempt(fn: Callable[[Any], object], ok_message: str, clear: str | None = None) -> None:
+    """Run a change; on an error the form keeps what was typed, on success the form ``clear`` is emptied."""
     try:
         with write() as s:
             fn(s)
@@ -26,7 +27,18 @@ def attempt(fn: Callable[[Any], object], ok_message: str) -> None:
         st.error(md(exc))
     else:
         st.session_state["admin_flash"] = ok_message
+        if clear:
+            st.session_state["admin_clear"] = clear
         st.rerun()  # the tables above were read before this change
+
+
+# forms are not cleared on submit (an error must not lose what was typed): after a success, the
+# widgets of that form are reset here, before they are drawn
+FORM_KEYS = {"add_user": ["au_username", "au_name", "au_role", "au_password", "au_sites", "au_staff"],
+             "add_site": ["as_code", "as_name", "as_kind"],
+             "add_staff": ["ast_code", "ast_name", "ast_post", "ast_site"]}
+for _key in FORM_KEYS.get(st.session_state.pop("admin_clear", ""), []):
+    st.session_state.pop(_key, None)
 
 
 flash = st.session_state.pop("admin_flash", None)
@@ -39,19 +51,25 @@ with tab_users:
         st.dataframe(org.list_users(s, actor=actor), width="stretch", hide_index=True)
         sites = org.all_sites(s, actor=actor)
         staff = org.all_staff(s, actor=actor)
-    with st.form("add_user", clear_on_submit=True):
+    with st.form("add_user"):
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input(t("username"))
-        name = c2.text_input(t("name"))
-        role = c3.selectbox(t("role"), ROLES, format_func=lambda r: t("role_" + r))
-        password = st.text_input(t("password"), type="password")
-        site_codes = st.multiselect(t("sites"), [x.code for x in sites])
-        staff_code = st.selectbox(t("staff"), [None, *[p.code for p in staff]],
+        username = c1.text_input(t("username"), key="au_username", max_chars=64)
+        name = c2.text_input(t("display_name"), key="au_name", max_chars=80)
+        # no default role: an account must not become an administrator by not looking
+        role = c3.selectbox(t("role"), ROLES, format_func=lambda r: t("role_" + r), index=None,
+                            placeholder=t("choose_role"), key="au_role")
+        password = st.text_input(t("password"), type="password", key="au_password")
+        site_codes = st.multiselect(t("sites"), [x.code for x in sites], key="au_sites")
+        staff_code = st.selectbox(t("staff"), [None, *[p.code for p in staff]], key="au_staff",
                                   format_func=lambda c: "—" if c is None else c)
         if st.form_submit_button(t("add"), type="primary"):
-            attempt(lambda s: auth.create_user(s, actor=actor, username=username.strip(), password=password,
-                                               role=role, display_name=name.strip() or None,
-                                               site_codes=site_codes, staff_code=staff_code), "✓")
+            if role is None:
+                st.error(t("choose_role_first"))
+            else:
+                chosen: str = role
+                attempt(lambda s: auth.create_user(s, actor=actor, username=username.strip(), password=password,
+                                                   role=chosen, display_name=name.strip() or None,
+                                                   site_codes=site_codes, staff_code=staff_code), "✓", "add_user")
     c1, c2, c3 = st.columns(3)
     target = c1.text_input(t("username"), key="deact_user")
     if c2.button("停用 / deactivate") and target:  # ends every session of the account at once
@@ -68,26 +86,26 @@ with tab_users:
 with tab_sites:
     st.dataframe([{"code": x.code, "name": x.name, "kind": t(x.kind)} for x in sites], hide_index=True,
                  width="stretch")
-    with st.form("add_site", clear_on_submit=True):
+    with st.form("add_site"):
         c1, c2, c3 = st.columns(3)
-        code = c1.text_input(t("code"))
-        sname = c2.text_input(t("name"))
-        kind = c3.selectbox(t("kind"), SITE_KINDS, format_func=t)
+        code = c1.text_input(t("site_code"), key="as_code", max_chars=org.CODE_MAX)
+        sname = c2.text_input(t("site_name"), key="as_name", max_chars=org.SITE_NAME_MAX)
+        kind = c3.selectbox(t("kind"), SITE_KINDS, format_func=t, key="as_kind")
         if st.form_submit_button(t("add"), type="primary"):
-            attempt(lambda s: org.add_site(s, actor=actor, code=code, name=sname, kind=kind), "✓")
+            attempt(lambda s: org.add_site(s, actor=actor, code=code, name=sname, kind=kind), "✓", "add_site")
 
 with tab_staff:
     st.dataframe([{"code": p.code, "name": p.name, "post": p.post, "site": p.site_name} for p in staff],
                  hide_index=True, width="stretch")
-    with st.form("add_staff", clear_on_submit=True):
+    with st.form("add_staff"):
         c1, c2, c3, c4 = st.columns(4)
-        code = c1.text_input(t("code"))
-        pname = c2.text_input(t("name"))
-        post = c3.selectbox(t("post"), POSTS)
-        site_code = c4.selectbox(t("site"), [x.code for x in sites])
+        code = c1.text_input(t("staff_code"), key="ast_code", max_chars=org.CODE_MAX)
+        pname = c2.text_input(t("name"), key="ast_name", max_chars=org.STAFF_NAME_MAX)
+        post = c3.selectbox(t("post"), POSTS, key="ast_post")
+        site_code = c4.selectbox(t("site"), [x.code for x in sites], key="ast_site")
         if st.form_submit_button(t("add"), type="primary") and site_code:
             attempt(lambda s: org.add_staff(s, actor=actor, code=code, name=pname, post=post, site_code=site_code),
-                    "✓")
+                    "✓", "add_staff")
 
 with tab_cl:
     with read() as s:

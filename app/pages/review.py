@@ -1,6 +1,7 @@
 """Monthly scorecard review (月度考核): ranks, trends, worst items, self-check gap, sign-off, exports."""
 
 from decimal import Decimal
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,11 +19,28 @@ from app.ui.safe import md, plot_text
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
 actor = require_actor()
+PLOT_CONFIG = {"displayModeBar": False}  # no Plotly toolbar: on a tablet it covers the chart's top
+
+
+def chart(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config=PLOT_CONFIG)
+
+
+def wrap(text: str, width: int = 8, max_lines: int = 3) -> str:
+    """A Plotly tick label broken into lines of ``width`` characters (escaped piece by piece, joined by <br>)."""
+    pieces = [text[i:i + width] for i in range(0, len(text), width)] or [""]
+    if len(pieces) > max_lines:
+        pieces = pieces[:max_lines]
+        pieces[-1] = pieces[-1][:-1] + "…"
+    return "<br>".join(plot_text(p) for p in pieces)
+
 
 # ----------------------------------------------------------------------------- drill-down: one inspection
+# the filters (m, site, subj) and the chosen subject (who) live in the URL, so the back button and the
+# browser's own back restore them and everything below uses exactly what the filters show
 view_id = st.query_params.get("view")
 if view_id and view_id.isdigit():
-    if st.button(f"◀ {t('review')}"):
+    if st.button(f"◀ {t('review')}", key="rv_back"):
         keep_params(view=None)
         st.rerun()
     try:
@@ -37,13 +55,31 @@ this_month = local_today().strftime("%Y-%m")
 months = scorecard.months_back(this_month, 13)[::-1]
 with read() as s:
     sites = org.visible_sites(s, actor=actor)
+by_id = {x.id: x for x in sites}
+month = st.query_params.get("m", months[0])
+month = month if month in months else months[0]
+raw_site = st.query_params.get("site", "")
+site_id: int | None = int(raw_site) if raw_site.isdigit() and int(raw_site) in by_id else None
+subject_type = st.query_params.get("subj", "staff")
+subject_type = subject_type if subject_type in ("staff", "site") else "staff"
+site = by_id.get(site_id) if site_id is not None else None
+# the URL decides; the widgets only follow it (and write it back when changed)
+st.session_state["rv_month"], st.session_state["rv_site"], st.session_state["rv_subject"] = month, site_id, subject_type
+
+
+def on_filter() -> None:
+    chosen_site = st.session_state.get("rv_site")
+    keep_params(m=st.session_state.get("rv_month") or month, site=None if chosen_site is None else str(chosen_site),
+                subj=st.session_state.get("rv_subject") or subject_type, who=None)
+
+
 c1, c2, c3 = st.columns([1, 2, 1])
-month = c1.selectbox(t("month"), months, key="rv_month")
-site = c2.selectbox(t("site"), [None, *sites], key="rv_site",
-                    format_func=lambda x: t("all") if x is None else f"{x.name}（{x.code}）")
-subject_type = c3.segmented_control(t("subject"), ["staff", "site"], default="staff", key="rv_subject",
-                                    format_func=lambda v: t("subject_" + v)) or "staff"
-site_id = site.id if site else None
+c1.selectbox(t("month"), months, key="rv_month", on_change=on_filter)
+c2.selectbox(t("site"), [None, *by_id], key="rv_site", on_change=on_filter,
+             format_func=lambda x: t("all") if x is None else f"{by_id[x].name}（{by_id[x].code}）")
+c3.segmented_control(t("subject"), ["staff", "site"], key="rv_subject", on_change=on_filter,
+                     format_func=lambda v: t("subject_" + v))
+keep_params(m=month, site=None if site_id is None else str(site_id), subj=subject_type)
 
 try:
     with read() as s:
@@ -79,13 +115,37 @@ if site is not None:
         else:
             note = "（曾重新开启：" + (signed.reopen_reason or "") + "）" if signed is not None else ""
             st.markdown(f"📝 {md(site.name)} {month} 尚未签字确认{md(note)}")
-            if st.button("签字确认本月考核 / sign off", key="rv_sign", type="primary"):
-                try:
-                    with write() as s:
-                        signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
+            confirm_key = f"rv_confirm_{site.id}_{month}"
+            if not st.session_state.get(confirm_key):
+                if st.button("签字确认本月考核 / sign off", key="rv_sign", type="primary"):
+                    st.session_state[confirm_key] = True
                     st.rerun()
-                except ServiceError as exc:
-                    st.error(md(exc))
+            else:
+                with read() as s:
+                    pending = [a for a in actions.list_actions(s, actor=actor, site_id=site.id)
+                               if a.status != "verified"]
+                pending.sort(key=lambda a: (not a.overdue, a.due_at))
+                late = sum(1 for a in pending if a.overdue)
+                st.warning(md(t("signoff_confirm", site=site.name, month=month, open=len(pending), overdue=late)))
+                for a in pending[:15]:
+                    who = a.staff_name or a.site_name
+                    flag = t("overdue_flag") if a.overdue else t("open_flag")
+                    st.markdown(f"- **{flag}** {md(who)} · {md(a.item_text[:40])} · {t('due')} {local_time(a.due_at)}")
+                if len(pending) > 15:
+                    st.caption(t("and_more", n=len(pending) - 15))
+                k1, k2 = st.columns(2)
+                if k1.button(t("signoff_yes"), key="rv_sign_yes", type="primary", width="stretch"):
+                    try:
+                        with write() as s:
+                            signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
+                    except ServiceError as exc:
+                        st.error(md(exc))
+                    else:
+                        st.session_state.pop(confirm_key, None)
+                        st.rerun()
+                if k2.button(t("cancel"), key="rv_sign_no", width="stretch"):
+                    st.session_state.pop(confirm_key, None)
+                    st.rerun()
 
 # ----------------------------------------------------------------------------- ranked table
 m1, m2, m3, m4 = st.columns(4)
@@ -112,18 +172,39 @@ table = [{
 } for ln in lines]
 if not table:
     st.info(t("no_records"))
-event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                     selection_mode="single-row", key=f"rv_table_{month}_{site_id}_{subject_type}",
-                     column_config={"得分": st.column_config.NumberColumn(format="%.2f"),
-                                    "环比Δ": st.column_config.NumberColumn(format="%+.2f"),
-                                    "自查差值": st.column_config.NumberColumn(format="%+.2f")},
-                     placeholder="—")
-st.caption("未达最少督导检查次数的对象列在最后，不参与排名。点选一行查看其检查记录。"
-           " / Subjects below the minimum number of inspections are listed last, unranked. Select a row to drill down.")
+table_key = f"rv_table_{month}_{site_id}_{subject_type}"
 
-selected = event.selection.rows if event and event.selection else []
-if selected:
-    ln = lines[selected[0]]
+
+def picked_rows(sel: Any) -> list[int]:
+    return [int(r) for r in (sel.get("rows") or [])] + [int(cell[0]) for cell in (sel.get("cells") or [])]
+
+
+def on_pick() -> None:
+    """A tapped cell (the name, or any other) or a ticked row chooses that row's subject (kept in the URL)."""
+    rows = picked_rows(st.session_state[table_key].selection)
+    keep_params(who=str(lines[rows[0]].subject_id) if rows and rows[0] < len(lines) else None)
+
+
+name_col = "姓名" if subject_type == "staff" else "管理处"
+with st.container(border=True, key="pz-rank-card"):  # the grid scrolls sideways inside its card
+    event = st.dataframe(table, hide_index=True, width="stretch", on_select=on_pick,
+                 selection_mode=["single-row", "single-cell"], key=table_key,
+                 column_config={"排名": st.column_config.NumberColumn(width="small", pinned=True),
+                                name_col: st.column_config.TextColumn(pinned=True),
+                                "得分": st.column_config.NumberColumn(format="%.2f"),
+                                "环比Δ": st.column_config.NumberColumn(format="%+.2f"),
+                                "自查差值": st.column_config.NumberColumn(format="%+.2f")},
+                 placeholder="—")
+st.caption("未达最少督导检查次数的对象列在最后，不参与排名。点一下姓名（或任一格）查看其检查记录。"
+           " / Subjects below the minimum number of inspections are listed last, unranked. Tap a name to drill down.")
+
+now_picked = picked_rows(event.selection) if event is not None and event.selection else []
+if now_picked and now_picked[0] < len(lines):
+    keep_params(who=str(lines[now_picked[0]].subject_id))
+who = st.query_params.get("who", "")
+picked = [ln for ln in lines if str(ln.subject_id) == who]
+if picked:
+    ln = picked[0]
     st.markdown(f"#### {md(ln.name)} · {month}")
     with read() as s:
         records = svc.list_inspections(s, actor=actor, month=month, site_id=ln.site_id,
@@ -152,14 +233,23 @@ with tab_trend:
         with read() as s:
             series = scorecard.trends(s, actor=actor, month=month, subject_type=subject_type, subject_ids=chosen,
                                       site_id=site_id)
+        # the axis starts at the first month with data (not 12 months of empty axis before 3 of data)
+        all_months = sorted({m for pts in series.values() for m, _ in pts})
+        with_data = sorted({m for pts in series.values() for m, v in pts if v is not None})
+        shown = [m for m in all_months if with_data and m >= with_data[0]]
         fig = go.Figure()
         for sid, pts in series.items():
-            fig.add_trace(go.Scatter(x=[m for m, _ in pts], y=[None if v is None else float(v) for _, v in pts],
+            kept = [(m, v) for m, v in pts if m in shown]
+            fig.add_trace(go.Scatter(x=[m for m, _ in kept], y=[None if v is None else float(v) for _, v in kept],
                                      mode="lines+markers", name=plot_text(names.get(sid, str(sid))),
                                      connectgaps=False))
-        fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="得分",
-                          yaxis_range=[0, 100], legend={"orientation": "h"})
-        st.plotly_chart(fig, width="stretch", key="rv_fig_trend")
+        fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 70, "b": 10}, yaxis_title="得分",
+                          yaxis_range=[0, 100], xaxis={"type": "category", "title": "月份"},
+                          legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+        if shown:
+            chart(fig, "rv_fig_trend")
+        else:
+            st.info(t("no_records"))
 
 with tab_heat:
     if matrix:
@@ -167,17 +257,19 @@ with tab_heat:
         subjects = [ln for ln in lines if ln.subject_id in matrix]
         z = [[None if title not in matrix[ln.subject_id] else float(matrix[ln.subject_id][title]) for title in titles]
              for ln in subjects]
-        fig = go.Figure(go.Heatmap(z=z, x=[plot_text(x) for x in titles], y=[plot_text(ln.name) for ln in subjects],
+        fig = go.Figure(go.Heatmap(z=z, x=[wrap(x, 6) for x in titles], y=[plot_text(ln.name) for ln in subjects],
                                    colorscale="RdYlGn", zmin=50,
                                    zmax=100, colorbar={"title": "%"}))
-        fig.update_layout(height=max(300, 28 * len(subjects) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, width="stretch", key="rv_fig_heat")
+        fig.update_layout(height=max(320, 28 * len(subjects) + 160), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                          xaxis={"tickangle": 0})
+        chart(fig, "rv_fig_heat")
     else:
         st.info(t("no_records"))
 
 with tab_pareto:
     if worst:
-        labels = [plot_text(f"{txt[:18]}…" if len(txt) > 18 else txt) for _, txt, _, _ in worst]
+        # numbered, wrapped labels: the full text is in the hover and the table below
+        labels = [f"{n}. {wrap(txt, 7, 3)}" for n, (_, txt, _, _) in enumerate(worst, start=1)]
         lost = [float(p) for _, _, p, _ in worst]
         total = sum(lost) or 1.0
         cumulative, acc = [], 0.0
@@ -187,37 +279,46 @@ with tab_pareto:
         fig = go.Figure()
         fig.add_trace(go.Bar(x=labels, y=lost, name="扣分", hovertext=[plot_text(txt) for _, txt, _, _ in worst]))
         fig.add_trace(go.Scatter(x=labels, y=cumulative, name="累计%", yaxis="y2", mode="lines+markers"))
-        fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        # the legend above the plot area, clear of the bars and the cumulative line
+        fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 60, "b": 10}, xaxis={"tickangle": 0},
                           yaxis={"title": "扣分"}, yaxis2={"title": "累计%", "overlaying": "y", "side": "right",
-                                                          "range": [0, 105]}, legend={"orientation": "h"})
-        st.plotly_chart(fig, width="stretch", key="rv_fig_pareto")
-        st.dataframe([{"检查项": txt, "扣分": float(p), "次数": n} for _, txt, p, n in worst], hide_index=True,
-                     width="stretch")
+                                                          "range": [0, 105]},
+                          legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
+        chart(fig, "rv_fig_pareto")
+        st.dataframe([{"#": k, "检查项": txt, "扣分": float(p), "次数": n}
+                      for k, (_, txt, p, n) in enumerate(worst, start=1)], hide_index=True, width="stretch")
     else:
         st.info(t("no_records"))
 
 with tab_self:
     both = [ln for ln in lines if ln.row.self_mean is not None and ln.row.score is not None]
     if both:
+        # names beside the points on alternating sides so neighbours do not overlap; beyond a dozen
+        # points only in the hover (the table above has every figure)
+        sides = ["top center", "bottom center", "middle right", "middle left"]
+        order = sorted(range(len(both)), key=lambda k: float(both[k].row.score or 0))
+        position = [sides[order.index(k) % len(sides)] for k in range(len(both))]
         fig = go.Figure(go.Scatter(x=[float(ln.row.score or 0) for ln in both],
                                    y=[float(ln.row.self_mean or 0) for ln in both],
-                                   mode="markers+text", text=[plot_text(ln.name) for ln in both],
-                                   textposition="top center"))
+                                   mode="markers+text" if len(both) <= 12 else "markers",
+                                   text=[plot_text(ln.name) for ln in both], hovertext=[plot_text(ln.name) for ln in both],
+                                   textposition=position, textfont={"size": 12}, marker={"size": 10}))
         fig.add_shape(type="line", x0=50, y0=50, x1=100, y1=100, line={"dash": "dot", "color": "#9ca3af"})
         fig.update_layout(height=420, xaxis_title="督导得分 supervisor", yaxis_title="自查得分 self-check",
                           xaxis_range=[50, 101], yaxis_range=[50, 101], margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, width="stretch", key="rv_fig_self")
+        chart(fig, "rv_fig_self")
         st.caption("虚线以上：自查高于督导评分（自评偏宽）。 / Above the line: self-checks rosier than supervisors.")
     else:
         st.info(t("no_records"))
 
 with tab_sites:
     if site_lines:
-        fig = go.Figure(go.Bar(x=[plot_text(ln.name) for ln in site_lines],
+        fig = go.Figure(go.Bar(x=[wrap(ln.name, 6) for ln in site_lines],
                                y=[None if ln.row.score is None else float(ln.row.score) for ln in site_lines],
                                text=[fmt(ln.row.score) for ln in site_lines], textposition="outside"))
-        fig.update_layout(height=380, yaxis_range=[0, 105], yaxis_title="得分", margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, width="stretch", key="rv_fig_sites")
+        fig.update_layout(height=400, yaxis_range=[0, 110], yaxis_title="得分", xaxis={"tickangle": 0},
+                          margin={"l": 10, "r": 10, "t": 30, "b": 10})
+        chart(fig, "rv_fig_sites")
     else:
         st.info(t("no_records"))
 
@@ -238,7 +339,8 @@ e1, e2, e3 = st.columns(3)
 e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    width="stretch", key="rv_xlsx", on_click="ignore")
-e2.download_button("CSV", scorecard_csv(lines).encode("utf-8"), file_name=f"pinzhi-{month}.csv",
+e2.download_button("CSV", scorecard_csv(lines).encode("utf-8"),
+                   file_name=f"pinzhi-{month}{'-' + site.code if site else ''}-{subject_type}.csv",
                    mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
 if site is not None:
     e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",

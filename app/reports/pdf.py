@@ -262,122 +262,132 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
     tr = me.training if me and me.training else training_svc.rates(session, site_id=site_id, month=month)
     rules = sc.rules()
 
-    title = f"{one_line(name, NAME_CHARS)} {month_label(month)} 月度考核报告"
-    pdf = _Doc(title)
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 18)
-    pdf.cell(BODY_W, 10, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "", 8.5)
-    pdf.set_text_color(*MUTED)
-    pdf.cell(BODY_W, 5, f"考核规则版本 {rules.version}　·　生成时间 {now_local():%Y-%m-%d %H:%M}　·　Pinzhi 品质巡检",
-             align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(*INK)
-    pdf.ln(3)
-
-    # --- figures
-    _heading(pdf, "一、本月考核结果", space=0)
-    r = me.row if me else None
-    ranked = sum(1 for ln in sites if ln.row.rank is not None)
-    delta = r.delta_display if r else None
-    staff_scores = [ln.row.score for ln in staff if ln.row.score is not None]
-    staff_mean = sum(staff_scores, Decimal(0)) / len(staff_scores) if staff_scores else None
-    _kpis(pdf, [
-        ("综合得分", fmt2(r.score_display if r else None), None),
-        ("等级", (r.grade if r else None) or "—", charts.grade_color(r.grade) if r and r.grade else None),
-        ("环比", fmt2(delta, signed=True), (192, 57, 43) if delta is not None and delta < 0 else None),
-        ("管理处排名", f"{r.rank} / {ranked}" if r and r.rank else "未排名", None),
-        ("考核覆盖率", fmt2(r.coverage_percent_display if r else Decimal(0), suffix="%"), None),
-        ("督导检查次数", str(r.inspections if r else 0), None),
-        ("未关闭整改", str(me.open_actions if me else 0), None),
-        ("培训到位率", fmt2(tr.attendance_rate, suffix="%"), None),
-        ("培训合格率", fmt2(tr.pass_rate, suffix="%"), None),
-        ("员工平均分", fmt2(staff_mean), None),
-    ])
-    pdf.set_font(FONT, "", 9)
-    weights = rules.site.weights
-    order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
-    kinds = "　".join(f"{CHECKLIST_KIND_LABELS.get(k, k)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
-    parts = [f"分项均分：{kinds}" if kinds else "分项均分：本月无督导检查"]
-    if r and r.self_checks:
-        parts.append(f"自查 {r.self_checks} 次，自查差值 {fmt2(r.self_gap_display, signed=True)}")
-    parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
-                 f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
-    pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    # --- charts
-    _heading(pdf, "二、得分趋势与员工得分")
-    _image(pdf, charts.line_chart([(m, _f(v)) for m, v in trend], title="近12个月管理处综合得分",
-                                  bands=_bands("site")), width=BODY_W)
-    bars = [(ln.name, _f(ln.row.score), ln.row.grade) for ln in staff]
-    _image(pdf, charts.bar_chart(bars, title=f"{month_label(month)} 员工考核得分", bands=_bands("staff")),
-           width=BODY_W)
-
-    # --- staff ranking
-    _heading(pdf, "三、员工月度考核排名")
-    rows = [[str(ln.row.rank) if ln.row.rank else "—", ln.name, ln.post or "", fmt2(ln.row.score_display),
-             ln.row.grade or "—", fmt2(ln.row.delta_display, signed=True), str(ln.row.inspections),
-             str(ln.row.self_checks), fmt2(ln.row.self_gap_display, signed=True), str(ln.open_actions)]
-            for ln in staff]
-    if rows:
-        _table(pdf, ["排名", "姓名", "岗位", "得分", "等级", "环比", "督导检查", "自查次数", "自查差值", "未关闭整改"],
-               rows, (8, 14, 14, 11, 10, 11, 10, 10, 11, 11), ("C", "C", "C", "R", "C", "R", "C", "C", "R", "C"))
-        pdf.set_font(FONT, "", 8)
-        pdf.set_text_color(*MUTED)
-        pdf.cell(BODY_W, 5, f"督导检查不足 {rules.staff.min_inspections} 次的员工不参与排名（—）。",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(*INK)
-    else:
-        pdf.set_font(FONT, "", 9)
-        pdf.cell(BODY_W, 6, "本月没有员工考核记录。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    # --- most deducted items
-    _heading(pdf, "四、扣分最多的检查项")
-    if pareto:
-        _table(pdf, ["序号", "检查项", "扣分合计", "次数"],
-               [[str(i), text, fmt2(lost), str(n)] for i, (_, text, lost, n) in enumerate(pareto, start=1)],
-               (8, 70, 12, 10), ("C", "L", "R", "C"))
-    else:
-        pdf.set_font(FONT, "", 9)
-        pdf.cell(BODY_W, 6, "本月没有扣分项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    # --- failed items with photos
-    _heading(pdf, "五、本月不合格项及照片")
-    if not failed:
-        pdf.set_font(FONT, "", 9)
-        pdf.cell(BODY_W, 6, "本月督导检查没有不合格项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for fi in failed:
-        if pdf.get_y() > pdf.page_break_trigger - 25:
-            pdf.add_page()
-        pdf.set_font(FONT, "B", 9.5)
-        pdf.set_fill_color(242, 244, 248)
-        score_txt = f"{fmt2(fi.percent)}（{fi.grade}）" if fi.percent is not None else "—"
-        head = (f"{fi.when}　{one_line(fi.checklist, NAME_CHARS)}　对象：{one_line(fi.subject, NAME_CHARS)}　"
-                f"得分 {score_txt}　检查人：{one_line(fi.inspector, NAME_CHARS)}")
-        pdf.multi_cell(BODY_W, 6, head,
-                       fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        for it in fi.items:
-            pdf.set_font(FONT, "", 9)
-            text = f"• {multi_line(it.item_text)}（{one_line(it.section, NAME_CHARS)}，扣 {fmt2(it.lost)} 分）"
-            if it.note:
-                text += f"　检查记录：{multi_line(it.note)}"
-            if it.photos:
-                text += f"　照片 {len(it.photos)} 张"
-            pdf.set_x(MARGIN + 2)
-            pdf.multi_cell(BODY_W - 2, 5, text, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            if it.photos:
-                pdf.ln(1)
-                _photo_row(pdf, it.photos)
-        pdf.ln(2)
-
-    # --- signature
-    if pdf.get_y() > pdf.page_break_trigger - 30:
+    def draw(break_before_last: bool) -> tuple[_Doc, bool]:
+        """The report; also whether the signature block had to start a page of its own."""
+        title = f"{one_line(name, NAME_CHARS)} {month_label(month)} 月度考核报告"
+        pdf = _Doc(title)
         pdf.add_page()
-    pdf.ln(8)
-    pdf.set_font(FONT, "", 11)
-    pdf.cell(BODY_W, 8, SIGNATURE_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    signed = signoff_text(session, site_id=site_id, month=month)
-    pdf.set_font(FONT, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.cell(BODY_W, 6, signed or f"{month_label(month)} 尚未签字确认", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(*INK)
+        pdf.set_font(FONT, "B", 18)
+        pdf.cell(BODY_W, 10, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "", 8.5)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(BODY_W, 5, f"考核规则版本 {rules.version}　·　生成时间 {now_local():%Y-%m-%d %H:%M}　·　Pinzhi 品质巡检",
+                 align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(*INK)
+        pdf.ln(3)
+
+        # --- figures
+        _heading(pdf, "一、本月考核结果", space=0)
+        r = me.row if me else None
+        ranked = sum(1 for ln in sites if ln.row.rank is not None)
+        delta = r.delta_display if r else None
+        staff_scores = [ln.row.score for ln in staff if ln.row.score is not None]
+        staff_mean = sum(staff_scores, Decimal(0)) / len(staff_scores) if staff_scores else None
+        _kpis(pdf, [
+            ("综合得分", fmt2(r.score_display if r else None), None),
+            ("等级", (r.grade if r else None) or "—", charts.grade_color(r.grade) if r and r.grade else None),
+            ("环比", fmt2(delta, signed=True), (192, 57, 43) if delta is not None and delta < 0 else None),
+            ("管理处排名", f"{r.rank} / {ranked}" if r and r.rank else "未排名", None),
+            ("考核覆盖率", fmt2(r.coverage_percent_display if r else Decimal(0), suffix="%"), None),
+            ("督导检查次数", str(r.inspections if r else 0), None),
+            ("未关闭整改", str(me.open_actions if me else 0), None),
+            ("培训到位率", fmt2(tr.attendance_rate, suffix="%"), None),
+            ("培训合格率", fmt2(tr.pass_rate, suffix="%"), None),
+            ("员工平均分", fmt2(staff_mean), None),
+        ])
+        pdf.set_font(FONT, "", 9)
+        weights = rules.site.weights
+        order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
+        kinds = "　".join(f"{CHECKLIST_KIND_LABELS.get(k, k)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
+        parts = [f"分项均分：{kinds}" if kinds else "分项均分：本月无督导检查"]
+        if r and r.self_checks:
+            parts.append(f"自查 {r.self_checks} 次，自查差值 {fmt2(r.self_gap_display, signed=True)}")
+        parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
+                     f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
+        pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        # --- charts
+        _heading(pdf, "二、得分趋势与员工得分")
+        _image(pdf, charts.line_chart([(m, _f(v)) for m, v in trend], title="近12个月管理处综合得分",
+                                      bands=_bands("site")), width=BODY_W)
+        bars = [(ln.name, _f(ln.row.score), ln.row.grade) for ln in staff]
+        _image(pdf, charts.bar_chart(bars, title=f"{month_label(month)} 员工考核得分", bands=_bands("staff")),
+               width=BODY_W)
+
+        # --- staff ranking
+        _heading(pdf, "三、员工月度考核排名")
+        rows = [[str(ln.row.rank) if ln.row.rank else "—", ln.name, ln.post or "", fmt2(ln.row.score_display),
+                 ln.row.grade or "—", fmt2(ln.row.delta_display, signed=True), str(ln.row.inspections),
+                 str(ln.row.self_checks), fmt2(ln.row.self_gap_display, signed=True), str(ln.open_actions)]
+                for ln in staff]
+        if rows:
+            _table(pdf, ["排名", "姓名", "岗位", "得分", "等级", "环比", "督导检查", "自查次数", "自查差值", "未关闭整改"],
+                   rows, (8, 14, 14, 11, 10, 11, 10, 10, 11, 11), ("C", "C", "C", "R", "C", "R", "C", "C", "R", "C"))
+            pdf.set_font(FONT, "", 8)
+            pdf.set_text_color(*MUTED)
+            pdf.cell(BODY_W, 5, f"督导检查不足 {rules.staff.min_inspections} 次的员工不参与排名（—）。",
+                     new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_text_color(*INK)
+        else:
+            pdf.set_font(FONT, "", 9)
+            pdf.cell(BODY_W, 6, "本月没有员工考核记录。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        # --- most deducted items
+        _heading(pdf, "四、扣分最多的检查项")
+        if pareto:
+            _table(pdf, ["序号", "检查项", "扣分合计", "次数"],
+                   [[str(i), text, fmt2(lost), str(n)] for i, (_, text, lost, n) in enumerate(pareto, start=1)],
+                   (8, 70, 12, 10), ("C", "L", "R", "C"))
+        else:
+            pdf.set_font(FONT, "", 9)
+            pdf.cell(BODY_W, 6, "本月没有扣分项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        # --- failed items with photos
+        if break_before_last and not failed:
+            pdf.add_page()
+        _heading(pdf, "五、本月不合格项及照片")
+        if not failed:
+            pdf.set_font(FONT, "", 9)
+            pdf.cell(BODY_W, 6, "本月督导检查没有不合格项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for k, fi in enumerate(failed):
+            if pdf.get_y() > pdf.page_break_trigger - 25 or (break_before_last and k == len(failed) - 1):
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 9.5)
+            pdf.set_fill_color(242, 244, 248)
+            score_txt = f"{fmt2(fi.percent)}（{fi.grade}）" if fi.percent is not None else "—"
+            head = (f"{fi.when}　{one_line(fi.checklist, NAME_CHARS)}　对象：{one_line(fi.subject, NAME_CHARS)}　"
+                    f"得分 {score_txt}　检查人：{one_line(fi.inspector, NAME_CHARS)}")
+            pdf.multi_cell(BODY_W, 6, head,
+                           fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            for it in fi.items:
+                pdf.set_font(FONT, "", 9)
+                text = f"• {multi_line(it.item_text)}（{one_line(it.section, NAME_CHARS)}，扣 {fmt2(it.lost)} 分）"
+                if it.note:
+                    text += f"　检查记录：{multi_line(it.note)}"
+                if it.photos:
+                    text += f"　照片 {len(it.photos)} 张"
+                pdf.set_x(MARGIN + 2)
+                pdf.multi_cell(BODY_W - 2, 5, text, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                if it.photos:
+                    pdf.ln(1)
+                    _photo_row(pdf, it.photos)
+            pdf.ln(2)
+
+        # --- signature: never alone on the last page (see the second pass below)
+        alone = pdf.get_y() > pdf.page_break_trigger - 30
+        if alone:
+            pdf.add_page()
+        pdf.ln(8)
+        pdf.set_font(FONT, "", 11)
+        pdf.cell(BODY_W, 8, SIGNATURE_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        signed = signoff_text(session, site_id=site_id, month=month)
+        pdf.set_font(FONT, "", 9)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(BODY_W, 6, signed or f"{month_label(month)} 尚未签字确认", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(*INK)
+        return pdf, alone
+
+    pdf, alone = draw(False)
+    if alone:  # again, with the last block on a new page so that the signature stays with it
+        pdf, _ = draw(True)
     return bytes(pdf.output())

@@ -497,7 +497,9 @@ def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: in
             insp_svc.save_answer(session=session, actor=actor, inspection_id=iid, item_id=item_id, value=value)
         for item_id, note in ln.notes.items():
             insp_svc.save_note(session=session, actor=actor, inspection_id=iid, item_id=item_id, note=note)
-    result = insp_svc.submit_inspection(session=session, actor=actor, inspection_id=iid)
+    # paper records carry no photos: the missing evidence is recorded as such (per item, audit-logged)
+    result = insp_svc.submit_inspection(session=session, actor=actor, inspection_id=iid,
+                                        evidence_waiver="导入的纸质记录，无照片 / imported record, no photo")
     if result.already_submitted:  # pragma: no cover - the draft was created in this transaction
         raise _LineError("该检查已被提交")
 

@@ -73,6 +73,7 @@ class DraftView:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     photos: dict[str, list[PhotoRef]] = field(default_factory=dict)
+    no_photo_reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,20 @@ class PhotoRef:
     height: int
 
 
+UNANSWERED = "unanswered"
+PHOTO_REQUIRED = "photo_required"  # evidence: required, answered other than N/A, no photo
+PHOTO_OR_REASON = "photo_or_reason"  # evidence: on_fail, failed, neither a photo nor a reason for none
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing that stops an inspection from being submitted."""
+
+    item_id: str
+    number: int  # the item's number in the checklist (1-based), as the screen shows it
+    kind: str  # UNANSWERED | PHOTO_REQUIRED | PHOTO_OR_REASON
+
+
 @dataclass(frozen=True)
 class Review:
     result: ScoreResult  # running score: unanswered items treated as not applicable
@@ -95,11 +110,13 @@ class Review:
     unanswered: tuple[str, ...]
     failed: tuple[str, ...]
     missing_evidence: tuple[str, ...]  # items whose evidence rule asks for a photo that is not there
-    blocking_evidence: tuple[str, ...]  # of those, the ones that block submit (evidence: required)
+    blocking_evidence: tuple[str, ...]  # of those, the ones that block submit (not excused by a reason)
+    excused_evidence: tuple[str, ...] = ()  # on_fail items without a photo but with a written reason
+    blockers: tuple[Blocker, ...] = ()  # exactly what blocks submit: unanswered items, then evidence
 
     @property
     def can_submit(self) -> bool:
-        return not self.unanswered and not self.blocking_evidence
+        return not self.blockers
 
 
 @dataclass(frozen=True)
@@ -199,10 +216,42 @@ def available_checklists(session: Session, *, actor: Actor, subject_type: str, k
     return out
 
 
+# the standard a new inspection of a subject defaults to (the Jindi standard of the site's kind; appearance)
+DEFAULT_CHECKLISTS = {("site", "residential"): "jindi-community-cs", ("site", "sales_office"): "jindi-salesoffice-cs",
+                      ("staff", "residential"): "appearance-etiquette", ("staff", "sales_office"): "appearance-etiquette"}
+
+
+def default_checklist(entries: list[catalog.CatalogEntry], *, subject_type: str, site_kind: str) -> str | None:
+    """The id among ``entries`` a new inspection of this subject starts with (the first entry otherwise)."""
+    ids = [e.checklist.id for e in entries]
+    wanted = DEFAULT_CHECKLISTS.get((subject_type, site_kind))
+    if wanted in ids:
+        return wanted
+    return ids[0] if ids else None
+
+
+def find_draft(session: Session, *, actor: Actor, site_id: int, shift_date: date, shift_name: str,
+               subject_type: str, checklist_id: str, staff_id: int | None = None,
+               kind: str = "supervisor") -> InspectionHeader | None:
+    """The actor's newest draft for the same shift, subject and checklist (any version), if there is one."""
+    q = (select(Inspection).join(Shift, Shift.id == Inspection.shift_id)
+         .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
+         .where(Inspection.inspector_id == actor.id, Inspection.status == "draft", Inspection.site_id == site_id,
+                Shift.date == shift_date, Shift.name == shift_name, Inspection.subject_type == subject_type,
+                Inspection.kind == kind, ChecklistVersion.checklist_id == checklist_id,
+                Inspection.staff_id.is_(None) if subject_type != "staff" or staff_id is None
+                else Inspection.staff_id == staff_id)
+         .order_by(Inspection.updated_at.desc()).limit(1))
+    insp = session.scalar(q)
+    return None if insp is None else header(insp)
+
+
 def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date: date, shift_name: str,
                      subject_type: str, checklist_id: str, staff_id: int | None = None,
-                     kind: str = "supervisor") -> int:
-    """Open a draft (or return the actor's existing draft for the same shift, subject and checklist)."""
+                     kind: str = "supervisor", new: bool = False) -> int:
+    """Open a draft. Without ``new``, the actor's existing draft for the same shift, subject and checklist
+    is returned instead (the screen asks first through :func:`find_draft`); with ``new``, another draft
+    is opened beside it. A month that is signed off for the site is refused."""
     if kind not in ("supervisor", "self_check"):
         raise Invalid("检查类型必须是 supervisor 或 self_check")
     if kind == "supervisor":
@@ -230,6 +279,7 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
         raise Invalid(f"检查表 {c.title} 用于{'员工' if c.subject == 'staff' else '管理处'}，与所选对象不符")
     if kind == "self_check" and not c.self_check:
         raise Invalid(f"检查表 {c.title} 不可用于自查")
+    signoff.ensure_open(session, site_id=site_id, month=shift_date.strftime("%Y-%m"))
     version = catalog.freeze_version(session, entry)
     shift = org.get_or_create_shift(session, site_id=site_id, day=shift_date, name=shift_name)
     if _locking(session):  # concurrent starts on one shift: one draft, found by the others
@@ -242,7 +292,7 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
             Inspection.staff_id.is_(None) if staff_id is None else Inspection.staff_id == staff_id,
         )
     )
-    if existing is not None:
+    if existing is not None and not new:
         return int(existing)
     now = _now()
     insp = Inspection(
@@ -258,23 +308,55 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     return insp.id
 
 
+def discard_draft(*, session: Session, actor: Actor, inspection_id: int) -> None:
+    """Throw a draft away: its answers, notes and photo links go (the photos stay stored for other links);
+    the audit log keeps everything it held."""
+    insp = _get(session, inspection_id, for_update=True)
+    if insp.inspector_id != actor.id:
+        raise PermissionDenied("只有检查人本人可以放弃该草稿")
+    if insp.status != "draft":
+        raise Conflict("该检查已提交，不能放弃")
+    answers, notes, reasons = _answers_of(session, inspection_id)
+    links = session.execute(select(InspectionPhoto.item_id, InspectionPhoto.photo_id, InspectionPhoto.caption)
+                            .where(InspectionPhoto.inspection_id == inspection_id)
+                            .order_by(InspectionPhoto.id)).all()
+    h = header(insp)
+    audit.record(session, actor=actor, action="inspection.discard", entity="inspection", entity_id=inspection_id,
+                 detail={"checklist": h.checklist_id, "version": h.checklist_version, "site_id": h.site_id,
+                         "subject_type": h.subject_type, "staff_id": h.staff_id,
+                         "shift": [h.shift_date.isoformat(), h.shift_name], "answers": answers, "notes": notes,
+                         "no_photo_reasons": reasons,
+                         "photos": [{"item": r.item_id, "photo_id": r.photo_id, "caption": r.caption} for r in links]})
+    session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id))
+    session.execute(delete(Answer).where(Answer.inspection_id == inspection_id))
+    session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == inspection_id))
+    session.execute(delete(Inspection).where(Inspection.id == inspection_id))
+    session.expunge(insp)
+
+
 def my_drafts(session: Session, *, actor: Actor) -> list[InspectionHeader]:
     q = (select(Inspection).where(Inspection.inspector_id == actor.id, Inspection.status == "draft")
          .order_by(Inspection.updated_at.desc()))
     return [header(i) for i in session.scalars(q)]
 
 
-def _answers_of(session: Session, inspection_id: int) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+def _answers_of(session: Session, inspection_id: int
+                ) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, str]]:
+    """An inspection's answers, notes and no-photo reasons, by item id."""
     answers: dict[str, dict[str, Any]] = {}
     notes: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for row in session.execute(
-        select(Answer.item_id, Answer.value, Answer.note).where(Answer.inspection_id == inspection_id)
+        select(Answer.item_id, Answer.value, Answer.note, Answer.no_photo_reason)
+        .where(Answer.inspection_id == inspection_id)
     ):
         if row.value:
             answers[row.item_id] = dict(row.value)
         if row.note:
             notes[row.item_id] = row.note
-    return answers, notes
+        if row.no_photo_reason:
+            reasons[row.item_id] = row.no_photo_reason
+    return answers, notes, reasons
 
 
 def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]:
@@ -292,9 +374,9 @@ def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]
 def load_inspection(session: Session, *, actor: Actor, inspection_id: int) -> DraftView:
     """Everything the screen needs to show (or resume) an inspection."""
     insp = _readable(session, actor, inspection_id)
-    answers, notes = _answers_of(session, inspection_id)
+    answers, notes, reasons = _answers_of(session, inspection_id)
     return DraftView(header(insp), catalog.stored_checklist(insp.checklist_version), answers, notes,
-                     photos_of(session, inspection_id))
+                     photos_of(session, inspection_id), reasons)
 
 
 # ----------------------------------------------------------------------------- answering
@@ -422,12 +504,45 @@ def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: st
     return now
 
 
+MAX_NO_PHOTO_REASON = 500
+
+
+def record_no_photo_reason(*, session: Session, actor: Actor, inspection_id: int, item_id: str,
+                           reason: str) -> str | None:
+    """Record why a failed item whose evidence rule is ``on_fail`` has no photo ("" clears it).
+
+    The reason excuses the missing photo at submit; an item with ``evidence: required`` always needs a
+    photo. Stored with the inspection's answer row and audit-logged. Returns the stored reason.
+    """
+    row = _draft_row(session, actor, inspection_id)
+    checklist = catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash)
+    if not checklist.has_item(item_id):
+        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+    it = checklist.item(item_id)
+    if it.evidence == "required":
+        raise Invalid(f"检查项 {item_id} 必须附照片，不能以无照片原因代替")
+    if it.evidence != "on_fail":
+        raise Invalid(f"检查项 {item_id} 不要求照片，无需填写无照片原因")
+    text = clean_note(reason, field=f"检查项 {item_id} 的无照片原因", max_len=MAX_NO_PHOTO_REASON) or ""
+    now = _now()
+    _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": None,
+                      "no_photo_reason": text or None, "answered_by": actor.id, "answered_at": now},
+            ["no_photo_reason", "answered_by", "answered_at"])
+    _touch(session, inspection_id, now)
+    audit.record(session, actor=actor, action="evidence.no_photo_reason", entity="inspection",
+                 entity_id=inspection_id, detail={"item": item_id, "reason": text or None})
+    return text or None
+
+
 # ----------------------------------------------------------------------------- review and submit
 def _evidence_gaps(checklist: Checklist, result: ScoreResult, answers: dict[str, Any],
-                   photos: dict[str, list[PhotoRef]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+                   photos: dict[str, list[PhotoRef]], reasons: dict[str, str]
+                   ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Items missing a photo their rule asks for; of those, the blocking ones and the excused ones."""
     failed = set(result.failed_items)
     missing: list[str] = []
     blocking: list[str] = []
+    excused: list[str] = []
     for it in checklist.items:
         if photos.get(it.id):
             continue
@@ -436,22 +551,51 @@ def _evidence_gaps(checklist: Checklist, result: ScoreResult, answers: dict[str,
             blocking.append(it.id)
         elif it.evidence == "on_fail" and it.id in failed:
             missing.append(it.id)
-    return tuple(missing), tuple(blocking)
+            (excused if reasons.get(it.id) else blocking).append(it.id)
+    return tuple(missing), tuple(blocking), tuple(excused)
 
 
 def review(session: Session, *, actor: Actor, inspection_id: int) -> Review:
+    """The running score and exactly what blocks submit (``blockers``), each with its item id."""
     insp = _readable(session, actor, inspection_id)
     checklist = catalog.stored_checklist(insp.checklist_version)
-    answers, _ = _answers_of(session, inspection_id)
-    return _review(checklist, answers, photos_of(session, inspection_id))
+    answers, _, reasons = _answers_of(session, inspection_id)
+    return _review(checklist, answers, photos_of(session, inspection_id), reasons)
 
 
-def _review(checklist: Checklist, answers: dict[str, Any], photos: dict[str, list[PhotoRef]]) -> Review:
+def _review(checklist: Checklist, answers: dict[str, Any], photos: dict[str, list[PhotoRef]],
+            reasons: dict[str, str]) -> Review:
     result = partial_score(checklist, answers)
     unanswered = tuple(i.id for i in checklist.items if i.id not in answers)
-    missing, blocking = _evidence_gaps(checklist, result, answers, photos)
+    missing, blocking, excused = _evidence_gaps(checklist, result, answers, photos, reasons)
+    number = {it.id: n for n, it in enumerate(checklist.items, start=1)}
+    blockers = [Blocker(i, number[i], UNANSWERED) for i in unanswered]
+    blockers += [Blocker(i, number[i], PHOTO_REQUIRED if checklist.item(i).evidence == "required"
+                         else PHOTO_OR_REASON) for i in blocking]
     return Review(result, len(checklist.items) - len(unanswered), len(checklist.items), unanswered,
-                  result.failed_items, missing, blocking)
+                  result.failed_items, missing, blocking, excused, tuple(blockers))
+
+
+def _named(checklist: Checklist, blockers: list[Blocker], limit: int = 10) -> str:
+    """「第 3 项 desk.clean 台面整洁…」, … for an error message (the first ``limit``, then how many more)."""
+    def one(b: Blocker) -> str:
+        text = checklist.item(b.item_id).text
+        return f"第 {b.number} 项 {b.item_id}「{text[:24]}{'…' if len(text) > 24 else ''}」"
+
+    out = "；".join(one(b) for b in blockers[:limit])
+    return out + (f"；等共 {len(blockers)} 项" if len(blockers) > limit else "")
+
+
+def blocked_message(checklist: Checklist, rv: Review) -> str:
+    """Why the inspection cannot be submitted, naming every blocking item (first ten of each kind)."""
+    parts = []
+    groups = ((UNANSWERED, "还有 {n} 项未作答"), (PHOTO_REQUIRED, "以下 {n} 项必须附照片"),
+              (PHOTO_OR_REASON, "以下 {n} 项不合格须拍照（或填写无照片原因）"))
+    for kind, head in groups:
+        bs = [b for b in rv.blockers if b.kind == kind]
+        if bs:
+            parts.append(f"{head.format(n=len(bs))}：{_named(checklist, bs)}")
+    return "不能提交。" + "。".join(parts)
 
 
 def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> None:
@@ -471,9 +615,13 @@ def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> Non
     )
 
 
-def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> SubmitResult:
+def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
+                      evidence_waiver: str | None = None) -> SubmitResult:
     """Score through ``scoring.score``, store the snapshot, make the inspection immutable.
 
+    Refused (naming the items) while anything blocks it: unanswered items, missing evidence.
+    ``evidence_waiver`` is only for records made without the app (an import of paper records, the demo):
+    it is stored as the no-photo reason of every item whose evidence is missing, and audit-logged.
     Idempotent: a double tap or a second tab gets the first submission's result back.
     """
     insp = _get(session, inspection_id, for_update=True)
@@ -484,12 +632,20 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int) -> 
     _require_assigned(session, actor, insp)
     signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
-    answers, _ = _answers_of(session, inspection_id)
-    rv = _review(checklist, answers, photos_of(session, inspection_id))
-    if rv.unanswered:
-        raise Invalid(f"还有 {len(rv.unanswered)} 项未作答：{', '.join(rv.unanswered[:5])}")
-    if rv.blocking_evidence:
-        raise Invalid(f"以下检查项必须附照片：{', '.join(rv.blocking_evidence)}")
+    answers, _, reasons = _answers_of(session, inspection_id)
+    rv = _review(checklist, answers, photos_of(session, inspection_id), reasons)
+    waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
+    if rv.blockers and len(waived) < len(rv.blockers):
+        raise Invalid(blocked_message(checklist, rv))
+    if waived:
+        assert evidence_waiver is not None
+        at = _now()
+        for item_id in waived:
+            _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": None,
+                              "no_photo_reason": evidence_waiver, "answered_by": actor.id, "answered_at": at},
+                    ["no_photo_reason"])
+        audit.record(session, actor=actor, action="evidence.waived", entity="inspection", entity_id=inspection_id,
+                     detail={"items": waived, "reason": evidence_waiver})
     try:
         result = score(checklist, answers)
     except ScoringError as exc:  # pragma: no cover - answers were validated when saved
@@ -540,7 +696,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
         raise Invalid("没有需要修订的检查项")
     signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
-    answers, _ = _answers_of(session, inspection_id)
+    answers, _, _ = _answers_of(session, inspection_id)
     before = {k: answers.get(k) for k in changes}
     new_answers = {**answers, **changes}
     try:

@@ -13,6 +13,7 @@ from app.ui import fmt, photos_ui
 from app.ui.i18n import t
 from app.ui.safe import md
 from app.ui.state import local_time, write
+from scoring import partial_score
 
 
 def answer_text(item: Any, answer: dict[str, Any] | None) -> str:
@@ -39,19 +40,37 @@ def show(view: svc.DraftView, actor: Actor) -> None:
         m1, m2 = st.columns(2)
         m1.metric(t("percent"), fmt.pct(h.percent))
         m2.metric(t("grade"), md(h.grade or "—"))
+    # the failed items first, open, with their notes and photos; then every section (open if it has a failure)
+    failed = set(partial_score(view.checklist, view.answers).failed_items)
+    with st.container(border=True, key="pz-failed-first"):
+        st.markdown(f"**{t('failed_first', n=len(failed))}**" if failed else t("no_failed"))
+        for item in (it for it in view.checklist.items if it.id in failed):
+            _item_lines(view, item, where="f")
     for section in view.checklist.sections:
-        with st.expander(md(f"{section.title} · {section.points}{t('pts')}"), expanded=False):
-            for item in section.items:
-                ans = view.answers.get(item.id)
-                note = view.notes.get(item.id)
-                st.markdown(md(f"{answer_text(item, ans)} · {item.text}"))
-                if note:
-                    st.caption(md(f"{t('note')}: {note}"))
-                refs = view.photos.get(item.id)
-                if refs:
-                    photos_ui.thumbs(refs, iid=h.id, item_id=item.id, actor=None, editable=False)
+        has_failed = any(it.id in failed for it in section.items)
+        label = f"{section.title} · {section.points}{t('pts')}" + (f" · ✗ {sum(it.id in failed for it in section.items)}"
+                                                                     if has_failed else "")
+        with st.expander(md(label), expanded=has_failed):
+            for item in section.items:  # a failed item's photos are in the list above
+                _item_lines(view, item, where="s", photos=item.id not in failed)
     if h.status == "submitted" and actor.role in ("manager", "admin"):
         _amend_form(view, actor)
+
+
+def _item_lines(view: svc.DraftView, item: Any, *, where: str, photos: bool = True) -> None:
+    """One item's answer and text, note, reason for no photo and photos."""
+    h = view.header
+    st.markdown(md(f"{answer_text(item, view.answers.get(item.id))} · {item.text}"))
+    note = view.notes.get(item.id)
+    if note:
+        st.caption(md(f"{t('note')}: {note}"))
+    reason = view.no_photo_reasons.get(item.id)
+    if reason:
+        st.caption(md(f"{t('no_photo_reason')}: {reason}"))
+    refs = view.photos.get(item.id) if photos else None
+    if refs:
+        photos_ui.thumbs(refs, iid=h.id, item_id=item.id if where == "s" else f"{item.id}#f", actor=None,
+                         editable=False)
 
 
 def _amend_form(view: svc.DraftView, actor: Actor) -> None:

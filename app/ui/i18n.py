@@ -72,6 +72,44 @@ EN: dict[str, str] = {
                         "from supervisor scores.",
 }
 
+# screens of issue 12 (kept in one block to ease merging)
+ZH.update({
+    "submit_blocked_n": "还不能提交：{n} 项需要处理（见上方列表，点 → 跳到该项）",
+    "photo_required_missing": "必须附照片", "photo_or_reason_missing": "不合格须拍照（或填写无照片原因）",
+    "no_photo_reason": "无照片原因", "no_photo_reason_hint": "无法拍照时，请写明原因（填写后即保存）；“须拍照”项不能以原因代替。",
+    "discard": "放弃", "discard_yes": "确认放弃", "cancel": "取消",
+    "discard_confirm": "放弃草稿「{title} · {subject}」？已填写的答案、备注和照片关联将被删除（审计日志保留记录）。",
+    "draft_discarded": "草稿「{title}」已放弃。",
+    "dup_draft": "同一班次、对象和检查表已有一份草稿（最后保存 {when}）。",
+    "dup_resume": "继续已有草稿", "dup_new": "新建",
+    "month_signed_start": "{site} {month} 月度考核已签字确认：该月不能再开始新的检查（如需补查请经理先重新开启）。",
+    "signoff_confirm": "确认签字 {site} {month} 月度考核？签字后该月不能再修订或新增检查。未关闭整改 {open} 项，其中逾期 {overdue} 项：",
+    "signoff_yes": "确认签字", "overdue_flag": "逾期", "open_flag": "未关闭", "due": "期限", "and_more": "另有 {n} 项未列出",
+    "failed_first": "不合格项（{n}）", "no_failed": "没有不合格项",
+    "display_name": "姓名（显示名）", "choose_role": "请选择角色", "choose_role_first": "请先选择角色（没有默认角色）",
+    "site_code": "管理处编号", "site_name": "管理处名称", "staff_code": "员工编号",
+})
+EN.update({
+    "submit_blocked_n": "Cannot submit yet: {n} items need attention (listed above; → jumps to the item)",
+    "photo_required_missing": "Photo required", "photo_or_reason_missing": "Failed: photo (or a reason for none)",
+    "no_photo_reason": "Reason for no photo", "no_photo_reason_hint": "If no photo can be taken, write why "
+    "(saved when you leave the field); a 'photo required' item cannot be excused.",
+    "discard": "Discard", "discard_yes": "Discard draft", "cancel": "Cancel",
+    "discard_confirm": "Discard the draft \"{title} · {subject}\"? Its answers, notes and photo links are deleted "
+    "(the audit log keeps a record).",
+    "draft_discarded": "Draft \"{title}\" discarded.",
+    "dup_draft": "There is already a draft for this shift, subject and checklist (last saved {when}).",
+    "dup_resume": "Resume that draft", "dup_new": "Start a new one",
+    "month_signed_start": "{month} of {site} is signed off: no new inspection can start in that month (a "
+    "manager must reopen it first).",
+    "signoff_confirm": "Sign off {site} for {month}? The month is then closed to amendments and new inspections. "
+    "Open corrective actions: {open}, overdue: {overdue}:",
+    "signoff_yes": "Sign off", "overdue_flag": "Overdue", "open_flag": "Open", "due": "due", "and_more": "{n} more not listed",
+    "failed_first": "Failed items ({n})", "no_failed": "No failed items",
+    "display_name": "Display name", "choose_role": "Choose a role", "choose_role_first": "Choose a role first (there is no default)",
+    "site_code": "Site code", "site_name": "Site name", "staff_code": "Staff code",
+})
+
 
 def lang() -> str:
     return "en" if st.session_state.get("lang") == "en" else "zh"

@@ -367,9 +367,8 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
                 keep_params(step="items", sec=str(sec_index))
                 st.rerun()
 
-    jump_list(t("unanswered"), rv.unanswered, "u")
+    _blockers(view, rv, jump_list, actor)
     jump_list(t("failed_items"), rv.failed, "f")
-    jump_list(t("missing_photos"), rv.missing_evidence, "p")
     photos_ui.gallery(view)
     st.divider()
     c1, c2 = st.columns(2)
@@ -377,7 +376,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
         keep_params(step="items")
         st.rerun()
     if not rv.can_submit:
-        st.warning(t("submit_blocked"))
+        st.warning(md(t("submit_blocked_n", n=len({b.item_id for b in rv.blockers}))))
     if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit,
                  key=f"submit_{iid}"):
         try:
@@ -388,6 +387,45 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
         else:
             keep_params(step="done")
             st.rerun()
+
+
+def _on_no_photo_reason(iid: int, item_id: str) -> None:
+    actor = current_actor()  # callbacks run before the page: check the session in the database first
+    if actor is None:
+        return
+    key = f"npr_{iid}_{item_id}"
+    try:
+        with write() as s:
+            svc.record_no_photo_reason(session=s, actor=actor, inspection_id=iid, item_id=item_id,
+                                       reason=st.session_state.get(key, ""))
+    except ServiceError as exc:
+        st.session_state[f"npr_err_{iid}"] = (item_id, str(exc))
+
+
+def _blockers(view: svc.DraftView, rv: svc.Review, jump_list: Any, actor: Actor) -> None:
+    """What blocks submit, by kind, each with a jump to its item; a failed ``on_fail`` item without a
+    photo takes a written reason for none here."""
+    iid = view.header.id
+    by_kind = {k: tuple(b.item_id for b in rv.blockers if b.kind == k)
+               for k in (svc.UNANSWERED, svc.PHOTO_REQUIRED, svc.PHOTO_OR_REASON)}
+    jump_list(t("unanswered"), by_kind[svc.UNANSWERED], "u")
+    jump_list(t("photo_required_missing"), by_kind[svc.PHOTO_REQUIRED], "p")
+    open_reason = by_kind[svc.PHOTO_OR_REASON] + rv.excused_evidence
+    if open_reason:
+        jump_list(t("photo_or_reason_missing"), by_kind[svc.PHOTO_OR_REASON], "r")
+        err = st.session_state.pop(f"npr_err_{iid}", None)
+        if err:
+            st.error(md(err[1]))
+        with st.container(key="pz-no-photo"):
+            st.caption(t("no_photo_reason_hint"))
+            checklist = view.checklist
+            for item_id in sorted(open_reason, key=lambda i: [it.id for it in checklist.items].index(i)):
+                key = f"npr_{iid}_{item_id}"
+                if key not in st.session_state:
+                    st.session_state[key] = view.no_photo_reasons.get(item_id, "")
+                st.text_input(md(f"{t('no_photo_reason')} · {checklist.item(item_id).text}"), key=key,
+                              max_chars=svc.MAX_NO_PHOTO_REASON, on_change=_on_no_photo_reason,
+                              args=(iid, item_id))
 
 
 def result_panel(view: svc.DraftView) -> None:

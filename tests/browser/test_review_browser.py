@@ -206,18 +206,25 @@ def test_manager_reviews_month_drills_down_and_exports(review_server, open_ui, t
     page.wait_for_url(re.compile(rf"[?&]view={seeded.photo_inspection}(&|$)"))
     page.get_by_role("heading", name=f"{TITLE} · v1").wait_for()
     assert ui.metric("得分率") == "60.00%"
-    page.get_by_text("仪容仪表 · 5分").click()  # the section's expander
-    page.get_by_text("工牌歪斜，衬衫未扎好").wait_for()
-    img = page.locator("[data-testid=stImage] img")
+    # the failed items come first, open, with note and photo (no tap on a collapsed section needed)
+    failed = page.locator(".st-key-pz-failed-first")
+    failed.get_by_text("不合格项（1）").wait_for()
+    failed.get_by_text("工牌歪斜，衬衫未扎好").wait_for()
+    img = failed.locator("[data-testid=stImage] img")
     img.wait_for()
-    expect(img).to_have_count(1)
+    expect(page.locator("[data-testid=stImage] img")).to_have_count(1)
     page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
-    page.get_by_text("工装", exact=True).wait_for()  # the caption
+    failed.get_by_text("工装", exact=True).wait_for()  # the caption
     ui.settle()
-    page.wait_for_function(EXPANDER_OPEN_JS, arg=img.element_handle())  # its opening animation has ended
+    page.wait_for_function(EXPANDER_OPEN_JS, arg=page.get_by_text("仪容仪表 · 5分 · ✗ 1").element_handle())
     ui.screenshot("11-review-detail.png")
 
-    # and back to the review
+    # and back to the review: the site filter, its figures and the chosen person come back from the URL
     page.get_by_role("button", name="◀ 月度考核").click()
     page.wait_for_url(lambda url: "view=" not in url)
     page.get_by_role("heading", name="月度考核").wait_for()
+    page.get_by_role("heading", name=f"张丽 · {MONTH}").wait_for()
+    assert ui.metric("参评对象 / subjects") == "2"
+    assert page.get_by_role("combobox", name="管理处").input_value().startswith("金地格林小区")
+    q = ui.query()
+    assert q["m"] == MONTH and q["subj"] == "staff" and "who" in q and "site" in q
