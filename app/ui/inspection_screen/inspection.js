@@ -4,6 +4,7 @@
 import { partialScore } from "./score.js";
 
 const controllers = new WeakMap();
+let seqCounter = 0;
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -177,27 +178,41 @@ class Screen {
 
   // -- outbox (localStorage: survives reloads, tab crashes and server restarts)
   loadOutbox() {
-    try {
-      const raw = localStorage.getItem(this.key);
-      const ops = raw ? JSON.parse(raw) : [];
-      return Array.isArray(ops) ? ops : [];
-    } catch (e) {
-      return [];
+    // one localStorage entry per op (no read-modify-write: two tabs never overwrite each other's queue)
+    const ops = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith(this.key + ".")) continue;
+      try {
+        ops.push(JSON.parse(localStorage.getItem(k)));
+      } catch (e) {
+        localStorage.removeItem(k);
+      }
     }
+    return ops.sort((a, b) => a.at - b.at || a.seq - b.seq);
   }
 
-  saveOutbox() {
+  opKey(op) {
+    return `${this.key}.${op.op_id}`;
+  }
+
+  store(op) {
     try {
-      localStorage.setItem(this.key, JSON.stringify(this.outbox));
+      localStorage.setItem(this.opKey(op), JSON.stringify(op));
     } catch (e) {
       // quota (a large photo): the op stays in memory and is still sent while the page is open
       this.root.querySelector("[data-role=storage-warning]").hidden = false;
     }
   }
 
+  unstore(op) {
+    localStorage.removeItem(this.opKey(op));
+  }
+
   enqueue(op) {
+    op.seq = ++seqCounter;
     this.outbox.push(op);
-    this.saveOutbox();
+    this.store(op);
     this.refreshBanner();
     this.flush();
   }
@@ -281,7 +296,7 @@ class Screen {
         this.retry = 0;
         const body = await r.json().catch(() => ({}));
         this.outbox.shift();
-        this.saveOutbox();
+        this.unstore(op);
         this.applied(op, r.ok, body);
       }
     } finally {
@@ -477,10 +492,11 @@ class Screen {
     if (value !== null && sameValue(cur, value)) return; // re-tap of the chosen answer: nothing (清除 clears)
     if (value === null && !cur) return;
     delete this.errors[itemId];
-    this.outbox.push({ kind: "answer", item_id: itemId, value, op_id: uuid(), at: Date.now() });
+    const op = { kind: "answer", item_id: itemId, value, op_id: uuid(), at: Date.now(), seq: ++seqCounter };
+    this.outbox.push(op);
     this.refreshCard(itemId); // the new state first, then storage and the network
     this.refreshHeader();
-    this.saveOutbox();
+    this.store(op);
     this.refreshBanner();
     this.flush();
   }
