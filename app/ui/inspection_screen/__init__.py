@@ -48,6 +48,7 @@ import streamlit as st
 
 from app.services import inspections as svc
 from app.ui.i18n import lang, t
+from scoring import Checklist
 
 NAME = "pinzhi.inspection"
 ASSET_DIR = Path(__file__).resolve().parent
@@ -80,12 +81,13 @@ def _num(d: Decimal | None) -> float | str | None:
     return int(d) if d == d.to_integral_value() else str(d.normalize())
 
 
-def checklist_data(view: svc.DraftView) -> dict[str, Any]:
+def checklist_data(checklist: Checklist) -> dict[str, Any]:
+    """The ``checklist`` of the data contract."""
     return {"sections": [
         {"id": s.id, "title": s.title, "title_en": s.title_en, "points": _num(s.points), "items": [
             {"id": i.id, "text": i.text, "text_en": i.text_en, "points": _num(i.points), "scoring": i.scoring,
              "per": _num(i.per), "step": _num(i.step), "na": i.na, "critical": i.critical, "evidence": i.evidence}
-            for i in s.items]} for s in view.checklist.sections]}
+            for i in s.items]} for s in checklist.sections]}
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def screen(view: svc.DraftView, *, user_id: int, section: int | None, focus_item
     """Mount the inspection screen; returns the ``nav`` trigger of this run (or None)."""
     component = _register()
     data = {"mode": "items", "inspection_id": view.header.id, "user_id": user_id, "lang": lang(), "api": "/api/v1",
-            "checklist": checklist_data(view), "answers": _jsonable(view.answers), "notes": dict(view.notes),
+            "checklist": checklist_data(view.checklist), "answers": _jsonable(view.answers), "notes": dict(view.notes),
             "photos": {k: [{"link_id": p.link_id, "photo_id": p.photo_id} for p in ps] for k, ps in view.photos.items()},
             "section": section, "focus_item": focus_item, "labels": labels()}
     result = component(key=f"pzi_{view.header.id}", data=data, on_nav_change=lambda: None)

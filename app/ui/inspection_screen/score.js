@@ -2,6 +2,7 @@
 // Unanswered or invalid answers count as N/A; a failed critical item zeroes its section ("section") or the
 // whole checklist ("checklist"). Returns {percent: "85.71" | null, awarded, applicable} (percent half-up, 2 places).
 const SCALE = 1000000n;
+const KEYS = new Set(["result", "count", "points", "note"]);
 
 function fixed(x) {
   // a decimal number (number or string) -> BigInt in millionths (exact for up to 6 decimals)
@@ -14,7 +15,8 @@ function fixed(x) {
 
 function itemScore(item, a) {
   // [awarded, na] in millionths, or null when the answer is invalid (then it counts as N/A)
-  if (!a || typeof a !== "object") return null;
+  if (!a || typeof a !== "object" || Array.isArray(a)) return null;
+  if (Object.keys(a).some((k) => !KEYS.has(k))) return null; // unknown fields: invalid
   if (a.result === "na") return Object.keys(a).some((k) => k !== "result" && k !== "note") ? null : [0n, true];
   const pts = fixed(item.points);
   if (item.scoring === "pass_fail") {
