@@ -331,3 +331,66 @@ def test_two_devices_the_last_tap_wins_and_both_converge(server: LiveServer, ope
         s.open()
         s.wait_synced()
         assert [s.selected(i) for i in ("s1.i1", "s1.i2", "s1.i3")] == [["不合格"], ["合格"], ["合格"]]
+
+
+# ----------------------------------------------------------------------------- photos, notes, refusals
+def _jpeg(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), (230, 230, 220))
+    ImageDraw.Draw(img).rectangle((width // 4, height // 4, width // 2, height // 2), fill=(200, 60, 40))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_photo_downscaled_in_the_browser_note_saved_and_refusal_reverts(server: LiveServer, open_ui) -> None:
+    from app.db.models import Answer, InspectionPhoto, Photo
+
+    ui: Ui = open_ui(server)
+    sc = Screen.start(ui, SITE_CHECKLIST_ID)
+    page = sc.page
+    sc.tap("env.lights", "不合格")
+    page.wait_for_timeout(300)
+    card = sc.card("env.lights")
+    card.locator("input[data-role=gallery]").set_input_files(
+        files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": _jpeg(4000, 3000)}])
+    card.locator("img.pzi-thumb[data-photo-id]").wait_for(timeout=30_000)
+    note = card.locator("textarea")
+    note.fill("灯管闪烁 <b>两处</b>")
+    note.blur()
+    sc.wait_synced()
+    db = server.database()
+    try:
+        with db.read() as s:
+            photo = s.execute(select(Photo.original_width, Photo.original_height).join(
+                InspectionPhoto, InspectionPhoto.photo_id == Photo.id).where(
+                InspectionPhoto.inspection_id == sc.iid, InspectionPhoto.item_id == "env.lights")).one()
+            saved_note = s.scalar(select(Answer.note).where(Answer.inspection_id == sc.iid,
+                                                            Answer.item_id == "env.lights"))
+    finally:
+        db.engine.dispose()
+    assert max(photo) == 2048 and photo == (2048, 1536), f"uploaded at {photo}, not downscaled to 2048 px"
+    assert saved_note == "灯管闪烁 <b>两处</b>"
+
+    # the draft is submitted elsewhere: the next tap is refused, shows the reason and reverts
+    req = page.request
+    csrf = req.get(f"{server.url}/api/v1/me").json()["csrf"]
+    answers = {"env.desk": {"result": "pass"}, "env.signage": {"result": "na"}, "env.floor": {"count": 0},
+               "svc.greeting": {"points": 4}, "svc.phone": {"result": "pass"}, "svc.register": {"count": 0},
+               "svc.uniform": {"result": "pass"}, "safe.fire": {"result": "pass"}, "safe.cash": {"result": "pass"},
+               "safe.keys": {"points": 3}, "safe.door": {"result": "pass"}}
+    for n, (item_id, value) in enumerate(answers.items()):
+        r = req.put(f"{server.url}/api/v1/inspections/{sc.iid}/answers/{item_id}", headers={"X-CSRF-Token": csrf},
+                    data={"value": value, "op_id": str(uuid.uuid4()), "answered_at": int(time.time() * 1000) - 1000 + n})
+        assert r.ok, r.text()
+    r = req.post(f"{server.url}/api/v1/inspections/{sc.iid}/submit", headers={"X-CSRF-Token": csrf})
+    assert r.ok, r.text()
+    sc.card("env.lights").get_by_role("radio", name="合格", exact=True).click()
+    page.wait_for_function("() => document.querySelector(\"[data-item-id='env.lights']\").dataset.state === 'error'")
+    status = sc.card("env.lights").locator("[data-role=status]").inner_text()
+    assert status.startswith("✗ 保存失败: ") and len(status) > len("✗ 保存失败: ")
+    assert sc.selected("env.lights") == ["不合格"], "the card shows the stored answer again"
+    assert values(server, sc.iid)["env.lights"] == {"result": "fail"}

@@ -45,6 +45,12 @@ function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+function dataUrlBlob(url) {
+  const [head, b64] = url.split(",", 2);
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Blob([bytes], { type: head.slice(5).split(";")[0] || "image/jpeg" });
+}
+
 function fmtNum(x) {
   const n = Number(x);
   return Number.isInteger(n) ? String(n) : String(+n.toFixed(6));
@@ -255,7 +261,7 @@ class Screen {
       url = `${this.api}/inspections/${this.iid}/photos`;
       const form = new FormData();
       form.append("item_id", op.item_id);
-      const blob = await (await fetch(op.photo)).blob();
+      const blob = dataUrlBlob(op.photo); // not fetch(data:): the CSP's connect-src is 'self' only
       form.append("file", blob, `photo-${op.at}.jpg`);
       form.append("caption", `${this.L.taken} ${new Date(op.at).toISOString().slice(0, 19).replace("T", " ")}Z`);
       init = { method: "POST", body: form };
@@ -580,7 +586,7 @@ class Screen {
     const status = card.querySelector("[data-role=status]");
     const L = this.L;
     if (state === "error") status.textContent = `✗ ${L.save_failed}: ${this.errors[itemId]}`;
-    else if (state === "pending") status.textContent = `⏳ ${L.pending}`;
+    else if (state === "pending") status.textContent = `… ${L.pending}`;
     else if (state === "saved" && this.savedTime[itemId]) status.textContent = `✓ ${L.saved} ${hhmmss(this.savedTime[itemId])}`;
     else if (state === "saved") status.textContent = `✓ ${L.saved}`;
     else status.textContent = "";
