@@ -394,3 +394,50 @@ def test_photo_downscaled_in_the_browser_note_saved_and_refusal_reverts(server: 
     assert status.startswith("✗ 保存失败: ") and len(status) > len("✗ 保存失败: ")
     assert sc.selected("env.lights") == ["不合格"], "the card shows the stored answer again"
     assert values(server, sc.iid)["env.lights"] == {"result": "fail"}
+
+
+# ----------------------------------------------------------------------------- look: sticky header, colours, targets
+def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveServer, open_ui) -> None:
+    from .conftest import SCREENSHOTS, VIEWPORT
+
+    ui: Ui = open_ui(live_server)
+    sc = Screen.start(ui, SITE_CHECKLIST_ID)
+    page = sc.page
+    sc.tap("env.desk", "合格")
+    sc.tap("env.signage", "不适用")
+    sc.tap("env.floor", "1处 −1")
+    colours = {label: sc.card(item).get_by_role("radio", name=label, exact=True).evaluate(
+        "b => getComputedStyle(b).backgroundColor") for item, label in
+        (("env.desk", "合格"), ("env.signage", "不适用"), ("env.floor", "1处 −1"))}
+    assert len(set(colours.values())) == 3, f"pass, N/A and fail must never look the same: {colours}"
+    assert colours["合格"] == "rgb(22, 163, 74)" and colours["1处 −1"] == "rgb(220, 38, 38)"
+    small = page.evaluate("() => [...document.querySelectorAll('.pzi button:not([hidden]), .pzi select')]"
+                          ".filter(b => b.offsetParent).map(b => b.getBoundingClientRect())"
+                          ".filter(r => r.width < 44 || r.height < 44).length")
+    assert small == 0, f"{small} touch targets smaller than 44x44 px"
+    page.context.set_offline(True)
+    sc.tap("env.lights", "不合格", wait=False)
+    page.wait_for_function("() => document.querySelector('[data-role=offline-banner]').textContent"
+                           " === '网络已断开 · 1 项待同步'")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait.png"), full_page=False)
+    # scroll down: the header (progress, score, section picker, navigation) stays in view
+    page.locator("[data-role=header]").hover()
+    page.mouse.wheel(0, 180)
+    page.wait_for_timeout(400)
+    head = page.locator("[data-role=header]").bounding_box()
+    assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"
+    title_top = page.evaluate("() => document.querySelector('[data-section-index=\"0\"] h3').getBoundingClientRect().top")
+    assert title_top < head["y"], "the page did not scroll under the header"
+    page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait-scrolled.png"))
+    page.set_viewport_size({"width": VIEWPORT["height"], "height": VIEWPORT["width"]})
+    page.wait_for_timeout(300)
+    page.mouse.wheel(0, 260)
+    page.wait_for_timeout(400)
+    head = page.locator("[data-role=header]").bounding_box()
+    assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"
+    page.screenshot(path=str(SCREENSHOTS / "inspection-screen-landscape.png"))
+    page.set_viewport_size(VIEWPORT)
+    page.context.set_offline(False)
+    sc.wait_synced()
+    assert values(live_server, sc.iid)["env.lights"] == {"result": "fail"}
