@@ -1,5 +1,5 @@
-"""Taps and section changes on a 100-item checklist: the client-side inspection screen (``?screen=v2``,
-app/ui/inspection_screen) versus a plain one-script page, and the old per-item fragment screen.
+"""Taps and section changes on a 100-item checklist: the client-side inspection screen (the default,
+app/ui/inspection_screen) versus a plain one-script page, and the old per-item fragment screen (``?screen=v1``).
 
 The checklist has 10 sections of 10 items (the Jindi standard has 10 sections, 74 items). Measured in
 the page with ``performance.now()``:
@@ -271,16 +271,16 @@ def main() -> int:
                 rounds = args.rounds
                 for r in range(rounds):
                     sec = (r * 3) % SECTIONS
-                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items"
+                    app_ms += measure(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items&screen=v1"
                                       f"&sec={sec}", args.taps // rounds, list(range(sec * per + 1, (sec + 1) * per + 1)))
                     base_ms += measure(page, f"http://127.0.0.1:{p_base}/?insp={base_iid}",
                                        args.taps // rounds, list(range(1, N_ITEMS + 1)))
-                    v, a, sc = measure_v2(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items&screen=v2",
+                    v, a, sc = measure_v2(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items",
                                           args.taps // rounds, r)
                     v2_visible += v
                     v2_acked += a
                     v2_sections += sc
-                    v1_sections += measure_v1_sections(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items",
+                    v1_sections += measure_v1_sections(page, f"http://127.0.0.1:{p_app}/?insp={app_iid}&step=items&screen=v1",
                                                        2, (r * 2) % (SECTIONS - 2))
                 browser.close()
         finally:

@@ -1,4 +1,7 @@
-"""The inspection screen for a 10-inch tablet: one section at a time, one fragment per item.
+"""The inspection page: header, the item screen, the review step and the result.
+
+The item screen is the client-side component of app/ui/inspection_screen. The old screen below (one
+section at a time, one fragment per item) is only drawn with ``?screen=v1`` and is to be removed.
 
 A tap reruns only that item's fragment: the answer is written to the database in the widget's
 callback and the item shows "已保存" with the time. ``st.session_state`` only caches what the database
@@ -441,8 +444,9 @@ def run(actor: Actor, iid: int) -> None:
 
 
 def _new_screen() -> bool:
-    """The client-side inspection screen (app/ui/inspection_screen) is opened with ``?screen=v2``."""
-    return st.query_params.get("screen") == "v2"
+    """The client-side inspection screen (app/ui/inspection_screen) is the screen; the old per-item fragment
+    screen below stays reachable with ``?screen=v1`` until it is removed."""
+    return st.query_params.get("screen") != "v1"
 
 
 def _items_screen(view: svc.DraftView, actor: Actor) -> None:

@@ -1,4 +1,4 @@
-"""The client-side inspection screen (app/ui/inspection_screen, ``?screen=v2``) in Chromium, on SQLite and
+"""The client-side inspection screen (app/ui/inspection_screen, the default item screen) in Chromium, on SQLite and
 PostgreSQL, each scenario checked in the DATABASE: the loss paths of issue 11 (next/prev, review/back,
 jump, re-tap), 20 answers given offline for 60 s, a reload while offline, a server killed with answers
 queued, and two devices on the same draft (the tap made last wins).
@@ -86,7 +86,7 @@ class Screen:
 
     @property
     def url(self) -> str:
-        return f"{self.ui.server.url}/?insp={self.iid}&step=items&screen=v2"
+        return f"{self.ui.server.url}/?insp={self.iid}&step=items"
 
     def open(self) -> None:
         self.page.goto(self.url)
