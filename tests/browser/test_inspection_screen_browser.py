@@ -397,6 +397,12 @@ def test_photo_downscaled_in_the_browser_note_saved_and_refusal_reverts(server: 
 
 
 # ----------------------------------------------------------------------------- look: sticky header, colours, targets
+SCROLL_BY = """(dy) => { for (let p = document.querySelector('.pzi').parentElement; p; p = p.parentElement) {
+  const s = getComputedStyle(p);
+  if (/(auto|scroll)/.test(s.overflowY) && p.scrollHeight > p.clientHeight) { p.scrollTop += dy; return; } }
+  window.scrollBy(0, dy); }"""
+
+
 def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveServer, open_ui) -> None:
     from .conftest import SCREENSHOTS, VIEWPORT
 
@@ -419,20 +425,23 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
     sc.tap("env.lights", "不合格", wait=False)
     page.wait_for_function("() => document.querySelector('[data-role=offline-banner]').textContent"
                            " === '网络已断开 · 1 项待同步'")
+    page.evaluate("() => { for (let p = document.querySelector('.pzi'); p; p = p.parentElement) p.scrollTop = 0; }")
+    page.wait_for_timeout(300)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait.png"), full_page=False)
     # scroll down: the header (progress, score, section picker, navigation) stays in view
-    page.locator("[data-role=header]").hover()
-    page.mouse.wheel(0, 180)
+    page.evaluate(SCROLL_BY, 300)
     page.wait_for_timeout(400)
     head = page.locator("[data-role=header]").bounding_box()
     assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"
     title_top = page.evaluate("() => document.querySelector('[data-section-index=\"0\"] h3').getBoundingClientRect().top")
-    assert title_top < head["y"], "the page did not scroll under the header"
+    assert title_top < head["y"] + head["height"], "the page did not scroll under the header"
     page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait-scrolled.png"))
     page.set_viewport_size({"width": VIEWPORT["height"], "height": VIEWPORT["width"]})
     page.wait_for_timeout(300)
-    page.mouse.wheel(0, 260)
+    page.evaluate("() => { for (let p = document.querySelector('.pzi'); p; p = p.parentElement) p.scrollTop = 0; }")
+    page.wait_for_timeout(300)
+    page.evaluate(SCROLL_BY, 230)
     page.wait_for_timeout(400)
     head = page.locator("[data-role=header]").bounding_box()
     assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"
