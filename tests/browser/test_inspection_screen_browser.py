@@ -57,6 +57,12 @@ def pg_url_factory():
 _DAYS = iter(range(1, 400))
 
 
+def go_offline(page: Any) -> None:
+    """Cut the browser context's network and wait until the page knows it (the switch is asynchronous)."""
+    page.context.set_offline(True)
+    page.wait_for_function("() => navigator.onLine === false")
+
+
 class Screen:
     """The inspection screen of one page, with the gestures the tests need."""
 
@@ -233,7 +239,7 @@ def test_twenty_answers_offline_for_60_s_then_online(server: LiveServer, open_ui
     sc = Screen.start(ui, LONG_CHECKLIST_ID)
     items = LONG_ITEMS[:20]
     labels = {i: ("不合格" if n % 4 == 0 else "合格") for n, i in enumerate(items)}
-    ui.page.context.set_offline(True)
+    go_offline(ui.page)
     _tap_in_order(sc, items, labels)
     banner = ui.page.locator("[data-role=offline-banner]")
     banner.wait_for()
@@ -258,7 +264,7 @@ def test_reload_while_offline_then_online_sends_the_queue(server: LiveServer, op
     ui: Ui = open_ui(server)
     sc = Screen.start(ui, LONG_CHECKLIST_ID)
     labels = {"s1.i1": "合格", "s1.i2": "不合格", "s1.i3": "不适用"}
-    ui.page.context.set_offline(True)
+    go_offline(ui.page)
     _tap_in_order(sc, list(labels), labels)
     with pytest.raises(Exception):  # noqa: B017 - no page can load without a network
         ui.page.reload()
@@ -311,7 +317,7 @@ def test_two_devices_the_last_tap_wins_and_both_converge(server: LiveServer, ope
     sb = Screen(b, sa.iid)
     sb.open()
     # A answers offline first (an older tap), B answers the same items later and online
-    a.page.context.set_offline(True)
+    go_offline(a.page)
     sa.tap("s1.i1", "合格", wait=False)
     sa.tap("s1.i2", "不合格", wait=False)
     b.page.wait_for_timeout(50)
@@ -421,7 +427,7 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
                           ".filter(b => b.offsetParent).map(b => b.getBoundingClientRect())"
                           ".filter(r => r.width < 44 || r.height < 44).length")
     assert small == 0, f"{small} touch targets smaller than 44x44 px"
-    page.context.set_offline(True)
+    go_offline(page)
     sc.tap("env.lights", "不合格", wait=False)
     page.wait_for_function("() => document.querySelector('[data-role=offline-banner]').textContent"
                            " === '网络已断开 · 1 项待同步'")
