@@ -194,6 +194,7 @@ def test_new_inspection_form_lists_only_the_supervisors_sites(world, db, tokens)
 def test_start_inspection_opens_the_first_section(world, db, tokens):
     at = app_as(tokens["sup"])
     at.segmented_control(key="new_subject").set_value("site").run()
+    at.query_params["screen"] = "v1"  # the old per-item screen (kept behind ?screen=v1 until it is removed)
     by_label(at.button, "开始检查").click().run()
     assert not at.exception
     with db.read() as s:
@@ -211,7 +212,7 @@ def test_start_inspection_opens_the_first_section(world, db, tokens):
 
 def test_answer_is_saved_to_the_database(world, db, tokens):
     iid = start_site(db, world)
-    at = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
     assert "进度 0/3" in at.get("progress")[0].proto.text
     at.segmented_control(key=f"a_{iid}_desk.clean").set_value("fail").run()
     assert not at.exception
@@ -231,7 +232,7 @@ def test_answer_is_saved_to_the_database(world, db, tokens):
     assert answers(db, world.supervisor, iid)["safe.exit"] == {"points": "3"}
 
     # a reload (fresh session, same URL) shows the stored answers
-    again = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    again = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
     assert again.segmented_control(key=f"a_{iid}_desk.clean").value == "fail"
     assert again.segmented_control(key=f"a_{iid}_desk.log").value == "2"
 
@@ -241,7 +242,7 @@ def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
     with db.write() as s:
         svc.save_answer(session=s, actor=world.supervisor, inspection_id=iid, item_id="desk.clean",
                         value={"result": "pass"})
-    at = app_as(tokens["sup"], insp=str(iid), step="review")
+    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="review")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["已答"] == "1/3"
     assert "**未作答（2）**" in texts(at)
@@ -256,7 +257,7 @@ def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
 
 def test_submit_when_all_answered(world, db, tokens):
     iid = start_site(db, world)
-    at = app_as(tokens["sup"], insp=str(iid), step="items", sec="0")
+    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
     at.segmented_control(key=f"a_{iid}_desk.clean").set_value("pass").run()
     at.segmented_control(key=f"a_{iid}_desk.log").set_value("0").run()
     at.query_params["sec"] = "1"
@@ -284,6 +285,7 @@ def test_self_check_offers_only_self_check_checklists_and_saves(world, db, token
     assert at.title[0].value == "员工自查"
     assert "**张丽** · 前台接待 · 金地格林小区" in texts(at)
     assert at.selectbox(key="sc_cl").options == ["仪容仪表自查"]
+    at.query_params["screen"] = "v1"  # the old per-item screen (kept behind ?screen=v1 until it is removed)
     by_label(at.button, "开始检查").click().run()
     assert not at.exception and not at.error
     with db.read() as s:

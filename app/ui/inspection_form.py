@@ -1,4 +1,7 @@
-"""The inspection screen for a 10-inch tablet: one section at a time, one fragment per item.
+"""The inspection page: header, the item screen, the review step and the result.
+
+The item screen is the client-side component of app/ui/inspection_screen. The old screen below (one
+section at a time, one fragment per item) is only drawn with ``?screen=v1`` and is to be removed.
 
 A tap reruns only that item's fragment: the answer is written to the database in the widget's
 callback and the item shows "已保存" with the time. ``st.session_state`` only caches what the database
@@ -19,7 +22,7 @@ from app.services import inspections as svc
 from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import fmt, photos_ui
+from app.ui import fmt, inspection_screen, photos_ui
 from app.ui.i18n import t
 from app.ui.safe import md
 from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
@@ -364,7 +367,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
             if note:
                 c1.caption(md(f"{t('note')}: {note}"))
             if c2.button("→", key=f"jump_{kind}_{n}"):
-                keep_params(step="items", sec=str(sec_index))
+                keep_params(step="items", sec=str(sec_index), item=item_id)
                 st.rerun()
 
     _blockers(view, rv, jump_list, actor)
@@ -372,7 +375,14 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     photos_ui.gallery(view)
     st.divider()
     c1, c2 = st.columns(2)
-    if c1.button(f"◀ {t('back_to_items')}", width="stretch"):
+    if _new_screen():
+        with c1:
+            pressed = inspection_screen.nav([{"action": "back-to-items", "label": f"◀ {t('back_to_items')}"}],
+                                            key=f"pzi_review_nav_{iid}")
+        if pressed and pressed.get("action") == "back-to-items":
+            keep_params(step="items", item=None)
+            st.rerun()
+    elif c1.button(f"◀ {t('back_to_items')}", width="stretch"):
         keep_params(step="items")
         st.rerun()
     if not rv.can_submit:
@@ -454,8 +464,33 @@ def run(actor: Actor, iid: int) -> None:
             keep_params(insp=None, step=None, sec=None)
             st.rerun()
         return
+    if _new_screen():
+        h = view.header
+        st.subheader(md(h.checklist_title))
+        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+                      f"{t('kind_' + h.kind)}"))
+        if step == "review":
+            _review_step(view, actor)
+        else:
+            _items_screen(view, actor)
+        return
     _header(view)
     if step == "review":
         _review_step(view, actor)
     else:
         _items_step(view, actor)
+
+
+def _new_screen() -> bool:
+    """The client-side inspection screen (app/ui/inspection_screen) is the screen; the old per-item fragment
+    screen below stays reachable with ``?screen=v1`` until it is removed."""
+    return st.query_params.get("screen") != "v1"
+
+
+def _items_screen(view: svc.DraftView, actor: Actor) -> None:
+    focus = st.query_params.get("item")
+    pressed = inspection_screen.screen(view, user_id=actor.id, section=None,
+                                       focus_item=focus if focus and view.checklist.has_item(focus) else None)
+    if pressed and pressed.get("action") == "review":
+        keep_params(step="review", item=None)
+        st.rerun()

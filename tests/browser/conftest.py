@@ -74,6 +74,16 @@ SITE_CHECKLIST: dict[str, Any] = {
     ],
 }
 
+LONG_CHECKLIST_ID = "browser-long"
+# 24 pass/fail items in 3 sections (the client-side screen's offline and two-tab scenarios)
+LONG_CHECKLIST: dict[str, Any] = {
+    "id": LONG_CHECKLIST_ID, "version": "1", "title": "长检查表（浏览器测试）", "kind": "workflow",
+    "subject": "site", "self_check": False,
+    "sections": [{"id": f"s{k}", "title": f"第{k}部分", "points": 16, "items": [
+        _item(f"s{k}.i{n}", f"第{k}部分第{n}项", 2, **({"na": True} if n % 3 == 0 else {}))
+        for n in range(1, 9)]} for k in range(1, 4)],
+}
+
 SELF_CHECK_CHECKLIST: dict[str, Any] = {
     "id": STAFF_CHECKLIST_ID, "version": "1", "title": "上岗前自查（浏览器测试）", "kind": "appearance",
     "subject": "staff", "self_check": True,
@@ -89,7 +99,7 @@ SELF_CHECK_CHECKLIST: dict[str, Any] = {
 
 def write_checklists(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    for doc in (SITE_CHECKLIST, SELF_CHECK_CHECKLIST):
+    for doc in (SITE_CHECKLIST, SELF_CHECK_CHECKLIST, LONG_CHECKLIST):
         (directory / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                                                      encoding="utf-8")
     shutil.copy(ROOT / "checklists" / "office-safety.yaml", directory / "office-safety.yaml")
@@ -107,6 +117,7 @@ class Org:
     sup_nav: str = "sup_nav"      # site N: the navigation test
     sup_extra: str = "sup_extra"  # site X: the result-panel rounding test; the crash test on its own server
     sup_sel: str = "sup_sel"      # site Y: the section-selectbox test
+    sup_v2: str = "sup_v2"        # site V: the client-side inspection screen's tests (one shift date each)
     staff: str = "zhangli"        # staff S001 on site M
 
 
@@ -114,27 +125,28 @@ def db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'pinzhi.db'}"
 
 
-def setup_data(data_dir: Path) -> Org:
-    """Migrate the database and create the sites, staff and accounts of :class:`Org`."""
+def setup_data(data_dir: Path, url: str | None = None) -> Org:
+    """Migrate the database (``url``, else a SQLite file in ``data_dir``) and create the sites, staff and
+    accounts of :class:`Org`."""
     from app.db.engine import Database, make_engine
     from app.db.migrate import upgrade
     from app.services import auth, org
     from app.services.actor import SYSTEM
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(db_url(data_dir))
+    engine = make_engine(url or db_url(data_dir))
     upgrade(engine)
     db = Database(engine)
     o = Org()
     with db.write() as s:
         auth.create_first_admin(s, username=o.admin, password=PASSWORD, display_name="系统管理员")
         for code, name in [("M", "金地格林小区"), ("P", "金地名峰小区"), ("N", "金地天悦小区"), ("X", "金地华府小区"),
-                           ("Y", "金地湖城小区")]:
+                           ("Y", "金地湖城小区"), ("V", "金地风华小区")]:
             org.add_site(s, actor=SYSTEM, code=code, name=name, kind="residential")
         org.add_staff(s, actor=SYSTEM, code="S001", name="张丽", post="前台接待", site_code="M")
         for username, code, display in [(o.sup_main, "M", "李督导"), (o.sup_photo, "P", "王督导"),
                                         (o.sup_nav, "N", "赵督导"), (o.sup_extra, "X", "钱督导"),
-                                        (o.sup_sel, "Y", "孙督导")]:
+                                        (o.sup_sel, "Y", "孙督导"), (o.sup_v2, "V", "周督导")]:
             auth.create_user(s, actor=SYSTEM, username=username, password=PASSWORD, role="supervisor",
                              display_name=display, site_codes=[code])
         auth.create_user(s, actor=SYSTEM, username=o.staff, password=PASSWORD, role="staff", display_name="张丽",
@@ -161,6 +173,7 @@ class LiveServer:
     log: Path
     proc: subprocess.Popen | None = None
     org: Org = field(default_factory=Org)
+    database_url: str | None = None  # PostgreSQL (a schema of its own); None: SQLite in data_dir
 
     @property
     def url(self) -> str:
@@ -168,13 +181,15 @@ class LiveServer:
 
     @property
     def db_url(self) -> str:
-        return db_url(self.data_dir)
+        return self.database_url or db_url(self.data_dir)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
                if k not in ("DATABASE_URL", "PINZHI_APPTEST") and not k.startswith("STREAMLIT_")}
         env.update(PINZHI_DATA_DIR=str(self.data_dir), PINZHI_CHECKLISTS=str(self.checklists),
                    STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", PYTHONUNBUFFERED="1")
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
         return env
 
     def start(self, timeout: float = 60.0) -> LiveServer:
@@ -225,12 +240,41 @@ class LiveServer:
         return Database(make_engine(self.db_url))
 
 
-def new_server(root: Path) -> LiveServer:
-    """A server on a fresh data directory (migrated, with :class:`Org`) and the test checklists."""
+def new_server(root: Path, database_url: str | None = None) -> LiveServer:
+    """A server on a fresh data directory (migrated, with :class:`Org`) and the test checklists; with
+    ``database_url`` on that database instead of a SQLite file."""
     data = root / "data"
     checklists = write_checklists(root / "checklists")
-    org = setup_data(data)
-    return LiveServer(data_dir=data, checklists=checklists, port=free_port(), log=root / "streamlit.log", org=org)
+    org = setup_data(data, database_url)
+    return LiveServer(data_dir=data, checklists=checklists, port=free_port(), log=root / "streamlit.log", org=org,
+                      database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def pg_live_server(tmp_path_factory, chromium_path) -> Iterator[LiveServer]:
+    """A live server on PostgreSQL (``DATABASE_URL_PG``), in a fresh schema of its own (dropped afterwards)."""
+    import uuid
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    pg = os.environ.get("DATABASE_URL_PG")
+    if not pg:
+        if IN_CI:
+            pytest.fail("DATABASE_URL_PG is not set in CI: PostgreSQL tests must run")
+        pytest.skip("DATABASE_URL_PG not set")
+    schema = f"b_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{pg}{'&' if '?' in pg else '?'}options={quote(f'-csearch_path={schema}')}"
+    server = new_server(tmp_path_factory.mktemp("live-pg"), url)
+    server.start()
+    yield server
+    server.stop()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -246,8 +290,8 @@ def make_server(tmp_path, chromium_path) -> Iterator:
     """Start servers of one test's own (function-scoped) data directory; all are stopped at teardown."""
     started: list[LiveServer] = []
 
-    def make() -> LiveServer:
-        server = new_server(tmp_path / f"srv{len(started)}")
+    def make(database_url: str | None = None) -> LiveServer:
+        server = new_server(tmp_path / f"srv{len(started)}", database_url)
         started.append(server)
         return server
 
@@ -425,8 +469,16 @@ class Ui:
         self.choose("检查表", checklist_title)
         page.get_by_role("button", name="开始检查").click()
         page.wait_for_url(re.compile(r"[?&]insp=\d+"))
+        self.old_screen()
         page.locator(".pz-item").first.wait_for()
         return int(self.query()["insp"])
+
+    def old_screen(self) -> None:
+        """Reopen the current inspection on the old per-item screen (``?screen=v1``, kept behind the new
+        client-side screen until it is removed); the tests of the new screen are test_inspection_screen_browser.py."""
+        if "screen=v1" not in self.page.url:
+            self.page.locator("[data-item-id]").first.wait_for()  # the run that opened it has finished
+            self.page.goto(self.page.url + "&screen=v1")
 
     # -- items
     def item(self, item_id: str) -> Any:

@@ -253,6 +253,7 @@ def test_self_check_by_staff(live_server: LiveServer, open_ui) -> None:
 
     page.get_by_role("button", name="开始检查").click()
     page.wait_for_url(lambda url: "insp=" in url)
+    ui.old_screen()
     iid = int(ui.query()["insp"])
     taps = [("look.uniform", "合格"), ("look.hair", "合格"), ("look.shoes", "1处 −0.5")]
     for item_id, label in taps:

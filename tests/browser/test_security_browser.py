@@ -212,6 +212,9 @@ def test_hostile_text_in_every_field_runs_nothing_fetches_nothing_and_shows_lite
                              expect=["检查项" + p["mdimg"] + p["img"], "恶意标准" + p["script"]]))
         results.append(visit(ui, f"?insp={seeded['draft']}&step=review&sec=0", expect=["检查项" + p["mdimg"]]))
         results.append(visit(ui, f"?insp={seeded['iid']}&step=done", expect=["恶意标准" + p["script"], p["svg"]]))
+        # the old per-item screen, still behind ?screen=v1 (the visit above is the client-side screen)
+        results.append(visit(ui, f"?insp={seeded['draft']}&step=items&screen=v1",
+                             expect=["检查项" + p["mdimg"] + p["img"], "恶意标准" + p["script"]]))
         results.append(visit(ui, "history", expect=["恶意标准" + p["script"], site_name]))
         results.append(visit(ui, f"history?view={seeded['iid']}",
                              expect=[p["svg"], "部分" + p["jslink"]],

@@ -1,0 +1,126 @@
+"""The tablet inspection screen as ONE client-side component (Streamlit custom components v2, no iframe).
+
+The component (``inspection.js``, ``score.js``, ``inspection.css`` in this folder) receives the whole
+checklist and the draft's stored answers, notes and photos, draws every section on the tablet itself
+(a section change never goes to the server) and never derives an answer from a widget's absence. Every
+tap is written first to a local outbox (``localStorage`` key ``pinzhi.outbox.u<user id>.i<inspection id>``:
+a list of ``{kind: "answer"|"note"|"photo", item_id, value|note|photo, op_id, at}``, ``at`` = tap time in
+epoch ms), shown at once, then sent in order to the JSON API v1 with the session cookie and the
+``X-CSRF-Token`` of ``GET /api/v1/me``: ``PUT …/answers/{item_id}`` (idempotent by ``op_id``, ordered by
+``answered_at``), ``PUT …/notes/{item_id}``, ``POST …/photos``. A network failure, a 5xx or a restarting
+server keeps the op queued and retried (also after a reload: the outbox is read back at mount);
+a refusal (4xx) drops the op, shows the server's reason on the card and puts the stored value back.
+
+Data contract (``data=`` of the mount), all JSON:
+
+- ``mode``: ``"items"`` (the screen) or ``"nav"`` (a row of buttons, used around the review step);
+- ``inspection_id`` (int), ``user_id`` (int), ``lang`` (``"zh"``/``"en"``), ``api`` (``"/api/v1"``);
+- ``checklist``: ``{"sections": [{"id", "title", "title_en", "points", "items": [{"id", "text", "text_en",
+  "points", "scoring": "pass_fail"|"deduct"|"scale", "per", "step", "na", "critical", "evidence"}]}]}``;
+- ``answers``: ``{item_id: {"result": …} | {"count": n} | {"points": x}}``; ``tapped``: ``{item_id: epoch ms}``;
+- ``notes``: ``{item_id: text}``; ``photos``: ``{item_id: [{"link_id", "photo_id"}]}``;
+- ``section``: the section to open (index) or ``None``; ``focus_item``: an item to scroll to and highlight;
+- ``labels``: the UI texts (Chinese or English).
+
+In ``"nav"`` mode the data is ``{"mode": "nav", "buttons": [{"action", "label", "item"?, "primary"?}]}``.
+
+The component reports one trigger, ``nav``: ``{"action": "review"|"back-to-items"|"jump", "item"?}``
+(``review`` is only sent once the outbox is empty, so the review reads everything from the database).
+
+DOM hooks (tests, assistive technology): each card ``[data-item-id][data-state=unanswered|pending|saved|error]``;
+each choice ``button[role=radio][aria-checked]`` named by its label (a stepper beyond 9 choices);
+``[data-action=next-section|prev-section|review|back-to-items|next-unanswered|clear]``;
+``[data-role=progress|score|section-picker|offline-banner|status]``.
+
+The JS is served as a file from this folder under ``/_stcore/bidi-components/pinzhi.inspection/`` (the
+component is registered with this folder as its asset directory), so it runs under the app's
+``script-src 'self'`` CSP: inline component JS would be loaded from a ``blob:`` URL, which the CSP refuses.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app.services import inspections as svc
+from app.ui.i18n import lang, t
+from scoring import Checklist
+
+NAME = "pinzhi.inspection"
+ASSET_DIR = Path(__file__).resolve().parent
+
+ZH_EXTRA = {"next_unanswered": "下一未答", "clear": "清除", "pending": "待同步", "offline": "网络已断开 · {n} 项待同步",
+            "syncing": "{n} 项同步中", "signed_out": "登录已失效 · {n} 项待同步（请重新登录）",
+            "review_wait": "还有 {n} 项待同步，同步完成后再进入汇总", "storage_full": "本机存储已满：照片仅在本页打开时上传",
+            "photo_unreadable": "无法读取该图片", "taken": "拍摄于"}
+EN_EXTRA = {"next_unanswered": "Next unanswered", "clear": "Clear", "pending": "Waiting to send",
+            "offline": "Offline · {n} waiting to sync", "syncing": "Syncing {n}",
+            "signed_out": "Signed out · {n} waiting to sync (sign in again)",
+            "review_wait": "{n} still waiting to sync; review once they are sent",
+            "storage_full": "Device storage full: photos upload only while this page is open",
+            "photo_unreadable": "This image cannot be read", "taken": "taken"}
+LABEL_KEYS = ("pass", "fail", "na", "pts", "progress", "score_so_far", "section", "prev", "next", "to_review",
+              "back_to_items", "saved", "save_failed", "note", "result", "take_photo", "upload_photo", "photo",
+              "critical_checklist", "critical_section", "evidence_required", "evidence_on_fail")
+
+
+def labels() -> dict[str, str]:
+    out = {k: t(k) for k in LABEL_KEYS}
+    out["count"] = t("count_fmt", n=999).replace("999", "{n}")
+    out.update(EN_EXTRA if lang() == "en" else ZH_EXTRA)
+    return out
+
+
+def _num(d: Decimal | None) -> float | str | None:
+    if d is None:
+        return None
+    return int(d) if d == d.to_integral_value() else str(d.normalize())
+
+
+def checklist_data(checklist: Checklist) -> dict[str, Any]:
+    """The ``checklist`` of the data contract."""
+    return {"sections": [
+        {"id": s.id, "title": s.title, "title_en": s.title_en, "points": _num(s.points), "items": [
+            {"id": i.id, "text": i.text, "text_en": i.text_en, "points": _num(i.points), "scoring": i.scoring,
+             "per": _num(i.per), "step": _num(i.step), "na": i.na, "critical": i.critical, "evidence": i.evidence}
+            for i in s.items]} for s in checklist.sections]}
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(value, default=lambda o: _num(o) if isinstance(o, Decimal) else str(o)))
+
+
+def _register() -> Any:
+    """Register this folder as the component's asset directory (once per server) and define the component."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root(NAME) is None:
+        manifest = ComponentManifest(name="pinzhi", version="1",
+                                     components=[ComponentConfig(name="inspection", asset_dir=ASSET_DIR.name)])
+        manager.register_from_manifest(manifest, ASSET_DIR.parent)
+    return st.components.v2.component(NAME, html="<div class='pzi-root'></div>", css="inspection.css",
+                                      js="inspection.js", isolate_styles=False)
+
+
+def screen(view: svc.DraftView, *, user_id: int, section: int | None, focus_item: str | None) -> dict[str, Any] | None:
+    """Mount the inspection screen; returns the ``nav`` trigger of this run (or None)."""
+    component = _register()
+    data = {"mode": "items", "inspection_id": view.header.id, "user_id": user_id, "lang": lang(), "api": "/api/v1",
+            "checklist": checklist_data(view.checklist), "answers": _jsonable(view.answers), "notes": dict(view.notes),
+            "photos": {k: [{"link_id": p.link_id, "photo_id": p.photo_id} for p in ps] for k, ps in view.photos.items()},
+            "section": section, "focus_item": focus_item, "labels": labels()}
+    result = component(key=f"pzi_{view.header.id}", data=data, on_nav_change=lambda: None)
+    return getattr(result, "nav", None)
+
+
+def nav(buttons: list[dict[str, Any]], *, key: str) -> dict[str, Any] | None:
+    """A row of buttons carrying ``data-action`` hooks (around the review step); returns the pressed one."""
+    component = _register()
+    result = component(key=key, data={"mode": "nav", "buttons": buttons}, on_nav_change=lambda: None)
+    return getattr(result, "nav", None)
