@@ -3,13 +3,12 @@ written reason for none; the review lists exactly the blockers and submit names 
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from api_support import jpeg as api_jpeg
 from factories import checklist_dict, item, section, use_checklists
-from PIL import Image
 from world import build_world
 
 from app.db.models import Answer, AuditLog, Inspection
@@ -25,9 +24,7 @@ CL = checklist_dict(
 
 
 def jpeg() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 40, 40)).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
+    return api_jpeg((200, 40, 40))
 
 
 @pytest.fixture
