@@ -192,16 +192,18 @@ def _wait_seconds(row: LoginThrottle, now: datetime) -> int:
     return max(0, math.ceil((ready - now).total_seconds()))
 
 
-def _throttle_rows(session: Session, keys: list[str], now: datetime) -> list[LoginThrottle]:
-    rows = []
+def _throttle_rows(session: Session, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
+    """The existing throttle rows of ``keys``, with a run-out lock or a forgotten count reset to zero."""
+    rows = {}
     for key in keys:
         row = session.get(LoginThrottle, key)
-        if row is not None and row.locked_until is not None and _aware(row.locked_until) <= now:
+        if row is None:
+            continue
+        if row.locked_until is not None and _aware(row.locked_until) <= now:
             row.failures, row.locked_until = 0, None  # a lock that has run out starts the count again
-        elif row is not None and row.locked_until is None and _aware(row.last_failure_at) + FORGET_AFTER < now:
+        elif row.locked_until is None and _aware(row.last_failure_at) + FORGET_AFTER < now:
             row.failures = 0
-        if row is not None:
-            rows.append(row)
+        rows[key] = row
     return rows
 
 
@@ -234,9 +236,9 @@ def attempt_sign_in(session: Session, *, username: str, password: str,
     name = username.strip()
     keys = _throttle_keys(name, address)
     rows = _throttle_rows(session, keys, now)
-    wait = max((_wait_seconds(r, now) for r in rows), default=0)
+    wait = max((_wait_seconds(r, now) for r in rows.values()), default=0)
     if wait:
-        locked = any(r.locked_until is not None and _aware(r.locked_until) > now for r in rows)
+        locked = any(r.locked_until is not None and _aware(r.locked_until) > now for r in rows.values())
         audit.record(session, actor=None, action="user.sign_in_refused", entity="user", entity_id=None,
                      detail={"username": name[:64], "address": address, "wait_s": wait, "locked": locked})
         if locked:
@@ -255,14 +257,10 @@ def attempt_sign_in(session: Session, *, username: str, password: str,
         ok = False
     if not ok or not usable or user is None:
         for key in keys:
-            row = session.get(LoginThrottle, key)
+            row = rows.get(key)
             if row is None:
                 row = LoginThrottle(key=key, failures=0, last_failure_at=now)
                 session.add(row)
-            elif row.locked_until is not None and _aware(row.locked_until) <= now:
-                row.failures, row.locked_until = 0, None
-            elif _aware(row.last_failure_at) + FORGET_AFTER < now:
-                row.failures = 0
             row.failures += 1
             row.last_failure_at = now
             if row.failures >= _limits(key)[1]:

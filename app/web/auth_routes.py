@@ -96,10 +96,15 @@ def _lang(request: Request) -> str:
     return "en" if accept.lower().startswith("en") else "zh"
 
 
+def sign_in_form(lang: str) -> str:
+    """The sign-in form (our own texts only); also shown by the Streamlit page when a session ends."""
+    return SIGN_IN_FORM.format(lang=lang, **TEXT[lang])
+
+
 def render_page(lang: str, *, first_admin: bool, error: str | None = None, info: str | None = None) -> str:
     """The sign-in (or first-administrator) page. Only our own texts and an escaped message go in."""
     text = TEXT[lang]
-    form = (FIRST_ADMIN_FORM if first_admin else SIGN_IN_FORM).format(lang=lang, **text)
+    form = FIRST_ADMIN_FORM.format(lang=lang, **text) if first_admin else sign_in_form(lang)
     message = ""
     if error:
         message = f'<div class="error" role="alert">{html.escape(error)}</div>'
