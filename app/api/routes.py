@@ -122,17 +122,37 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
                                note=body.note)
         return m.NoteOut(item_id=item_id, note=body.note.strip() or None)
 
+    @api.put("/inspections/{inspection_id}/no-photo-reason/{item_id}", tags=["inspections"])
+    def put_no_photo_reason(who: Writer, inspection_id: InspectionId, item_id: ItemId,
+                            body: m.NoPhotoReasonIn) -> m.NoPhotoReasonOut:
+        """Why a failed item whose evidence rule is ``on_fail`` has no photo (excuses the photo at submit)."""
+        with get_db().write() as s:
+            stored = insp_svc.record_no_photo_reason(session=s, actor=who.actor, inspection_id=inspection_id,
+                                                     item_id=item_id, reason=body.reason)
+        return m.NoPhotoReasonOut(item_id=item_id, reason=stored)
+
     @api.post("/inspections/{inspection_id}/photos", tags=["inspections"], status_code=201)
     def add_photo(who: Writer, inspection_id: InspectionId,
                   item_id: Annotated[str, Form(min_length=1, max_length=96)],
                   file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
-                  caption: Annotated[str | None, Form(max_length=200)] = None) -> m.PhotoOut:
+                  caption: Annotated[str | None, Form(max_length=200)] = None,
+                  captured_at: Annotated[datetime | None, Form(
+                      description="when the photo was taken, ISO 8601 with a time zone")] = None) -> m.PhotoOut:
         """Attach a photo to an item (the same pipeline as the app: checked, re-encoded, EXIF removed)."""
         data = file.file.read(photos.limits().max_bytes + 1)
         with get_db().write() as s:
             ref = photos.attach_photo(session=s, actor=who.actor, inspection_id=inspection_id, item_id=item_id,
-                                      data=data, caption=caption, filename=file.filename)
+                                      data=data, caption=caption, filename=file.filename, captured_at=captured_at)
         return m.PhotoOut.of(ref)
+
+    @api.delete("/inspections/{inspection_id}/photos/{link_id}", tags=["inspections"], status_code=204,
+                response_class=Response)
+    def remove_photo(who: Writer, inspection_id: InspectionId,
+                     link_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="the photo's link_id")]) -> Response:
+        """Take a photo off an item of your draft (``link_id`` as listed in the inspection's photos)."""
+        with get_db().write() as s:
+            photos.remove_photo(session=s, actor=who.actor, inspection_id=inspection_id, link_id=link_id)
+        return Response(status_code=204)
 
     @api.get("/photos/{photo_id}", tags=["inspections"], response_class=Response,
              responses={200: {"content": {"image/jpeg": {}}, "description": "the stored JPEG"}})

@@ -258,6 +258,9 @@ class InspectionPhoto(Base):
     caption: Mapped[str | None] = mapped_column(String(200))
     added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime]
+    #: when the photo was taken, as the device reported it (the screen downscales in the browser, which
+    #: drops the EXIF time that ``Photo.captured_at`` would hold)
+    captured_at: Mapped[datetime | None]
     photo: Mapped[Photo] = relationship(lazy="joined")
 
 

@@ -86,6 +86,7 @@ class PhotoRef:
     thumb_path: str
     width: int
     height: int
+    captured_at: datetime | None = None  # as the device reported it (UTC)
 
 
 UNANSWERED = "unanswered"
@@ -366,7 +367,8 @@ def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]
     for link in session.scalars(q):
         p = link.photo
         out.setdefault(link.item_id, []).append(
-            PhotoRef(link.id, p.id, link.item_id, link.caption, p.display_path, p.thumb_path, p.width, p.height)
+            PhotoRef(link.id, p.id, link.item_id, link.caption, p.display_path, p.thumb_path, p.width, p.height,
+                     link.captured_at)
         )
     return out
 

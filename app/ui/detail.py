@@ -69,8 +69,7 @@ def _item_lines(view: svc.DraftView, item: Any, *, where: str, photos: bool = Tr
         st.caption(md(f"{t('no_photo_reason')}: {reason}"))
     refs = view.photos.get(item.id) if photos else None
     if refs:
-        photos_ui.thumbs(refs, iid=h.id, item_id=item.id if where == "s" else f"{item.id}#f", actor=None,
-                         editable=False)
+        photos_ui.thumbs(refs, iid=h.id, item_id=item.id if where == "s" else f"{item.id}#f")
 
 
 def _amend_form(view: svc.DraftView, actor: Actor) -> None:

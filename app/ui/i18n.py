@@ -110,6 +110,12 @@ EN.update({
     "site_code": "Site code", "site_name": "Site name", "staff_code": "Staff code",
 })
 
+# h11: the inspection screen's photo removal and no-photo reason
+ZH.update({"remove_photo": "删除照片", "remove_photo_confirm": "再点一次删除",
+           "no_photo_reason_placeholder": "无法拍照时写明原因（填写后即保存）"})
+EN.update({"remove_photo": "Remove photo", "remove_photo_confirm": "Tap again to remove",
+           "no_photo_reason_placeholder": "Why no photo can be taken (saved when you leave the field)"})
+
 
 def lang() -> str:
     return "en" if st.session_state.get("lang") == "en" else "zh"
