@@ -26,6 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ItemId = Annotated[str, Path(min_length=1, max_length=96)]
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # codes and ids never hold control characters (PostgreSQL refuses NUL)
 Month = Annotated[str | None, Query(pattern=m.MONTH, description="YYYY-MM")]
 
 
@@ -60,14 +61,14 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
     @api.get("/inspections", tags=["inspections"])
     def list_inspections(
         who: Reader,
-        site: Annotated[str | None, Query(max_length=32, description="site code")] = None,
+        site: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="site code")] = None,
         month: Month = None,
         date_from: Annotated[date | None, Query(description="shift date on or after")] = None,
         date_to: Annotated[date | None, Query(description="shift date on or before")] = None,
         status: Literal["draft", "submitted"] | None = None,
         subject: Literal["staff", "site"] | None = None,
-        staff: Annotated[str | None, Query(max_length=32, description="staff code")] = None,
-        checklist: Annotated[str | None, Query(max_length=64, description="checklist id")] = None,
+        staff: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="staff code")] = None,
+        checklist: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL, description="checklist id")] = None,
         kind: Literal["supervisor", "self_check"] | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -172,7 +173,7 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
     @api.get("/scorecard", tags=["scorecard"])
     def scorecard(who: Reader, month: Annotated[str, Query(pattern=m.MONTH, description="YYYY-MM")],
                   subject: Literal["staff", "site"] = "staff",
-                  site: Annotated[str | None, Query(max_length=32, description="site code")] = None
+                  site: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="site code")] = None
                   ) -> m.ScorecardOut:
         """The monthly scorecard (the same figures as the review page and ``pinzhi scorecard``)."""
         with get_db().read() as s:

@@ -530,7 +530,7 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait.png"), full_page=False)
     # scroll down: the header (progress, score, section picker, navigation) stays in view
-    page.evaluate(SCROLL_BY, 300)
+    page.evaluate(SCROLL_BY, 640)  # down to the queued card (env.lights, failed: its no-photo reason shows)
     page.wait_for_timeout(400)
     head = page.locator("[data-role=header]").bounding_box()
     assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"
