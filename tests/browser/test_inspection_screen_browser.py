@@ -280,11 +280,12 @@ def test_reload_while_offline_then_online_sends_the_queue(server: LiveServer, op
     _tap_in_order(sc, list(labels), labels)
     with pytest.raises(Exception):  # noqa: B017 - no page can load without a network
         ui.page.reload()
-    # the browser's error page must have replaced the app's page before the network returns: until it
-    # has, the old page's retry timer may still send the queue (which would be right, but not this test)
+    # the browser's error page has replaced the app's page: nothing was sent, everything is queued (read
+    # BEFORE going online: Chromium reloads a page that failed offline by itself once the network is back,
+    # and that reloaded page sends the queue at once, which is right but would race this read)
     ui.page.wait_for_function("() => location.href.startsWith('chrome-error://')")
-    ui.page.context.set_offline(False)
     assert values(server, sc.iid) == {}, "every tap was queued while offline, none sent before the reload"
+    ui.page.context.set_offline(False)
     sc.open()
     sc.wait_synced()
     assert values(server, sc.iid) == {"s1.i1": {"result": "pass"}, "s1.i2": {"result": "fail"},
