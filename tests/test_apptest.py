@@ -304,6 +304,22 @@ def test_submit_when_all_answered(world, db, tokens):
     assert r.status_code == 409, r.text
 
 
+def test_training_items_carry_the_months_training_figures_as_a_hint(world, db, tokens):
+    import os
+
+    doc = checklist_dict([section("training", [item("training.attendance", 2), item("training.pass_rate", 2),
+                                               item("training.other", 1)])],
+                         id="site-training", version="1", title="培训检查", subject="site", kind="safety")
+    (Path(os.environ["PINZHI_CHECKLISTS"]) / "site-training.yaml").write_text(
+        yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with db.write() as s:
+        iid = svc.start_inspection(session=s, actor=world.supervisor, site_id=world.site_a, shift_date=world.day,
+                                   shift_name="早班", subject_type="site", checklist_id="site-training")
+    at = app_as(tokens["sup"], insp=str(iid), step="items")
+    none = "培训记录：本月暂无记录 / no training records this month"
+    assert screen_data(at)["hints"] == {"training.attendance": none, "training.pass_rate": none}
+
+
 # ----------------------------------------------------------------------------- self-check (staff)
 def test_self_check_offers_only_self_check_checklists_and_saves(world, db, tokens):
     at = app_as(tokens["zhangli"])
