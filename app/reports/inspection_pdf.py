@@ -16,9 +16,31 @@ from fpdf.enums import WrapMode, XPos, YPos
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from app.reports import ACTION_STATUS_LABELS, KIND_LABELS, SUBJECT_LABELS, fmt2, local_text, multi_line, now_local, one_line
-from app.reports import charts
-from app.reports.pdf import BODY_W, FONT, INK, MARGIN, MUTED, NAME_CHARS, RULE, _Doc, _heading, _kpis, _photo_row, _table
+from app.reports import (
+    ACTION_STATUS_LABELS,
+    KIND_LABELS,
+    SUBJECT_LABELS,
+    charts,
+    fmt2,
+    local_text,
+    multi_line,
+    now_local,
+    one_line,
+)
+from app.reports.pdf import (
+    BODY_W,
+    FONT,
+    INK,
+    MARGIN,
+    MUTED,
+    NAME_CHARS,
+    RULE,
+    _Doc,
+    _heading,
+    _kpis,
+    _photo_row,
+    _table,
+)
 from app.services import closeout as closeout_svc
 from app.services import photos as photos_svc
 from app.services.actor import Actor

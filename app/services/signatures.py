@@ -158,6 +158,7 @@ def sign_inspection(*, session: Session, actor: Actor, inspection_id: int, role:
     else:
         name = clean_name(signer_name or "", field="前台负责人姓名", max_len=NAME_MAX)
     text = None
+    size: tuple[int | None, int | None]
     if refused:
         text = clean_note(reason, field="拒签原因", max_len=REASON_MAX)
         if not text:
@@ -217,3 +218,14 @@ def missing_message(roles: list[str]) -> tuple[str, str]:
     en = {"inspector": "the inspector's signature", "subject": "the inspected person's signature (or a refusal reason)"}
     return ("不能提交：缺少" + "、".join(zh[r] for r in roles),
             "Cannot submit: missing " + " and ".join(en[r] for r in roles))
+
+
+def pending(session: Session, *, actor: Actor, inspection_id: int) -> list[str]:
+    """The roles still to sign before the inspection can be submitted (empty for a self-check, or when the
+    policy makes signatures optional): what :func:`app.services.inspections.submit_inspection` will ask."""
+    from app.config import signatures_required
+
+    insp_svc.load_header(session, actor=actor, inspection_id=inspection_id)
+    insp = session.get(Inspection, inspection_id)
+    assert insp is not None
+    return missing(session, insp) if signatures_required() else []

@@ -22,7 +22,7 @@ from app.services import inspections as svc
 from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import fmt, inspection_screen, photos_ui
+from app.ui import closeout, fmt, inspection_screen, photos_ui
 from app.ui.i18n import t
 from app.ui.safe import md
 from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
@@ -385,9 +385,12 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     elif c1.button(f"◀ {t('back_to_items')}", width="stretch"):
         keep_params(step="items")
         st.rerun()
+    unsigned = closeout.signature_step(view, actor)  # the close-out signatures (supervisor inspections)
     if not rv.can_submit:
         st.warning(md(t("submit_blocked_n", n=len({b.item_id for b in rv.blockers}))))
-    if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit,
+    if unsigned:
+        st.warning(md(closeout.pending_message(unsigned, view.header.subject_type)))
+    if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit or bool(unsigned),
                  key=f"submit_{iid}"):
         try:
             with write() as s:
@@ -458,11 +461,11 @@ def run(actor: Actor, iid: int) -> None:
         return
     step = st.query_params.get("step", "items")
     if view.header.status == "submitted":
-        result_panel(view)
-        photos_ui.gallery(view)
-        if st.button(t("back_home"), type="primary"):
+        def home() -> None:
             keep_params(insp=None, step=None, sec=None)
             st.rerun()
+
+        closeout.result_screen(view, actor, home)  # score, failed items, actions, signatures, PDF
         return
     if _new_screen():
         h = view.header
