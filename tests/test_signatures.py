@@ -167,6 +167,7 @@ def test_data_url_decoding_and_size_limit():
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_names_and_reasons_are_stored_as_text_or_refused(db, setup, text):
     w, iid = setup
+    answer_all(db, w, iid, desk_clean="pass", desk_sign="pass", desk_phone="pass")
     if "\n" in text:  # a name is one line; a reason may hold newlines
         with pytest.raises(Invalid, match="换行符"):
             sign(db, w.supervisor, iid, "subject", image_png=drawn_png(), signer_name=text)
@@ -197,6 +198,10 @@ def test_who_may_sign_and_self_checks_take_none(db, setup):
         staff_iid = svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=date(2026, 11, 2),
                                          shift_name="早班", subject_type="staff", staff_id=w.staff_a1,
                                          checklist_id="close-staff")
+    for item_id in ("look.badge", "look.hair"):
+        with db.write() as s:
+            svc.save_answer(session=s, actor=w.supervisor, inspection_id=staff_iid, item_id=item_id,
+                            value={"result": "pass"})
     sign(db, w.supervisor, staff_iid, "subject", image_png=drawn_png(), signer_name="冒名")
     assert rows(db, staff_iid)["subject"].signer_name == "张丽"
     # a self-check: no signature is asked for (and none can be recorded), submit is not blocked
@@ -212,8 +217,33 @@ def test_who_may_sign_and_self_checks_take_none(db, setup):
     assert submit(db, w.staff, self_iid).percent is not None
 
 
+def test_signing_waits_for_the_finished_result_and_a_later_change_needs_a_new_signature(db, setup):
+    w, iid = setup
+    answer_all(db, w, iid, desk_clean="fail", desk_sign="pass")
+    with pytest.raises(Invalid, match="请先完成所有检查项"):  # desk.phone unanswered
+        sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    answer_all(db, w, iid, desk_phone="pass")
+    with pytest.raises(Invalid, match="请先完成所有检查项"):  # desk.clean failed: a photo or a reason is missing
+        sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    with db.write() as s:
+        svc.record_no_photo_reason(session=s, actor=w.supervisor, inspection_id=iid, item_id="desk.clean",
+                                   reason="相机故障")
+    sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    sign(db, w.supervisor, iid, "subject", refused=True, reason="不同意", signer_name="陈静")
+    answer_all(db, w, iid, desk_sign="fail")  # changed after both signed: what they signed is not this
+    with pytest.raises(Invalid) as exc:
+        submit(db, w.supervisor, iid)
+    assert "缺少检查人签字、被检查人签字（或拒签原因）（签字后如修改了检查内容，须重新签字）" in str(exc.value)
+    with db.read() as s:
+        assert signatures.pending(s, actor=w.supervisor, inspection_id=iid) == ["inspector", "subject"]
+    sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    sign(db, w.supervisor, iid, "subject", refused=True, reason="仍不同意", signer_name="陈静")
+    assert submit(db, w.supervisor, iid).failed_items == ("desk.clean", "desk.sign")
+
+
 def test_signing_again_replaces_and_discard_removes(db, setup):
     w, iid = setup
+    answer_all(db, w, iid, desk_clean="pass", desk_sign="pass", desk_phone="pass")
     sign(db, w.supervisor, iid, "subject", refused=True, reason="先拒签", signer_name="陈静")
     sign(db, w.supervisor, iid, "subject", image_png=drawn_png(), signer_name="陈静")
     assert rows(db, iid)["subject"].refused is False

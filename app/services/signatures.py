@@ -169,6 +169,10 @@ def sign_inspection(*, session: Session, actor: Actor, inspection_id: int, role:
             raise Invalid("签名为空：请在签名框内签字", en="The signature is empty: please sign in the box")
         w, h = check_png(image_png)
         png, size, digest = bytes(image_png), (w, h), hashlib.sha256(image_png).hexdigest()
+    rv = insp_svc.review(session, actor=actor, inspection_id=inspection_id)
+    if not rv.can_submit:  # a signature confirms the finished result, not a half-answered draft
+        raise Invalid("请先完成所有检查项（含照片要求）再签字",
+                      en="Finish every item (photos included) before signing")
     now = _now()
     session.execute(delete(InspectionSignature).where(InspectionSignature.inspection_id == inspection_id,
                                                       InspectionSignature.role == role))
@@ -204,20 +208,30 @@ def list_signatures(session: Session, *, actor: Actor, inspection_id: int) -> di
     return signatures_of(session, inspection_id)
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite hands back naive UTC times
+
+
+def is_stale(sig: SignatureView, updated_at: datetime) -> bool:
+    """The inspection (answers, notes, photos, reasons) changed after this signature was given: what was
+    signed is no longer what would be submitted, so it must be given again."""
+    return _utc(sig.signed_at) < _utc(updated_at)
+
+
 def missing(session: Session, insp: Inspection) -> list[str]:
-    """The roles whose signature (or, for the subject, refusal) is still missing before submit."""
+    """The roles whose signature (or, for the subject, refusal) is missing or stale before submit."""
     if insp.kind != "supervisor":
         return []
-    have = set(session.scalars(select(InspectionSignature.role)
-                               .where(InspectionSignature.inspection_id == insp.id)))
-    return [r for r in ROLES if r not in have]
+    have = signatures_of(session, insp.id)
+    return [r for r in ROLES if r not in have or is_stale(have[r], insp.updated_at)]
 
 
 def missing_message(roles: list[str]) -> tuple[str, str]:
     zh = {"inspector": "检查人签字", "subject": "被检查人签字（或拒签原因）"}
     en = {"inspector": "the inspector's signature", "subject": "the inspected person's signature (or a refusal reason)"}
-    return ("不能提交：缺少" + "、".join(zh[r] for r in roles),
-            "Cannot submit: missing " + " and ".join(en[r] for r in roles))
+    return ("不能提交：缺少" + "、".join(zh[r] for r in roles) + "（签字后如修改了检查内容，须重新签字）",
+            "Cannot submit: missing " + " and ".join(en[r] for r in roles)
+            + " (a change after signing needs a new signature)")
 
 
 def pending(session: Session, *, actor: Actor, inspection_id: int) -> list[str]:

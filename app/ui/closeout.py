@@ -64,7 +64,9 @@ def _one(view: svc.DraftView, actor: Actor, role: str, sig: sig_svc.SignatureVie
         title = _role_title(role, h.subject_type)
         who = h.inspector if role == "inspector" else (h.subject_name if h.subject_type == "staff" else "")
         st.markdown(f"**{title}**" + (f" · {md(who)}" if who else ""))
-        if sig is not None and not st.session_state.get(_redo_key(iid, role)):
+        if sig is not None and sig_svc.is_stale(sig, h.updated_at):
+            st.warning(t("sig_stale"))
+        elif sig is not None and not st.session_state.get(_redo_key(iid, role)):
             _show_signature(sig)
             if st.button(t("sig_redo"), key=f"sig_redo_btn_{iid}_{role}"):
                 st.session_state[_redo_key(iid, role)] = True
@@ -99,8 +101,11 @@ def _one(view: svc.DraftView, actor: Actor, role: str, sig: sig_svc.SignatureVie
                 st.rerun()
 
 
-def signature_step(view: svc.DraftView, actor: Actor) -> list[str]:
-    """The signatures after the review (supervisor inspections); returns the roles still to sign."""
+def signature_step(view: svc.DraftView, actor: Actor, *, ready: bool) -> list[str]:
+    """The signatures after the review (supervisor inspections); returns the roles still to sign.
+
+    Signing waits until nothing else blocks submit (``ready``): a signature confirms the finished result.
+    """
     h = view.header
     if h.kind != "supervisor":
         return []
@@ -108,6 +113,9 @@ def signature_step(view: svc.DraftView, actor: Actor) -> list[str]:
         sigs = sig_svc.list_signatures(s, actor=actor, inspection_id=h.id)
         pending = sig_svc.pending(s, actor=actor, inspection_id=h.id)
     st.markdown(f"#### {t('sig_heading')}")
+    if not ready:
+        st.caption(t("sig_wait"))
+        return pending
     st.caption(t("sig_intro"))
     for role in sig_svc.ROLES:
         _one(view, actor, role, sigs.get(role))

@@ -130,6 +130,7 @@ ZH.update({
     "sig_refuse_confirm": "确认拒签", "sig_redo": "重新签字", "sig_none": "未签字",
     "sig_clear": "清除", "sig_save": "保存签名", "sig_hint": "请在此处签字", "sig_aria": "签名框",
     "sig_pending": "还需签字后才能提交：{roles}",
+    "sig_wait": "完成所有检查项（含照片要求）后再签字。", "sig_stale": "签字后检查内容有修改，请重新签字。",
     "report_pdf": "下载检查报告 PDF", "result_failed_n": "不合格项", "result_actions": "本次检查开出的整改（{n}）",
 })
 EN.update({
@@ -144,6 +145,8 @@ EN.update({
     "sig_refuse_confirm": "Confirm refusal", "sig_redo": "Sign again", "sig_none": "Not signed",
     "sig_clear": "Clear", "sig_save": "Save signature", "sig_hint": "Sign here", "sig_aria": "Signature box",
     "sig_pending": "Still to sign before submitting: {roles}",
+    "sig_wait": "Sign once every item is done (photos included).",
+    "sig_stale": "The inspection changed after this signature: please sign again.",
     "report_pdf": "Download the inspection report (PDF)", "result_failed_n": "Failed items",
     "result_actions": "Corrective actions opened by this inspection ({n})",
 })

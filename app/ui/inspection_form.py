@@ -373,6 +373,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     _blockers(view, rv, jump_list, actor)
     jump_list(t("failed_items"), rv.failed, "f")
     photos_ui.gallery(view)
+    unsigned = closeout.signature_step(view, actor, ready=rv.can_submit)  # the close-out signatures (supervisor inspections)
     st.divider()
     c1, c2 = st.columns(2)
     if _new_screen():
@@ -385,7 +386,6 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     elif c1.button(f"◀ {t('back_to_items')}", width="stretch"):
         keep_params(step="items")
         st.rerun()
-    unsigned = closeout.signature_step(view, actor)  # the close-out signatures (supervisor inspections)
     if not rv.can_submit:
         st.warning(md(t("submit_blocked_n", n=len({b.item_id for b in rv.blockers}))))
     if unsigned:
