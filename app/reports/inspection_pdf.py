@@ -116,7 +116,7 @@ def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int) -> byt
     _heading(pdf, "一、检查信息", space=0)
     subject = SUBJECT_LABELS.get(h.subject_type, h.subject_type)
     _line(pdf, "管理处", one_line(f"{h.site_name}（{h.site_code}）", 120))
-    _line(pdf, f"检查对象（{subject}）", one_line(h.subject_name + (f"（{h.staff_code}）" if h.staff_code else ""), 120))
+    _line(pdf, "检查对象", one_line(f"{h.subject_name}" + (f"（{h.staff_code}）" if h.staff_code else ""), 120) + f"　{subject}")
     _line(pdf, "班次", f"{h.shift_date:%Y-%m-%d} {h.shift_name}")
     _line(pdf, "检查表", one_line(f"{h.checklist_title} · v{h.checklist_version}（{h.checklist_id}）", 160))
     _line(pdf, "检查类型", KIND_LABELS.get(h.kind, h.kind))

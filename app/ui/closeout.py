@@ -8,6 +8,7 @@ and :mod:`app.services.closeout` (what the result shows); this module only draws
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import streamlit as st
 
@@ -20,6 +21,11 @@ from app.ui import fmt, photos_ui, signature_pad
 from app.ui.i18n import lang, t
 from app.ui.safe import md
 from app.ui.state import local_time, read, write
+
+
+def _short(d: Decimal) -> str:
+    """27 rather than 27.00 (a metric has little room on a tablet), 27.5 as it is."""
+    return f"{d.normalize():f}" if d != d.to_integral_value() else str(int(d))
 
 
 def _err(exc: ServiceError) -> str:
@@ -172,7 +178,7 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("percent"), fmt.pct(h.percent))
         m2.metric(t("grade"), md(h.grade or "—"))
-        m3.metric(t("awarded"), f"{fmt.num(co.awarded)} / {fmt.num(co.applicable)}")
+        m3.metric(t("awarded"), f"{_short(co.awarded)} / {_short(co.applicable)}")
         m4.metric(t("result_failed_n"), str(len(co.failed)))
         c1, c2 = st.columns(2)
         with c1:
@@ -193,7 +199,8 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
             with st.container(border=True, key="pz-result-actions"):
                 st.markdown(f"**{t('result_actions', n=len(co.actions))}**")
                 for a in co.actions:
-                    st.markdown(md(f"{a.item_text}") + f" · {md(a.staff_name or '—')} · {t('due')} {local_time(a.due_at)}")
+                    who = md(a.staff_name) if a.staff_name else t("result_no_assignee")
+                    st.markdown(md(a.item_text) + f" · {who} · {t('due')} {local_time(a.due_at)}")
         signatures_block(h.id, h.subject_type, co.signatures)
 
 

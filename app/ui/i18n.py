@@ -132,6 +132,7 @@ ZH.update({
     "sig_pending": "还需签字后才能提交：{roles}",
     "sig_wait": "完成所有检查项（含照片要求）后再签字。", "sig_stale": "签字后检查内容有修改，请重新签字。",
     "report_pdf": "下载检查报告 PDF", "result_failed_n": "不合格项", "result_actions": "本次检查开出的整改（{n}）",
+    "result_no_assignee": "未指定责任人",
 })
 EN.update({
     "sig_heading": "Signatures", "sig_intro": "Sign in the box with a finger or stylus, then tap 'Save signature'; "
@@ -148,5 +149,5 @@ EN.update({
     "sig_wait": "Sign once every item is done (photos included).",
     "sig_stale": "The inspection changed after this signature: please sign again.",
     "report_pdf": "Download the inspection report (PDF)", "result_failed_n": "Failed items",
-    "result_actions": "Corrective actions opened by this inspection ({n})",
+    "result_actions": "Corrective actions opened by this inspection ({n})", "result_no_assignee": "no one assigned",
 })

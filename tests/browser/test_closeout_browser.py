@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from .conftest import SITE_CHECKLIST_ID, STAFF_CHECKLIST_ID, LiveServer, Ui
+from .conftest import SCREENSHOTS, SITE_CHECKLIST_ID, STAFF_CHECKLIST_ID, LiveServer, Ui
 
 pytestmark = pytest.mark.browser
 
@@ -111,6 +111,7 @@ def download_pdf(page: Any, tmp_path: Path, name: str) -> Path:
     button = page.locator("[data-testid=stDownloadButton] button").filter(has_text="下载检查报告 PDF")
     with page.expect_download() as info:
         button.click()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / name
     info.value.save_as(str(path))
     assert path.read_bytes().startswith(b"%PDF")
@@ -174,7 +175,7 @@ def test_staff_inspection_signed_by_both_then_result_and_pdf(server: LiveServer,
     assert "本次检查开出的整改（2）" in actions and "工装整洁、工牌端正" in actions and "张丽" in actions
     assert result.locator(f".st-key-pz-signatures-{iid} [data-testid=stImage] img").count() == 2
     ui.screenshot("closeout-result.png")
-    pdf = download_pdf(page, tmp_path, "result.pdf")
+    pdf = download_pdf(page, SCREENSHOTS, "closeout-result.pdf")  # kept beside the screenshots to look at
     text = pdf_text(pdf)
     for expected in ("上岗前自查（浏览器测试）", "张丽", "李督导", "不合格项（2）", "工装整洁、工牌端正", "签字确认"):
         assert expected in text, expected
@@ -225,7 +226,7 @@ def test_site_inspection_lead_refuses_with_a_reason(server: LiveServer, open_ui,
     lead = page.locator(".st-key-pz-sig-subject")
     assert "前台负责人签字" in lead.inner_text()
     lead.get_by_label("前台负责人姓名").fill("陈静")
-    lead.get_by_role("radio", name="拒签").click()  # the segmented control's options are radios? fall back below
+    lead.get_by_role("radio", name="拒签").click()  # the segmented control 签字 / 拒签
     lead.get_by_label("拒签原因").wait_for()
     settle(ui)
     lead.get_by_role("button", name="确认拒签").click()  # no reason yet: refused
@@ -253,7 +254,7 @@ def test_site_inspection_lead_refuses_with_a_reason(server: LiveServer, open_ui,
     assert "拒签" in sigs and "陈静" in sigs and "第二行" in sigs
     assert page.evaluate("() => window.__pwned") is None
     ui.screenshot("closeout-result-refused.png")
-    pdf = download_pdf(page, tmp_path, "refused.pdf")
+    pdf = download_pdf(page, SCREENSHOTS, "closeout-refused.pdf")
     text = pdf_text(pdf)
     assert "拒签" in text and "陈静" in text and '<img src=x onerror="window.__pwned=1">' in text
     assert "电话铃响三声内接听" in text and re.search(r"前台负责人签字", text)
