@@ -174,7 +174,9 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
         return
     h = co.header
     with st.container(key="pz-result"):
-        st.success(md(f"{t('submitted')} · {h.checklist_title} · {h.subject_name}"))
+        st.success(md(f"{t('submitted')} · {h.checklist_title}"))
+        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+                      f"{t('inspector')} {h.inspector}"))
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("percent"), fmt.pct(h.percent))
         m2.metric(t("grade"), md(h.grade or "—"))
