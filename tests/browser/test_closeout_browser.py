@@ -1,20 +1,24 @@
-"""Close-out in Chromium at tablet size (820×1180), on SQLite: the supervisor answers on the inspection
+"""Close-out in Chromium at tablet size (820×1180): the supervisor answers on the inspection
 screen, goes to the review, the signatures are drawn with the mouse on the signature pads (or the
 front-desk lead refuses to sign, with a reason), submit, the result screen with the failed items and the
 corrective actions, the one-inspection PDF downloaded at once; then the rows in the database (signatures,
-audit log). Screenshots: closeout-signatures.png, closeout-result.png, closeout-refused.png.
+audit log). On SQLite and PostgreSQL. Screenshots: closeout-signatures.png, closeout-result.png, closeout-refused.png.
 
 These servers run with ``PINZHI_SIGNATURES=required`` (the production default).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -26,10 +30,30 @@ pytestmark = pytest.mark.browser
 HOSTILE_REASON = '<img src=x onerror="window.__pwned=1"> 不认可 ![x](http://127.0.0.1:9/x.png)\n第二行'
 
 
-@pytest.fixture
-def server(make_server, monkeypatch) -> LiveServer:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request, make_server, monkeypatch) -> Iterator[LiveServer]:
+    """A server of the test's own with signatures required: SQLite, or a fresh PostgreSQL schema."""
     monkeypatch.setenv("PINZHI_SIGNATURES", "required")
-    return make_server().start()
+    if request.param == "sqlite":
+        yield make_server().start()
+        return
+    import sqlalchemy as sa
+
+    pg = os.environ.get("DATABASE_URL_PG")
+    if not pg:
+        pytest.skip("DATABASE_URL_PG not set")
+    admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+    schema = f"c_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    server = make_server(f"{pg}{'&' if '?' in pg else '?'}options={quote(f'-csearch_path={schema}')}")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def api_start(ui: Ui, body: dict[str, Any]) -> tuple[int, str]:
