@@ -238,6 +238,21 @@ def test_signing_waits_for_the_finished_result_and_a_later_change_needs_a_new_si
         assert signatures.pending(s, actor=w.supervisor, inspection_id=iid) == ["inspector", "subject"]
     sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
     sign(db, w.supervisor, iid, "subject", refused=True, reason="仍不同意", signer_name="陈静")
+    # a photo added and removed after signing is a change too
+    with db.write() as s:
+        ref = photos.attach_photo(session=s, actor=w.supervisor, inspection_id=iid, item_id="desk.sign", data=jpeg())
+    with db.read() as s:
+        assert signatures.pending(s, actor=w.supervisor, inspection_id=iid) == ["inspector", "subject"]
+    sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    sign(db, w.supervisor, iid, "subject", refused=True, reason="仍不同意", signer_name="陈静")
+    with db.write() as s:
+        photos.remove_photo(session=s, actor=w.supervisor, link_id=ref.link_id)
+    with db.read() as s:
+        assert signatures.pending(s, actor=w.supervisor, inspection_id=iid) == ["inspector", "subject"]
+    sign(db, w.supervisor, iid, "inspector", image_png=drawn_png())
+    sign(db, w.supervisor, iid, "subject", refused=True, reason="仍不同意", signer_name="陈静")
+    with db.read() as s:
+        assert signatures.pending(s, actor=w.supervisor, inspection_id=iid) == []
     assert submit(db, w.supervisor, iid).failed_items == ("desk.clean", "desk.sign")
 
 
