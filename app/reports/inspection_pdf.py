@@ -169,7 +169,7 @@ def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int) -> byt
                (62, 16, 10, 20, 12), ("L", "C", "R", "C", "C"))
 
     # --- signatures, kept together on one page
-    need = 6 + 7 + SIG_H + 6 + 14
+    need = 4 + 7 + 2 + 6 + SIG_H + 7  # the heading (space, title, rule) and a signature box with its name line
     if pdf.get_y() + need > pdf.page_break_trigger:
         pdf.add_page()
     _heading(pdf, "五、签字确认" if co.actions else "四、签字确认")

@@ -441,16 +441,6 @@ def _blockers(view: svc.DraftView, rv: svc.Review, jump_list: Any, actor: Actor)
                               args=(iid, item_id))
 
 
-def result_panel(view: svc.DraftView) -> None:
-    h = view.header
-    st.success(md(f"{t('submitted')} · {h.checklist_title}"))
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("percent"), fmt.pct(h.percent))
-    m2.metric(t("grade"), md(h.grade or "—"))
-    snap = (st.session_state.get(_view_key(h.id)) or view).header
-    m3.metric(t("inspector"), md(snap.inspector))
-
-
 def run(actor: Actor, iid: int) -> None:
     """Draw the inspection ``iid``: items, review, or result (query param ``step``)."""
     try:

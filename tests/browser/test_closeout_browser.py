@@ -214,6 +214,8 @@ def test_staff_inspection_signed_by_both_then_result_and_pdf(server: LiveServer,
     page.goto(f"{server.url}/history?view={iid}")
     page.locator(f".st-key-pz-signatures-{iid} [data-testid=stImage] img").first.wait_for()
     assert page.locator(f".st-key-pz-signatures-{iid} [data-testid=stImage] img").count() == 2
+    settle(ui)
+    ui.screenshot("closeout-history-detail.png")
     assert "工装整洁、工牌端正" in pdf_text(download_pdf(page, tmp_path, "history.pdf"))
 
 
