@@ -288,3 +288,45 @@ def test_site_inspection_lead_refuses_with_a_reason(server: LiveServer, open_ui,
     logged = [(a, d) for a, d in audit_actions(server, iid) if a.startswith("signature.")]
     assert [a for a, _ in logged] == ["signature.sign", "signature.refuse"]
     assert logged[1][1] == {"role": "subject", "signer": "陈静", "subject_type": "site", "reason": HOSTILE_REASON}
+
+
+def test_signed_off_month_is_announced_on_the_start_screen_and_refused(server: LiveServer, open_ui) -> None:
+    """The manager signed the month off: 现场巡检 says so before anything is answered, 开始检查 is disabled,
+    and a start through the API is refused (409) — nothing is created."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.db.models import Inspection, Site
+    from app.services import auth, signoff
+
+    from .conftest import PASSWORD
+
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the page's default date is today there
+    db = server.database()
+    try:
+        with db.write() as s:
+            _, admin = auth.sign_in(s, username=server.org.admin, password=PASSWORD)
+            site_id = s.scalar(select(Site.id).where(Site.code == "M"))
+            signoff.sign_off(session=s, actor=admin, site_id=site_id, month=month)
+    finally:
+        db.engine.dispose()
+    ui: Ui = open_ui(server)
+    page = ui.page
+    ui.sign_in(server.org.sup_main)
+    warning = page.get_by_text(f"金地格林小区 {month} 月度考核已签字确认：该月不能再开始新的检查")
+    warning.wait_for()
+    settle(ui)
+    assert page.get_by_role("button", name="开始检查").is_disabled()
+    ui.screenshot("closeout-month-signed-start.png")
+    req = page.request
+    csrf = req.get(f"{server.url}/api/v1/me").json()["csrf"]
+    r = req.post(f"{server.url}/api/v1/inspections", headers={"X-CSRF-Token": csrf},
+                 data={"site": "M", "shift_date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat(),
+                       "shift": "早班", "subject": "staff", "staff": "S001", "checklist": STAFF_CHECKLIST_ID})
+    assert r.status == 409 and "已签字确认" in r.json()["message"], r.text()
+    db = server.database()
+    try:
+        with db.read() as s:
+            assert s.scalar(select(Inspection.id).where(Inspection.site_id == site_id)) is None
+    finally:
+        db.engine.dispose()
