@@ -73,6 +73,11 @@ def test_sign_refuse_submit_and_download_the_report(api: Api, tmp_path):
                  json={"refused": True, "reason": "不认可：<img src=x onerror=alert(1)>"})
     assert r.status_code == 200, r.text
     assert r.json()["signer_name"] == "张丽" and r.json()["refusal_reason"] == "不认可：<img src=x onerror=alert(1)>"
+    listed = api.call("zhangli", "GET", f"/inspections/{iid}/signatures", csrf=False)  # the subject sees them
+    assert listed.status_code == 200
+    assert [(x["role"], x["signer_name"], x["refused"]) for x in listed.json()] == [
+        ("inspector", "sup", False), ("subject", "张丽", True)]
+    assert api.call("sup_b", "GET", f"/inspections/{iid}/signatures", csrf=False).status_code == 403
     r = api.call("sup", "POST", f"/inspections/{iid}/submit")
     assert r.status_code == 200, r.text
     with api.db.read() as s:

@@ -160,6 +160,13 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
                                              reason=body.reason)
         return m.SignatureOut.of(sig)
 
+    @api.get("/inspections/{inspection_id}/signatures", tags=["inspections"])
+    def get_signatures(who: Reader, inspection_id: InspectionId) -> list[m.SignatureOut]:
+        """The close-out signatures (or refusals) given so far; the images are in the report PDF."""
+        with get_db().read() as s:
+            sigs = signatures.list_signatures(s, actor=who.actor, inspection_id=inspection_id)
+        return [m.SignatureOut.of(sigs[r]) for r in signatures.ROLES if r in sigs]
+
     @api.get("/inspections/{inspection_id}/report.pdf", tags=["inspections"], response_class=Response,
              responses={200: {"content": {"application/pdf": {}}, "description": "the one-inspection report"}})
     def inspection_report(who: Reader, inspection_id: InspectionId) -> Response:
