@@ -218,6 +218,16 @@ def test_staff_inspection_signed_by_both_then_result_and_pdf(server: LiveServer,
     ui.screenshot("closeout-history-detail.png")
     assert "工装整洁、工牌端正" in pdf_text(download_pdf(page, tmp_path, "history.pdf"))
 
+    # the result screen in English (the checklist's own texts stay as written)
+    page.goto(f"{server.url}/?insp={iid}&lang=en")
+    page.locator(".st-key-pz-result").wait_for()
+    settle(ui)
+    text = page.locator(".st-key-pz-result").inner_text()
+    for expected in ("Failed items (2)", "Corrective actions opened by this inspection (2)", "Inspector's signature",
+                     "Inspected staff member's signature", "Download the inspection report (PDF)"):
+        assert expected in text, expected
+    ui.screenshot("closeout-result-en.png")
+
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_site_inspection_lead_refuses_with_a_reason(server: LiveServer, open_ui, tmp_path) -> None:
