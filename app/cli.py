@@ -233,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     sc2.add_argument("--out", help="output file (required for xlsx; default stdout)")
     sc2.set_defaults(func=_lazy("app.cli_reports", "cmd_scorecard"))
 
+    rep = sub.add_parser("report", help="reports of single records")
+    reps = rep.add_subparsers(dest="what", required=True)
+    ri = reps.add_parser("inspection", help="the one-inspection report (PDF: failed items, photos, signatures)")
+    ri.add_argument("id", type=int, help="inspection id")
+    ri.add_argument("-o", "--out", required=True, help="output file (.pdf)")
+    ri.set_defaults(func=_lazy("app.cli_reports", "cmd_report_inspection"))
+
     demo = sub.add_parser("demo", help="fill an empty database with a demo company")
     demo.add_argument("--if-empty", action="store_true",
                       help="do nothing (exit 0) when the database already has data")

@@ -12,7 +12,7 @@ from app.api import schemas as m
 from app.api.security import Caller, dependencies
 from app.db.engine import Database
 from app.services import inspections as insp_svc
-from app.services import org, photos
+from app.services import org, photos, signatures
 from app.services import scorecard as scorecard_svc
 from app.services.errors import ServiceError
 
@@ -162,6 +162,44 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
         with get_db().read() as s:
             data = photos.photo_bytes(s, actor=who.actor, photo_id=photo_id, size=size)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+    @api.put("/inspections/{inspection_id}/signatures/{role}", tags=["inspections"])
+    def put_signature(who: Writer, inspection_id: InspectionId, role: Literal["inspector", "subject"],
+                      body: m.SignatureIn) -> m.SignatureOut:
+        """Record a close-out signature (a PNG drawn on the device) or the subject's refusal with its reason.
+
+        A supervisor inspection needs the inspector's signature and the subject's signature or refusal
+        before submit. Signing again before submit replaces the earlier one; each is audit-logged.
+        """
+        data = None
+        if body.image_png is not None and not body.refused:
+            url = body.image_png if body.image_png.startswith("data:") else "data:image/png;base64," + body.image_png
+            data = signatures.decode_data_url(url)
+        with get_db().write() as s:
+            sig = signatures.sign_inspection(session=s, actor=who.actor, inspection_id=inspection_id, role=role,
+                                             image_png=data, signer_name=body.signer_name, refused=body.refused,
+                                             reason=body.reason)
+        return m.SignatureOut.of(sig)
+
+    @api.get("/inspections/{inspection_id}/signatures", tags=["inspections"])
+    def get_signatures(who: Reader, inspection_id: InspectionId) -> list[m.SignatureOut]:
+        """The close-out signatures (or refusals) given so far; the images are in the report PDF."""
+        with get_db().read() as s:
+            sigs = signatures.list_signatures(s, actor=who.actor, inspection_id=inspection_id)
+        return [m.SignatureOut.of(sigs[r]) for r in signatures.ROLES if r in sigs]
+
+    @api.get("/inspections/{inspection_id}/report.pdf", tags=["inspections"], response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}, "description": "the one-inspection report"}})
+    def inspection_report(who: Reader, inspection_id: InspectionId) -> Response:
+        """The report of one inspection as PDF: header, score and grade, failed items with photos, corrective
+        actions, signatures (or 拒签 and the reason). Whoever may view the inspection may download it."""
+        from app.reports.inspection_pdf import inspection_pdf  # fpdf2 and the fonts load on first use
+
+        with get_db().read() as s:
+            data = inspection_pdf(s, actor=who.actor, inspection_id=inspection_id)
+        return Response(data, media_type="application/pdf", headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="pinzhi-inspection-{inspection_id}.pdf"'})
 
     @api.post("/inspections/{inspection_id}/submit", tags=["inspections"])
     def submit(who: Writer, inspection_id: InspectionId) -> m.SubmitOut:

@@ -325,3 +325,31 @@ class ScorecardOut(Model):
 class HealthOut(Model):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+# ----------------------------------------------------------------------------- close-out signatures
+class SignatureIn(Model):
+    """A close-out signature drawn on the device (a PNG), or the subject's refusal to sign with its reason."""
+
+    image_png: str | None = Field(default=None, max_length=720_000,
+                                  description="data:image/png;base64,… (or the bare base64 of the PNG); "
+                                              "omitted when refused")
+    signer_name: str | None = Field(default=None, max_length=200,
+                                    description="the front-desk lead's name (a site subject); ignored otherwise")
+    refused: bool = Field(default=False, description="the subject refused to sign (拒签): reason required")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SignatureOut(Model):
+    role: Literal["inspector", "subject"]
+    signer_name: str
+    refused: bool
+    refusal_reason: str | None
+    width: int | None
+    height: int | None
+    signed_at: UtcDatetime
+
+    @classmethod
+    def of(cls, s: Any) -> SignatureOut:
+        return cls(role=s.role, signer_name=s.signer_name, refused=s.refused, refusal_reason=s.refusal_reason,
+                   width=s.width, height=s.height, signed_at=s.signed_at)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -262,6 +263,30 @@ class InspectionPhoto(Base):
     #: drops the EXIF time that ``Photo.captured_at`` would hold)
     captured_at: Mapped[datetime | None]
     photo: Mapped[Photo] = relationship(lazy="joined")
+
+
+class InspectionSignature(Base):
+    """A signature drawn on the tablet at close-out (PNG in the row), or a refusal to sign with its reason.
+
+    One per inspection and role: ``inspector`` (who inspected) and ``subject`` (the inspected staff member, or
+    for a site the front-desk lead, named in ``signer_name``). Signing again before submit replaces the row
+    (the audit log keeps every signature and refusal).
+    """
+
+    __tablename__ = "inspection_signatures"
+    __table_args__ = (UniqueConstraint("inspection_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(12))  # inspector | subject
+    signer_name: Mapped[str] = mapped_column(String(80))
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    image_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # NULL when refused
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    signed_at: Mapped[datetime]
+    signed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the signed-in user holding the tablet
 
 
 class MonthlyRollup(Base):

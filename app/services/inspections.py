@@ -21,6 +21,7 @@ from app.db.models import (
     Inspection,
     InspectionPhoto,
     InspectionSection,
+    InspectionSignature,
     Shift,
     Site,
     Staff,
@@ -329,6 +330,7 @@ def discard_draft(*, session: Session, actor: Actor, inspection_id: int) -> None
                          "no_photo_reasons": reasons,
                          "photos": [{"item": r.item_id, "photo_id": r.photo_id, "caption": r.caption} for r in links]})
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id))
+    session.execute(delete(InspectionSignature).where(InspectionSignature.inspection_id == inspection_id))
     session.execute(delete(Answer).where(Answer.inspection_id == inspection_id))
     session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == inspection_id))
     session.execute(delete(Inspection).where(Inspection.id == inspection_id))
@@ -371,6 +373,11 @@ def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]
                      link.captured_at)
         )
     return out
+
+
+def load_header(session: Session, *, actor: Actor, inspection_id: int) -> InspectionHeader:
+    """The header of an inspection the actor may see (the same permission as :func:`load_inspection`)."""
+    return header(_readable(session, actor, inspection_id))
 
 
 def load_inspection(session: Session, *, actor: Actor, inspection_id: int) -> DraftView:
@@ -618,12 +625,15 @@ def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> Non
 
 
 def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
-                      evidence_waiver: str | None = None) -> SubmitResult:
+                      evidence_waiver: str | None = None, signature_waiver: str | None = None) -> SubmitResult:
     """Score through ``scoring.score``, store the snapshot, make the inspection immutable.
 
     Refused (naming the items) while anything blocks it: unanswered items, missing evidence.
     ``evidence_waiver`` is only for records made without the app (an import of paper records, the demo):
     it is stored as the no-photo reason of every item whose evidence is missing, and audit-logged.
+    A supervisor inspection also needs its close-out signatures (:mod:`app.services.signatures`: the
+    inspector's, and the subject's or a refusal with its reason) unless ``PINZHI_SIGNATURES=optional``;
+    ``signature_waiver`` (paper records, the demo) is audit-logged instead.
     Idempotent: a double tap or a second tab gets the first submission's result back.
     """
     insp = _get(session, inspection_id, for_update=True)
@@ -639,6 +649,16 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
     if rv.blockers and len(waived) < len(rv.blockers):
         raise Invalid(blocked_message(checklist, rv))
+    from app.config import signatures_required
+    from app.services import signatures
+
+    unsigned = signatures.missing(session, insp) if signatures_required() else []
+    if unsigned and signature_waiver:
+        audit.record(session, actor=actor, action="signature.waived", entity="inspection", entity_id=inspection_id,
+                     detail={"roles": unsigned, "reason": signature_waiver})
+    elif unsigned:
+        zh, en = signatures.missing_message(unsigned)
+        raise Invalid(zh, en=en)
     if waived:
         assert evidence_waiver is not None
         at = _now()

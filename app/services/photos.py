@@ -116,6 +116,8 @@ def remove_photo(*, session: Session, actor: Actor, link_id: int, inspection_id:
     if inspection_id is None:
         insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
+    # a change of the draft like any other (a close-out signature given before it must be given again)
+    session.execute(update(Inspection).where(Inspection.id == link.inspection_id).values(updated_at=datetime.now(UTC)))
     audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=link.inspection_id,
                  detail={"item": link.item_id, "photo_id": link.photo_id})
 

@@ -125,3 +125,35 @@ def t(key: str, **kw: object) -> str:
     table = EN if lang() == "en" else ZH
     text = table.get(key) or ZH.get(key) or key
     return text.format(**kw) if kw else text
+
+
+# ----------------------------------------------------------------------------- close-out (signatures, result, PDF)
+ZH.update({
+    "sig_heading": "签字确认", "sig_intro": "请在框内用手指或触控笔签字，签好后点「保存签名」；被检查人不同意时可选择「拒签」并填写原因。",
+    "sig_inspector": "检查人签字", "sig_subject_staff": "被检查人签字", "sig_subject_site": "前台负责人签字",
+    "sig_lead_name": "前台负责人姓名", "sig_mode": "签字方式", "sig_mode_sign": "签字", "sig_mode_refuse": "拒签",
+    "sig_refused": "拒签", "sig_refusal_reason": "拒签原因", "sig_refusal_placeholder": "请写明拒签原因（必填）",
+    "sig_refuse_confirm": "确认拒签", "sig_redo": "重新签字", "sig_none": "未签字",
+    "sig_clear": "清除", "sig_save": "保存签名", "sig_hint": "请在此处签字", "sig_aria": "签名框",
+    "sig_pending": "还需签字后才能提交：{roles}",
+    "sig_wait": "完成所有检查项（含照片要求）后再签字。", "sig_stale": "签字后检查内容有修改，请重新签字。",
+    "report_pdf": "下载检查报告 PDF", "result_failed_n": "不合格项", "result_actions": "本次检查开出的整改（{n}）",
+    "result_no_assignee": "未指定责任人",
+})
+EN.update({
+    "sig_heading": "Signatures", "sig_intro": "Sign in the box with a finger or stylus, then tap 'Save signature'; "
+    "if the inspected person does not agree, choose 'Refused to sign' and give the reason.",
+    "sig_inspector": "Inspector's signature", "sig_subject_staff": "Inspected staff member's signature",
+    "sig_subject_site": "Front-desk lead's signature",
+    "sig_lead_name": "Front-desk lead's name", "sig_mode": "How", "sig_mode_sign": "Sign",
+    "sig_mode_refuse": "Refused to sign",
+    "sig_refused": "Refused to sign", "sig_refusal_reason": "Reason for refusing",
+    "sig_refusal_placeholder": "Why the signature was refused (required)",
+    "sig_refuse_confirm": "Confirm refusal", "sig_redo": "Sign again", "sig_none": "Not signed",
+    "sig_clear": "Clear", "sig_save": "Save signature", "sig_hint": "Sign here", "sig_aria": "Signature box",
+    "sig_pending": "Still to sign before submitting: {roles}",
+    "sig_wait": "Sign once every item is done (photos included).",
+    "sig_stale": "The inspection changed after this signature: please sign again.",
+    "report_pdf": "Download the inspection report (PDF)", "result_failed_n": "Failed items",
+    "result_actions": "Corrective actions opened by this inspection ({n})", "result_no_assignee": "no one assigned",
+})

@@ -16,7 +16,7 @@ from app.services import inspections as svc
 from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import fmt, inspection_screen, photos_ui
+from app.ui import closeout, fmt, inspection_screen, photos_ui
 from app.ui.i18n import t
 from app.ui.safe import md
 from app.ui.state import current_actor, keep_params, read, write
@@ -93,6 +93,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     _blockers(view, rv, jump_list, actor)
     jump_list(t("failed_items"), rv.failed, "f")
     photos_ui.gallery(view)
+    unsigned = closeout.signature_step(view, actor, ready=rv.can_submit)  # the close-out signatures (supervisor inspections)
     st.divider()
     c1, c2 = st.columns(2)
     with c1:
@@ -103,7 +104,9 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
         st.rerun()
     if not rv.can_submit:
         st.warning(md(t("submit_blocked_n", n=len({b.item_id for b in rv.blockers}))))
-    if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit,
+    if unsigned:
+        st.warning(md(closeout.pending_message(unsigned, view.header.subject_type)))
+    if c2.button(f"✓ {t('submit')}", type="primary", width="stretch", disabled=not rv.can_submit or bool(unsigned),
                  key=f"submit_{iid}"):
         try:
             with write() as s:
@@ -154,16 +157,6 @@ def _blockers(view: svc.DraftView, rv: svc.Review, jump_list: Any, actor: Actor)
                               args=(iid, item_id))
 
 
-def result_panel(view: svc.DraftView) -> None:
-    h = view.header
-    st.success(md(f"{t('submitted')} · {h.checklist_title}"))
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("percent"), fmt.pct(h.percent))
-    m2.metric(t("grade"), md(h.grade or "—"))
-    snap = (st.session_state.get(_view_key(h.id)) or view).header
-    m3.metric(t("inspector"), md(snap.inspector))
-
-
 def run(actor: Actor, iid: int) -> None:
     """Draw the inspection ``iid``: items, review, or result (query param ``step``)."""
     try:
@@ -174,11 +167,11 @@ def run(actor: Actor, iid: int) -> None:
         return
     step = st.query_params.get("step", "items")
     if view.header.status == "submitted":
-        result_panel(view)
-        photos_ui.gallery(view)
-        if st.button(t("back_home"), type="primary"):
+        def home() -> None:
             keep_params(insp=None, step=None, sec=None)
             st.rerun()
+
+        closeout.result_screen(view, actor, home)  # score, failed items, actions, signatures, PDF
         return
     h = view.header
     st.subheader(md(h.checklist_title))
