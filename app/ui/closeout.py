@@ -196,7 +196,7 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
                 if f.no_photo_reason:
                     st.caption(md(f"{t('no_photo_reason')}: {f.no_photo_reason}"))
                 if f.photos:
-                    photos_ui.thumbs(list(f.photos), iid=h.id, item_id=f"{f.item_id}#r", actor=None, editable=False)
+                    photos_ui.thumbs(list(f.photos), iid=h.id, item_id=f"{f.item_id}#r")
         if co.actions:
             with st.container(border=True, key="pz-result-actions"):
                 st.markdown(f"**{t('result_actions', n=len(co.actions))}**")
