@@ -445,9 +445,12 @@ def test_actions_manager_verifies_a_fixed_action(rv, db):
         actions.mark_fixed(session=s, actor=rv.w.staff, action_id=action.id, note="已盘发并拍照",
                            photo_data=jpeg((40, 120, 200)), filename="after.jpg")
     at = ok(app_as(rv.tokens["manager"], page="actions.py"))
-    assert "整改说明：已盘发并拍照" in "\n".join(m.value for m in at.markdown)
-    assert len(at.image) == 1  # the after photo
-    assert at.button(key=f"ca_ok_{action.id}").label == "验证通过 / verify"
+    assert "**整改说明**：已盘发并拍照" in "\n".join(m.value for m in at.markdown)
+    with db.read() as s:
+        before = actions.findings(s, actor=rv.w.manager, action_ids=[action.id])[action.id].photos
+    assert before  # the inspector's photo of the failed item
+    assert len(at.image) == 2  # the before photo(s) in one element, and the after photo
+    assert at.button(key=f"ca_ok_{action.id}").label == "验证通过"
     at.text_input(key=f"ca_vnote_{action.id}").input("回访确认")
     at.button(key=f"ca_ok_{action.id}").click().run()
     ok(at)

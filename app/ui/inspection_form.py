@@ -22,7 +22,7 @@ from app.services import inspections as svc
 from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import fmt, inspection_screen, photos_ui
+from app.ui import failed_items, fmt, inspection_screen, photos_ui
 from app.ui.i18n import t
 from app.ui.safe import md
 from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
@@ -459,6 +459,8 @@ def run(actor: Actor, iid: int) -> None:
     step = st.query_params.get("step", "items")
     if view.header.status == "submitted":
         result_panel(view)
+        if view.header.kind == "self_check":  # a staff member's own result: what to put right (issue 12 point 5)
+            failed_items.show(view)
         photos_ui.gallery(view)
         if st.button(t("back_home"), type="primary"):
             keep_params(insp=None, step=None, sec=None)
