@@ -84,12 +84,13 @@ for a in rows:
                                                       else f"*{t('ca_no_note')}*"))
             if finding and finding.photos:
                 st.image([photos_ui.photo(pid) for pid, _ in finding.photos],
-                         caption=[md(c) if c else t("ca_before") for _, c in finding.photos], width=160)
+                         caption=[md(c) if c else t("ca_before") for _, c in finding.photos], width=160,
+                         alt=[c or t("ca_before") for _, c in finding.photos])
         if a.fix_note:
             by = " ".join(x for x in (a.fixed_by or "", local_time(a.fixed_at)) if x)
             st.markdown(f"**{t('ca_fix_note')}**：" + md(a.fix_note + (f"（{by}）" if by else "")))
         if a.fix_photo_id:
-            st.image(photos_ui.photo(a.fix_photo_id), caption=t("ca_after"), width=160)
+            st.image(photos_ui.photo(a.fix_photo_id), caption=t("ca_after"), width=160, alt=t("ca_after"))
         if a.verify_note:
             st.caption(md(f"{t('ca_verify_note')}：{a.verify_note} {a.verified_by or ''}"))
         if a.status == "open":
