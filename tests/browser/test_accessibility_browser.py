@@ -8,11 +8,11 @@ injected inline <script>); the CSP itself stays on, so the pages are checked as 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,8 +52,6 @@ class A11yWorld:
 def a11y_world(tmp_path_factory, chromium_path) -> Iterator[A11yWorld]:
     """One server for the module: the monthly-review data of test_review_browser (staff, sites, a manager,
     inspections with a failed item and a photo) plus a draft per role and a staff self-check with failures."""
-    import os
-
     from app.services import auth
     from app.services import inspections as svc
 
@@ -115,7 +113,7 @@ def a11y_world(tmp_path_factory, chromium_path) -> Iterator[A11yWorld]:
 
 def pages_for(role: str, w: A11yWorld) -> list[tuple[str, str, str]]:
     """(name, path, a selector that is there once the page is drawn) of every page the role has."""
-    start = "self_check" if role == "staff" else "inspect"
+    start = ""  # the role's first page (现场巡检, or 员工自查 for staff) is the default page, served at / only
     out = [
         ("start", start, "h1"),
         ("item screen", f"{start}?insp={w.drafts[role]}&step=items", "[data-item-id]"),
@@ -206,15 +204,118 @@ def test_axe_every_page(a11y_world: A11yWorld, browser, role: str, size: str) ->
         for name, path, selector in pages_for(role, w):
             page.goto(f"{w.server.url}/{path}")
             wait_drawn(page, selector)
+            assert not page.get_by_text("Page not found").count(), f"/{path}: not a page"
             found[f"{role} · {name} · {size} · /{path}"] = run_axe(page, source)
             if SCREENSHOTS_ON:
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOTS / f"a11y-{role}-{size}-{name.replace(' ', '-')}.png"))
+        # the sidebar open (the page list on a phone; name, sign-out and language everywhere)
+        page.goto(f"{w.server.url}/")
+        wait_drawn(page, "h1")
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0")
+        page.wait_for_timeout(400)  # the slide-in transition
+        found[f"{role} · menu open · {size}"] = run_axe(page, source)
     finally:
         ctx.close()
     print(report(found, ("minor", "moderate", "serious", "critical")) or f"{role} {size}: no violation")
     blocking = report(found, BLOCKING)
     assert not blocking, f"axe-core: serious/critical violations\n{blocking}"
+    # heading-order is "moderate" for axe; issue 12 named it, so it is held at zero too
+    order = report({k: [v for v in vs if v["id"] == "heading-order"] for k, vs in found.items()},
+                   ("minor", "moderate", "serious", "critical"))
+    assert not order, f"axe-core: heading order\n{order}"
 
 
-SCREENSHOTS_ON = True
+# every page's screenshot (about 100) into SCREENSHOTS: PINZHI_A11Y_SCREENSHOTS=1
+SCREENSHOTS_ON = bool(os.environ.get("PINZHI_A11Y_SCREENSHOTS"))
+
+
+# the contrast of an element's text: its computed colour over the first opaque background behind it (alpha blended)
+CONTRAST_JS = """(el) => {
+  const rgba = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  let bg = [255, 255, 255, 1];
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgba(getComputedStyle(e).backgroundColor);
+    if (c[3] > 0) layers.push(c);
+    if (c[3] >= 1) break;
+  }
+  for (const c of layers.reverse()) bg = over(c, bg);
+  let opacity = 1;
+  for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+  const fg = over([...rgba(getComputedStyle(el).color).slice(0, 3), rgba(getComputedStyle(el).color)[3] * opacity], bg);
+  const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  const hex = (c) => '#' + c.slice(0, 3).map(v => Math.round(v).toString(16).padStart(2, '0')).join('');
+  return {ratio: (a + 0.05) / (b + 0.05), fg: hex(fg), bg: hex(bg), text: el.innerText.trim().slice(0, 40)};
+}"""
+
+
+def test_inspection_screen_states_contrast(a11y_world: A11yWorld, browser, monkeypatch) -> None:
+    """合格 / 不合格 / 不适用 selected, and the saved / pending (offline) / error (refused) labels: >= 4.5:1 each,
+    from the colours the browser computes."""
+    from app.services import auth
+    from app.services import inspections as svc
+
+    w = a11y_world
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(w.server.checklists))  # this process's services read the
+    monkeypatch.setenv("PINZHI_DATA_DIR", str(w.server.data_dir))      # server's checklists
+    db = w.server.database()
+    with db.write() as s:
+        sup = auth.sign_in(s, username=w.users["supervisor"], password=PASSWORD)[1]
+        iid = svc.start_inspection(session=s, actor=sup, site_id=next(iter(sup.site_ids)), shift_date=TODAY,
+                                   shift_name="中班", subject_type="site", checklist_id=SITE_CHECKLIST_ID)
+    ctx = browser.new_context(viewport=SIZES["tablet"], locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    measured: dict[str, dict[str, Any]] = {}
+    try:
+        sign_in(page, w.server, w.users["supervisor"])
+        page.goto(f"{w.server.url}/?insp={iid}&step=items")
+
+        def card(item_id: str) -> Any:
+            return page.locator(f"[data-item-id='{item_id}']")
+
+        def tap(item_id: str, label: str, state: str) -> None:
+            card(item_id).get_by_role("radio", name=label, exact=True).click()
+            page.wait_for_function("([id, st]) => document.querySelector(`[data-item-id='${id}']`).dataset.state === st",
+                                   arg=[item_id, state])
+
+        def measure(name: str, locator: Any) -> None:
+            measured[name] = locator.evaluate(CONTRAST_JS)
+
+        tap("env.desk", "合格", "saved")
+        tap("env.signage", "不适用", "saved")
+        tap("env.lights", "不合格", "saved")
+        for name, item_id in (("合格 selected", "env.desk"), ("不适用 selected", "env.signage"),
+                              ("不合格 selected", "env.lights")):
+            measure(name, card(item_id).locator("button[role=radio][aria-checked=true]"))
+        measure("unselected choice", card("env.desk").get_by_role("radio", name="不合格", exact=True))
+        measure("saved label", card("env.desk").locator("[data-role=status]"))
+        page.context.set_offline(True)
+        page.wait_for_function("() => navigator.onLine === false")
+        tap("env.floor", "0处", "pending")
+        measure("pending label", card("env.floor").locator("[data-role=status]"))
+        banner = page.locator("[data-role=offline-banner]")
+        if banner.is_visible():
+            measure("offline banner", banner)
+        page.context.set_offline(False)
+        page.wait_for_function("() => document.querySelector(\"[data-item-id='env.floor']\").dataset.state === 'saved'")
+        with db.write() as s:  # the draft is thrown away on another device: the next tap is refused
+            svc.discard_draft(session=s, actor=sup, inspection_id=iid)
+        tap("env.desk", "不合格", "error")
+        measure("error label", card("env.desk").locator("[data-role=status]"))
+        if SCREENSHOTS_ON:
+            page.screenshot(path=str(SCREENSHOTS / "a11y-states.png"))
+    finally:
+        ctx.close()
+        db.engine.dispose()
+    text = "\n".join(f"  {k}: {v['ratio']:.2f}:1 ({v['fg']} on {v['bg']}, {v['text']!r})" for k, v in measured.items())
+    print("inspection screen contrast:\n" + text)
+    low = {k: v for k, v in measured.items() if v["ratio"] < 4.5}
+    assert not low, f"contrast below 4.5:1:\n{text}"
+    assert {"合格 selected", "不合格 selected", "不适用 selected", "saved label", "pending label",
+            "error label"} <= measured.keys()
