@@ -83,7 +83,7 @@ def test_staff_on_a_phone(review_server, open_ui) -> None:  # noqa: F811 (fixtur
         page.get_by_role("heading", name="员工自查").wait_for()
 
         # the menu closes after a choice
-        choose_page(ui, "整改跟踪", screenshot="30-phone-menu-open.png")
+        choose_page(ui, "整改跟踪", screenshot="phone-menu-open.png")
 
         # the card: the inspector's note on the failed item and the before photo (with its caption)
         card = page.locator(f".st-key-action_{action_id}")
@@ -94,7 +94,7 @@ def test_staff_on_a_phone(review_server, open_ui) -> None:  # noqa: F811 (fixtur
         page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
         finding.get_by_text("工装", exact=True).wait_for()
         card.get_by_text("待整改", exact=True).wait_for()
-        shot(ui, "31-phone-action-card.png")
+        shot(ui, "phone-action-card.png")
 
         # the fix, with hostile text: a confirmation, the card now 已整改待验证, the row updated as typed
         card.get_by_label("整改说明（做了什么）").fill(HOSTILE)
@@ -118,7 +118,7 @@ def test_staff_on_a_phone(review_server, open_ui) -> None:  # noqa: F811 (fixtur
         expect(page.locator("iframe[srcdoc], img[src='x'], img[src*='127.0.0.1:9']")).to_have_count(0)
         expect(card.locator("[data-testid=stImage] img")).to_have_count(2)  # before and after
         page.get_by_text(re.compile(r"^整改已提交")).scroll_into_view_if_needed()
-        shot(ui, "32-phone-fix-confirmed.png")
+        shot(ui, "phone-fix-confirmed.png")
 
         # a self-check with two failures: the result lists them
         choose_page(ui, "员工自查")
@@ -128,7 +128,7 @@ def test_staff_on_a_phone(review_server, open_ui) -> None:  # noqa: F811 (fixtur
         answers = {"look.uniform": "不合格", "look.hair": "不合格", "look.shoes": "1处 −0.5"}
         for item_id, label in answers.items():
             tap(page, item_id, label)
-        shot(ui, "33-phone-self-check-items.png")
+        shot(ui, "phone-self-check-items.png")
         page.locator("[data-action=review]:visible").first.click()
         submit = page.locator(f".st-key-submit_{iid} button")
         expect(submit).to_be_enabled()
@@ -143,7 +143,7 @@ def test_staff_on_a_phone(review_server, open_ui) -> None:  # noqa: F811 (fixtur
             insp = s.get(Inspection, iid)
             assert insp is not None and insp.status == "submitted" and insp.kind == "self_check"
         page.get_by_text(re.compile(r"^不合格项（3）")).scroll_into_view_if_needed()
-        shot(ui, "34-phone-self-check-result.png")
+        shot(ui, "phone-self-check-result.png")
     finally:
         db.engine.dispose()
 
