@@ -346,7 +346,7 @@ def test_review_row_selection_drills_down_to_the_detail_with_photo(rv, db):
     at.session_state[key] = {"selection": {"rows": [1], "columns": [], "cells": []}}  # 张丽
     at.run()
     ok(at)
-    assert f"#### 张丽 · {MONTH}" in texts(at)
+    assert f"## 张丽 · {MONTH}" in texts(at)
     with db.read() as s:
         mine = svc.list_inspections(s, actor=rv.w.manager, month=MONTH, staff_id=rv.w.staff_a1)
     assert len(mine) == 2
@@ -369,7 +369,7 @@ def test_review_row_selection_drills_down_to_the_detail_with_photo(rv, db):
     assert at.title[0].value == "月度考核"
     assert at.selectbox(key="rv_site").value == rv.w.site_a and at.selectbox(key="rv_month").value == MONTH
     assert ranked_table(at).key == key
-    assert f"#### 张丽 · {MONTH}" in texts(at)
+    assert f"## 张丽 · {MONTH}" in texts(at)
     assert {r["姓名"] for r in rows_of(ranked_table(at))} == {
         ln.name for ln in expected_lines(db, rv.w.manager, site_id=rv.w.site_a)}
 
