@@ -29,7 +29,7 @@ with read() as s:
 done_id = st.session_state.pop("ca_done", None)
 if done_id is not None:
     with read() as s:
-        done = next((x for x in actions.list_actions(s, actor=actor) if x.id == done_id), None)
+        done = next((x for x in actions.list_actions(s, actor=actor, status="fixed") if x.id == done_id), None)
     if done is not None:
         # shown once, right after the fix; the card below shows its new state even under the 待整改 filter
         st.success(t("ca_fixed_ok", item=md(done.item_text)), icon=":material/task_alt:")
