@@ -156,3 +156,27 @@ def tap(page: Any, item_id: str, label: str) -> None:
         "([id]) => { const c = document.querySelector(`[data-item-id='${id}']`);"
         " return c && (c.dataset.state === 'saved' || c.dataset.state === 'error'); }", arg=[item_id])
     assert card.get_attribute("data-state") == "saved", card.locator("[data-role=status]").inner_text()
+
+
+ANDROID_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/126.0.0.0 Mobile Safari/537.36")
+
+
+def test_menu_closes_once_with_a_phone_user_agent(live_server, browser) -> None:
+    """With a phone's user agent Streamlit closes the sidebar itself: the app's closer must not press the
+    button a second time (which would open it again)."""
+    from .conftest import TIMEOUT_MS
+
+    ctx = browser.new_context(viewport=PHONE, user_agent=ANDROID_UA, is_mobile=True, has_touch=True,
+                              locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        ui = Ui(ctx.new_page(), live_server)
+        phone_sign_in(ui, live_server.org.staff)
+        ui.page.get_by_role("heading", name="员工自查").wait_for()
+        for title in ("检查记录", "整改跟踪"):
+            choose_page(ui, title)
+            ui.page.wait_for_timeout(800)  # past any transition: still closed
+            assert ui.page.evaluate(SIDEBAR_RIGHT_JS) <= 0, f"{title}: the menu opened again"
+    finally:
+        ctx.close()
