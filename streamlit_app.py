@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import nav_closer
 from app.ui.i18n import lang, t
 from app.ui.state import current_actor, style
 
@@ -37,6 +38,7 @@ else:
         if actor.role in roles and (PAGES / file).exists()
     ]
     with st.sidebar:
+        nav_closer.mount()  # on a phone the page list is in the sidebar: close it once a page is chosen
         st.text(t("welcome", name=actor.display_name) + f" · {t('role_' + actor.role)}")
         # a real form post: /auth/logout ends the session in the database and deletes the cookie
         st.html(f'<form method="post" action="/auth/logout?lang={lang()}" class="pz-signout">'

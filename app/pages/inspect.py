@@ -31,7 +31,7 @@ done = st.session_state.pop("discarded", None)
 if done:
     st.success(md(t("draft_discarded", title=done)))
 if drafts:
-    st.markdown(f"#### {t('my_drafts')}")
+    st.markdown(f"## {t('my_drafts')}")  # h2 after the h1 title (axe heading-order; sized in state.py)
     confirming = st.session_state.get("confirm_discard")
     for d in drafts[:10]:
         c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="center")
@@ -61,7 +61,7 @@ if drafts:
                     st.rerun()
     st.divider()
 
-st.markdown(f"#### {t('new_inspection')}")
+st.markdown(f"## {t('new_inspection')}")
 if not sites:
     st.info(t("no_sites"))
     st.stop()

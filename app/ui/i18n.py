@@ -157,3 +157,28 @@ EN.update({
     "report_pdf": "Download the inspection report (PDF)", "result_failed_n": "Failed items",
     "result_actions": "Corrective actions opened by this inspection ({n})", "result_no_assignee": "no one assigned",
 })
+
+
+# issue 12 points 5 and 8 (ux helper): the staff phone screens
+ZH.update({
+    "ca_status": "状态", "ca_overdue_only": "只看逾期", "ca_overdue_n": "⚠ {n} 项已逾期",
+    "ca_open": "待整改", "ca_fixed": "已整改待验证", "ca_verified": "已验证关闭", "ca_overdue": "逾期",
+    "ca_meta": "{site} · 责任人 {staff} · 扣 {points} 分 · 开单 {opened} · 期限 {due}", "ca_reopened": "退回 {n} 次",
+    "ca_finding": "检查发现", "ca_no_note": "检查人未填写备注", "ca_before": "整改前照片", "ca_after": "整改后照片",
+    "ca_fix_note": "整改说明", "ca_verify_note": "验证/退回意见",
+    "ca_report_fix": "提交整改", "ca_what_done": "整改说明（做了什么）", "ca_after_photo": "整改后照片",
+    "ca_submit": "提交整改", "ca_fixed_ok": "整改已提交：{item}。状态已改为“已整改待验证”，等待督导验证。",
+    "ca_verify": "验证通过", "ca_reopen": "退回重做", "ca_note": "验证意见",
+})
+EN.update({
+    "ca_status": "Status", "ca_overdue_only": "Overdue only", "ca_overdue_n": "⚠ {n} overdue",
+    "ca_open": "To fix", "ca_fixed": "Fixed, awaiting check", "ca_verified": "Verified, closed", "ca_overdue": "Overdue",
+    "ca_meta": "{site} · assigned to {staff} · −{points} pts · opened {opened} · due {due}",
+    "ca_reopened": "sent back {n}×",
+    "ca_finding": "Finding", "ca_no_note": "The inspector wrote no note", "ca_before": "Before",
+    "ca_after": "After", "ca_fix_note": "Fix", "ca_verify_note": "Check note",
+    "ca_report_fix": "Report the fix", "ca_what_done": "What was done", "ca_after_photo": "Photo after the fix",
+    "ca_submit": "Submit the fix", "ca_fixed_ok": "Fix submitted: {item}. The status is now \"fixed, awaiting "
+    "check\"; a supervisor will verify it.",
+    "ca_verify": "Verify", "ca_reopen": "Send back", "ca_note": "Check note",
+})

@@ -27,7 +27,8 @@ def photo(photo_id: int, size: str = "thumb") -> bytes:
 @st.dialog("照片 Photo", width="large")
 def _full(photo_id: int, caption: str | None) -> None:
     # st.image renders its caption as markdown (a markdown image in it would be fetched): md() only
-    st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch")
+    st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch",
+             alt=caption or t("photos"))  # alt is an attribute: the caption as it is
 
 
 def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str) -> None:
@@ -37,7 +38,8 @@ def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str) -> None:
     cols = st.columns(4)
     for n, ref in enumerate(refs):
         with cols[n % 4]:
-            st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150)
+            st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150,
+                     alt=ref.caption or t("photos"))
             if st.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help="查看大图 / full size"):
                 _full(ref.photo_id, ref.caption)
 

@@ -517,7 +517,7 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
         "b => getComputedStyle(b).backgroundColor") for item, label in
         (("env.desk", "合格"), ("env.signage", "不适用"), ("env.floor", "1处 −1"))}
     assert len(set(colours.values())) == 3, f"pass, N/A and fail must never look the same: {colours}"
-    assert colours["合格"] == "rgb(22, 163, 74)" and colours["1处 −1"] == "rgb(220, 38, 38)"
+    assert colours["合格"] == "rgb(21, 128, 61)" and colours["1处 −1"] == "rgb(220, 38, 38)"  # green-700: 5:1 with white
     small = page.evaluate("() => [...document.querySelectorAll('.pzi button:not([hidden]), .pzi select')]"
                           ".filter(b => b.offsetParent).map(b => b.getBoundingClientRect())"
                           ".filter(r => r.width < 44 || r.height < 44).length")
