@@ -148,7 +148,7 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).tuples().all())
+    return {uid: name for uid, name in session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))}
 
 
 def _entries(session: Session, rows: list[Any], pointers: dict[tuple[str, str], int | None],
@@ -363,9 +363,12 @@ def _version_row(session: Session, checklist_id: str, version: str | int) -> Che
     q = select(ChecklistVersion).where(ChecklistVersion.checklist_id == checklist_id,
                                        ChecklistVersion.status != "frozen")
     rows = list(session.scalars(q.order_by(ChecklistVersion.id.desc())))
-    for row in rows:
-        if str(row.id) == str(version) or row.label == str(version):
-            return row
+    if isinstance(version, int):  # a row id (the pages); a label otherwise (the command line), else a row id
+        found = [r for r in rows if r.id == version]
+    else:
+        found = [r for r in rows if r.label == version] or [r for r in rows if str(r.id) == version]
+    if found:
+        return found[0]
     raise NotFound(f"检查表 {checklist_id} 没有版本 {version}", en=f"Checklist {checklist_id} has no version {version}")
 
 
