@@ -89,9 +89,10 @@ with tab_work:
             st.caption(t("std_grid_help"))
             grid = st.data_editor(
                 [{c: r.get(c, "") for c in standards.COLUMNS} for r in ws.rows],
-                key=f"std_grid_{st.session_state.get(GEN, 0)}", num_rows="dynamic", width="stretch",
+                key=f"std_grid_{st.session_state.get(GEN, 0)}", num_rows="dynamic", width="stretch", hide_index=True,
                 column_config={c: st.column_config.TextColumn(header(c), max_chars=standards.MAX_CELL,
-                                                              width="large" if c in ("text", "rule") else "small")
+                                                              width="large" if c in ("text", "rule") else
+                                                              "medium" if c in ("section", "group") else "small")
                                for c in standards.COLUMNS})
             if st.button(t("std_validate"), key="std_validate", type="primary" if ws.problems else "secondary"):
                 try:
