@@ -188,7 +188,10 @@ with tab_versions:
             except ServiceError as exc:
                 fail(exc)
             else:
-                st.success(t("std_opened"))
+                st.session_state["std_flash"] = version.version_id
+                st.rerun()  # the workshop tab (drawn before this one) shows it
+        if st.session_state.get("std_flash") == version.version_id:
+            st.success(t("std_opened"))
         if version.status != "retired":
             with st.form("std_retire"):
                 why = st.text_input(t("std_retire_reason"), key="std_retire_reason", max_chars=standards.REASON_MAX)
