@@ -394,3 +394,45 @@ def test_migration_keeps_a_switched_off_checklist_off(tmp_path, monkeypatch):
                             .where(ChecklistVersion.checklist_id == "site-check")) == 1
     finally:
         engine.dispose()
+
+
+def test_command_line_upgrade_publish_versions_retire(tmp_path):
+    """``pinzhi db upgrade`` publishes the shipped files once; publish / versions / retire act on the catalogue."""
+    import json
+    import os
+    import shutil as sh
+    import subprocess
+    import sys
+
+    pinzhi = sh.which("pinzhi", path=str(Path(sys.executable).parent)) or "pinzhi"
+    cl = tmp_path / "cl"
+    cl.mkdir()
+    (cl / "site-check.yaml").write_text(text_of(SITE_CL), encoding="utf-8")
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "PINZHI_DATA_DIR": str(tmp_path / "data"),
+           "PINZHI_CHECKLISTS": str(cl)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([pinzhi, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    first = run("db", "upgrade")
+    assert first.returncode == 0 and "published shipped checklist site-check" in first.stdout, first
+    again = run("db", "upgrade")
+    assert again.returncode == 0 and "published" not in again.stdout
+    new = tmp_path / "a2.yaml"
+    new.write_bytes(revised())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text_of(dict(SITE_CL, sections=[])), encoding="utf-8")
+    r = run("checklists", "publish", str(bad), "--label", "X", "--reason", "r")
+    assert r.returncode == 1 and r.stderr.startswith("bad.yaml: ") and not r.stdout
+    r = run("checklists", "publish", str(new), "--label", "A/2", "--reason", "年度修订", "--site-kind", "residential")
+    assert r.returncode == 0 and "in force for residential" in r.stdout, r
+    r = run("checklists", "publish", str(new), "--label", "A/2", "--reason", "again")
+    assert r.returncode == 0 and "nothing new" in r.stdout
+    listed = json.loads(run("checklists", "versions", "--json").stdout)
+    assert [(v["label"], v["status"], v["in_force_for"]) for v in listed] == [
+        ("A/2", "in_force", ["residential"]), ("2026.1", "in_force", ["sales_office"])]
+    r = run("checklists", "retire", "site-check", "A/2", "--reason", "撤回")
+    assert r.returncode == 0 and "in force again for residential" in r.stdout, r
+    listed = json.loads(run("checklists", "versions", "site-check", "--json").stdout)
+    assert [(v["label"], v["status"]) for v in listed] == [("A/2", "retired"), ("2026.1", "in_force")]
+    assert run("checklists", "retire", "site-check", "nope").returncode == 2

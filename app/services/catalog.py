@@ -380,14 +380,14 @@ def retire(session: Session, *, actor: Actor, checklist_id: str, version: str | 
     row = _version_row(session, checklist_id, version)
     if row.status == "retired":
         raise Conflict(f"版本 {row.label} 已停用", en=f"Version {row.label} is retired already")
-    row.status, row.retired_at, row.retired_by = "retired", _now(), actor.id
+    row.status, row.retired_at, row.retired_by = "retired", _now(), actor.id or None  # SYSTEM (CLI): no user
     session.flush()
     fallback = _newest(session.scalars(select(ChecklistVersion).where(
         ChecklistVersion.checklist_id == checklist_id, ChecklistVersion.status.in_(LIVE))))
     moved = []
     for (cid, kind), vid in _pointers(session).items():
         if cid == checklist_id and vid == row.id:
-            _point(session, cid, kind, fallback.id if fallback else None, actor.id)
+            _point(session, cid, kind, fallback.id if fallback else None, actor.id or None)
             if fallback is not None:
                 moved.append(kind)
     _refresh_status(session, checklist_id)
@@ -412,9 +412,9 @@ def set_in_force(session: Session, *, actor: Actor, checklist_id: str, in_force:
     for k in kinds:
         current = pointers.get((checklist_id, k))
         if in_force and current is None:
-            _point(session, checklist_id, k, newest.id, actor.id)
+            _point(session, checklist_id, k, newest.id, actor.id or None)
         elif not in_force:
-            _point(session, checklist_id, k, None, actor.id)
+            _point(session, checklist_id, k, None, actor.id or None)
     _refresh_status(session, checklist_id)
     audit.record(session, actor=actor, action="checklist.in_force", entity="checklist", entity_id=checklist_id,
                  detail={"in_force": in_force, "site_kinds": kinds})
