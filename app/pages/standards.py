@@ -42,6 +42,8 @@ tab_work, tab_versions = st.tabs([t("std_tab_work"), t("std_tab_versions")])
 
 # ----------------------------------------------------------------------------- the workshop
 with tab_work:
+    if done_message := st.session_state.pop("std_done", None):
+        st.success(done_message)
     with st.form("std_upload", clear_on_submit=False):
         up = st.file_uploader(t("std_upload"), type=["xlsx", "yaml", "yml"], key="std_file")
         cid = st.text_input(t("std_id"), key="std_id", max_chars=64, help=t("std_id_help"))
@@ -144,12 +146,13 @@ with tab_work:
                                                      site_kinds=kinds)
                     except ServiceError as exc:
                         fail(exc)
-                    else:
-                        if done.created:
-                            st.success(md(t("std_published", id=ws.checklist_id, label=label,
-                                            kinds="、".join(t(k) for k in done.site_kinds) or "—")))
-                        else:
-                            st.info(t("std_same"))
+                    else:  # the workshop is done: cleared, the outcome shown above the upload form
+                        st.session_state["std_done"] = (
+                            md(t("std_published", id=ws.checklist_id, label=label,
+                                 kinds="、".join(t(k) for k in done.site_kinds) or "—")) if done.created
+                            else t("std_same"))
+                        st.session_state.pop(WS, None)
+                        st.rerun()
 
 # ----------------------------------------------------------------------------- versions
 with tab_versions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,39 @@ def broken_sheet(path: Path) -> Path:
 
 
 @pytest.fixture
-def server(make_server, monkeypatch) -> LiveServer:
+def pg_url(request):
+    """A fresh PostgreSQL schema as a database URL (dropped afterwards)."""
+    import os
+    import uuid
+    from urllib.parse import quote
+
+    pg = os.environ.get("DATABASE_URL_PG")
+    if not pg:
+        pytest.skip("DATABASE_URL_PG not set")
+    admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+    schema = f"b_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{pg}{'&' if '?' in pg else '?'}options={quote(f'-csearch_path={schema}')}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def servers(request, make_server, monkeypatch, tmp_path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two app servers on one database: the first with the test checklists, the second with no checklist
+    file at all (it can only know a standard from the catalogue in the database)."""
     from app.services import auth
     from app.services.actor import SYSTEM
 
-    srv: LiveServer = make_server()
-    shutil.copy(ROOT / "checklists" / "scorecard.yaml", srv.checklists / "scorecard.yaml")
-    monkeypatch.setenv("PINZHI_CHECKLISTS", str(srv.checklists))
-    db = srv.database()
+    from .conftest import free_port
+
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    first: LiveServer = make_server(url)
+    shutil.copy(ROOT / "checklists" / "scorecard.yaml", first.checklists / "scorecard.yaml")
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(first.checklists))
+    db = first.database()
     try:
         with db.write() as s:
             auth.create_user(s, actor=SYSTEM, username="qa_zhou", password=PASSWORD, role="qa",
@@ -67,7 +93,15 @@ def server(make_server, monkeypatch) -> LiveServer:
                              display_name="风华经理", site_codes=["V"])
     finally:
         db.engine.dispose()
-    return srv.start()
+    root = tmp_path / "second"
+    (root / "checklists").mkdir(parents=True)
+    shutil.copy(ROOT / "checklists" / "scorecard.yaml", root / "checklists" / "scorecard.yaml")
+    second = LiveServer(data_dir=first.data_dir, checklists=root / "checklists", port=free_port(),
+                        log=root / "streamlit.log", org=first.org, database_url=url or first.db_url)
+    first.start()
+    second.start()
+    yield first, second
+    second.stop()
 
 
 def standards_columns() -> tuple[str, ...]:
@@ -109,8 +143,13 @@ def edit_cell(ui: Ui, grid: Any, row: int, column: int, value: str) -> None:
     ui.settle()
 
 
-def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(server: LiveServer, open_ui, tmp_path):
+def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(servers, open_ui, tmp_path):
+    """The QA department works on one server; the supervisor and the manager on another one that has no
+    checklist file at all."""
     from app.db.models import AuditLog, ChecklistInForce, ChecklistVersion, Inspection
+
+    server, other = servers
+    shot = "" if server.database_url is None else "pg-"
 
     sheet = broken_sheet(tmp_path / "示范前台标准.xlsx")
     ui: Ui = open_ui(server)
@@ -131,27 +170,27 @@ def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(server:
     assert "第2行 分值：分值不是数字（两分）" in problems, problems
     assert "第3行 评分标准：无法识别的评分条款：“看心情扣分”" in problems, problems
     ui.settle()
-    ui.screenshot("standards-1-problems.png")
+    ui.screenshot(f"{shot}standards-1-problems.png")
 
     # fix both cells in the grid (columns: 部分 分项 编号 检查内容 分值 评分标准 检查方式 否决), validate
     editor = page.locator("[class*=st-key-std_grid_] [data-testid=stDataFrame]").first
     edit_cell(ui, editor, 1, 4, "2")
     edit_cell(ui, editor, 2, 5, "每处扣1分")
-    ui.screenshot("standards-1b-edited.png")
+    ui.screenshot(f"{shot}standards-1b-edited.png")
     page.get_by_role("button", name="校验").click()
     page.get_by_text("校验通过").wait_for()
     page.get_by_text("新检查表：尚无现行版本").wait_for()
     assert ui.metric("新版总分") == "6"
     assert ui.metric("新增") == "3"
     page.get_by_text(re.compile(r"在表格中修改过的检查项.*1\.2（qa_zhou）、1\.3（qa_zhou）")).wait_for()
-    ui.screenshot("standards-2-valid-diff.png")
+    ui.screenshot(f"{shot}standards-2-valid-diff.png")
 
     # publish with a label and a reason
     page.get_by_role("textbox", name="版本号").fill("A/1")
     page.get_by_role("textbox", name="发布原因").fill("品质部2026年度标准首次发布")
     page.get_by_role("button", name="发布", exact=True).click()
     page.get_by_text("已发布 demo-frontdesk 版本 A/1").wait_for()
-    ui.screenshot("standards-3-published.png")
+    ui.screenshot(f"{shot}standards-3-published.png")
 
     db = server.database()
     try:
@@ -182,27 +221,27 @@ def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(server:
         with page.expect_download() as info:
             page.get_by_role("button", name="下载 YAML").click()
         assert info.value.suggested_filename == f"{CID}-A_1.yaml"
-        ui.screenshot("standards-4-versions.png")
+        ui.screenshot(f"{shot}standards-4-versions.png")
 
         # a supervisor inspects the front desk of site V against it on the tablet, and submits
-        sup = open_ui(server)
+        sup = open_ui(other)
         sup.sign_in(server.org.sup_v2)
         req = sup.page.request
-        csrf = req.get(f"{server.url}/api/v1/me").json()["csrf"]
-        r = req.post(f"{server.url}/api/v1/inspections", headers={"X-CSRF-Token": csrf},
+        csrf = req.get(f"{other.url}/api/v1/me").json()["csrf"]
+        r = req.post(f"{other.url}/api/v1/inspections", headers={"X-CSRF-Token": csrf},
                      data={"site": "V", "shift_date": TODAY.isoformat(), "shift": "早班", "subject": "site",
                            "checklist": CID})
         assert r.status == 201, r.text()
         iid = int(r.json()["id"])
         sp = sup.page
-        sp.goto(f"{server.url}/?insp={iid}&step=items")
+        sp.goto(f"{other.url}/?insp={iid}&step=items")
         card = sp.locator("[data-item-id='1.1']")
         card.wait_for()
         for item_id, label in (("1.1", "合格"), ("1.2", "1处 −0.5"), ("1.3", "0处")):
             sp.locator(f"[data-item-id='{item_id}']").get_by_role("radio", name=label, exact=True).click()
             sp.wait_for_function("([id]) => document.querySelector(`[data-item-id='${id}']`).dataset.state"
                                  " === 'saved'", arg=[item_id])
-        sp.screenshot(path=str(SCREENSHOTS / "standards-5-inspection.png"))
+        sp.screenshot(path=str(SCREENSHOTS / f"{shot}standards-5-inspection.png"))
         sp.locator("[data-action=review]:visible").first.click()
         submit = sp.locator(f".st-key-submit_{iid} button")
         submit.wait_for()
@@ -215,7 +254,7 @@ def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(server:
             assert str(insp.awarded) == "5.50" and str(insp.applicable) == "6.00"
 
         # the monthly review shows it
-        mgr = open_ui(server)
+        mgr = open_ui(other)
         mgr.sign_in("mgr_v")
         with db.read() as s:
             site_id = s.scalar(sa.text("SELECT id FROM sites WHERE code = 'V'"))
@@ -223,6 +262,6 @@ def test_qa_publishes_an_excel_standard_a_supervisor_inspects_against_it(server:
         mgr.page.get_by_text(f"{TITLE} · {TODAY.isoformat()} 早班").wait_for()
         mgr.page.get_by_text("91.67%").first.wait_for()
         mgr.settle()
-        mgr.screenshot("standards-6-review.png")
+        mgr.screenshot(f"{shot}standards-6-review.png")
     finally:
         db.engine.dispose()
