@@ -86,7 +86,7 @@ with tab_work:
             st.dataframe(table.style.apply(mark, axis=None), hide_index=False, width="stretch", key="std_table")
         elif general:
             st.caption(t("std_reupload"))
-        if ws.rows or ws.base.get("sections") is not None:
+        if ws.rows:
             st.markdown(f"**{t('std_grid')}**")
             st.caption(t("std_grid_help"))
             grid = st.data_editor(
