@@ -436,3 +436,23 @@ def test_command_line_upgrade_publish_versions_retire(tmp_path):
     listed = json.loads(run("checklists", "versions", "site-check", "--json").stdout)
     assert [(v["label"], v["status"]) for v in listed] == [("A/2", "retired"), ("2026.1", "in_force")]
     assert run("checklists", "retire", "site-check", "nope").returncode == 2
+
+
+def test_workshop_refuses_bad_uploads_and_reports_yaml_problems():
+    from app.services.actor import Actor
+
+    qa = Actor(id=9, username="qa9", display_name="QA", role="qa")
+    with pytest.raises(Invalid):
+        standards.read_upload(actor=qa, data=b"x", file_name="standard.docx")
+    with pytest.raises(Invalid):
+        standards.read_upload(actor=qa, data=sheet_with_two_broken_cells(), file_name="a.xlsx", checklist_id="Bad Id")
+    with pytest.raises(Invalid):
+        standards.read_upload(actor=qa, data=b"0" * (standards.MAX_UPLOAD + 1), file_name="big.yaml")
+    broken = dict(SITE_CL, sections=[section("desk", [item("desk.clean", 2), item("desk.log", 3, scoring="deduct")])])
+    ws = standards.read_upload(actor=qa, data=text_of(broken).encode(), file_name="broken.yaml")
+    assert not ws.ok and ws.yaml_text is None and ws.checklist_id == "site-check"
+    assert any("desk.log" in p.message and "per" in p.message for p in ws.problems), ws.problems
+    ws = standards.read_upload(actor=qa, data=b"id: [unclosed", file_name="garbage.yaml")
+    assert not ws.ok and ws.problems and not ws.rows
+    with pytest.raises(Invalid):  # too many rows are refused
+        standards.apply_grid(ws, [{"text": "x"}] * (standards.MAX_ROWS + 1), actor=qa)
