@@ -456,3 +456,18 @@ def test_workshop_refuses_bad_uploads_and_reports_yaml_problems():
     assert not ws.ok and ws.problems and not ws.rows
     with pytest.raises(Invalid):  # too many rows are refused
         standards.apply_grid(ws, [{"text": "x"}] * (standards.MAX_ROWS + 1), actor=qa)
+
+
+def test_first_start_of_a_server_process_publishes_the_shipped_files(tmp_path, monkeypatch):
+    from app.db.engine import dispose_process_databases, process_database
+
+    use_checklists(tmp_path, monkeypatch, SITE_CL, STAFF_CL)
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    dispose_process_databases()
+    try:
+        db = process_database(url)  # what the pages, /auth and the API open on a fresh machine
+        with db.read() as s:
+            got = {(r.checklist_id, r.status, r.reason) for r in s.scalars(sa.select(ChecklistVersion))}
+        assert got == {("site-check", "in_force", catalog.SHIPPED), ("staff-look", "in_force", catalog.SHIPPED)}
+    finally:
+        dispose_process_databases()
