@@ -19,7 +19,8 @@ NAV = [
     ("actions.py", "actions", ":material/build:", {"staff", "supervisor", "manager", "admin"}),
     ("training.py", "training", ":material/school:", {"manager", "admin", "supervisor", "staff"}),
     ("history.py", "history", ":material/history:", {"staff", "supervisor", "manager", "admin"}),
-    ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin"}),
+    ("standards.py", "standards", ":material/rule_settings:", {"qa", "admin"}),
+    ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin", "qa"}),
     ("admin.py", "admin", ":material/admin_panel_settings:", {"admin"}),
 ]
 

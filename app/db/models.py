@@ -31,7 +31,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("admin", "manager", "supervisor", "staff")
+ROLES = ("admin", "manager", "supervisor", "staff", "qa")  # qa: 品质部, owns the standards
 SITE_KINDS = ("residential", "sales_office")
 SHIFT_NAMES = ("早班", "中班", "夜班")
 POSTS = ("前台接待", "客服助理", "管家", "客服主管")
@@ -121,14 +121,27 @@ class ChecklistVersion(Base):
     subject: Mapped[str] = mapped_column(String(8))
     self_check: Mapped[bool] = mapped_column(Boolean, default=False)
     loaded_at: Mapped[datetime]
+    # the catalogue (app/services/catalog.py): a published version of a standard. ``status``:
+    # frozen (used by inspections before the catalogue lived here, never published) | in_force (in force
+    # for at least one site kind) | published (published, in force nowhere) | retired
+    status: Mapped[str] = mapped_column(String(12), default="frozen")
+    label: Mapped[str | None] = mapped_column(String(40))  # the version label given at publishing ("A/3")
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the shipped default
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class ChecklistSetting(Base):
-    """Which checklists are in force (admin). No row means in force."""
+class ChecklistInForce(Base):
+    """Which version of a checklist is in force for one kind of site. ``version_id`` None: switched off
+    on purpose (the shipped default is then not switched back on); no row: never set."""
 
-    __tablename__ = "checklist_settings"
+    __tablename__ = "checklist_in_force"
     checklist_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    in_force: Mapped[bool] = mapped_column(Boolean, default=True)
+    site_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_versions.id"))
     updated_at: Mapped[datetime]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

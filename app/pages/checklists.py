@@ -28,6 +28,9 @@ m3.metric(t("items"), len(c.items))
 m4.metric(t("in_force"), "✓" if entry.in_force else "✗")
 st.caption(md(f"id {c.id} · {c.kind} · subject {c.subject} · self-check {'yes' if c.self_check else 'no'} · "
               + " / ".join(f"{g.grade} ≥ {g.min}" for g in c.grades)))
+st.caption(md(f"{t('std_version')} {entry.label} · {t('std_site_kinds')}: "
+              f"{'、'.join(t(k) for k in entry.site_kinds) or '—'} · {t('std_published_by')}: "
+              f"{entry.published_by or t('std_shipped')}"))
 origin_badge = {"original": "green", "reconstructed": "orange", "addition": "red"}
 for section in c.sections:
     # texts come from files a QA department imports: shown through md(), never as markup

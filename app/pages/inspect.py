@@ -83,7 +83,7 @@ with read() as s:
         person = st.selectbox(t("staff"), people, format_func=lambda p: f"{p.name} · {p.post} · {p.code}",
                               key=f"new_staff_{site.id}")
         staff_id = person.id if person else None
-    entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff")
+    entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff", site_kind=site.kind)
 if not entries:
     st.info(t("no_checklists"))
     st.stop()

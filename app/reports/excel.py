@@ -162,19 +162,19 @@ def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col
 
 
 # ----------------------------------------------------------------------------- data
-def _section_order() -> dict[str, int]:
+def _section_order(session: Session) -> dict[str, int]:
     """Section titles in checklist order (kinds in scoring order, then checklist id), for stable columns."""
     order: dict[str, int] = {}
-    checklists = catalog.load_catalog().checklists.values()
+    checklists = [e.checklist for e in catalog.list_entries(session)]
     for c in sorted(checklists, key=lambda c: (KINDS.index(c.kind) if c.kind in KINDS else 99, c.id)):
         for s in c.sections:
             order.setdefault(s.title, len(order))
     return order
 
 
-def _section_titles(matrix: dict[int, dict[str, Decimal]], ids: Sequence[int]) -> list[str]:
+def _section_titles(session: Session, matrix: dict[int, dict[str, Decimal]], ids: Sequence[int]) -> list[str]:
     present = {t for i in ids for t in matrix.get(i, {})}
-    order = _section_order()
+    order = _section_order(session)
     return sorted(present, key=lambda t: (order.get(t, len(order)), t))
 
 
@@ -199,7 +199,7 @@ def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, s
                  title_site: str, footer: list[str], rule_note: str) -> None:
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
-    titles = _section_titles(matrix, [ln.subject_id for ln in lines])
+    titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
     cols = [_c("排名", 6, INT), _c("姓名", 10), _c("管理处", 22, align="left"), _c("岗位", 10), _c("得分", 9, NUM),
             _c("等级", 8), _c("环比", 9, SIGNED_NUM), _c("督导检查次数", 9, INT), _c("覆盖率", 10, PCT),
             _c("自查次数", 8, INT), _c("自查差值", 9, SIGNED_NUM), _c("未关闭整改", 9, INT)]
@@ -220,7 +220,7 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
                 title_site: str, footer: list[str], rule_note: str) -> None:
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="site", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="site", site_id=site_id)
-    titles = _section_titles(matrix, [ln.subject_id for ln in lines])
+    titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
     kinds_present = {k for ln in lines for k in ln.row.kinds}
     kinds = [k for k in KINDS if k in kinds_present]
     cols = [_c("排名", 6, INT), _c("管理处", 22, align="left"), _c("编号", 9), _c("得分", 9, NUM), _c("等级", 8),
@@ -264,7 +264,7 @@ def _actions_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str,
                    title_site: str) -> None:
     acts = actions_svc.list_actions(session, actor=actor, month=month, site_id=site_id, limit=1_000_000)
     acts.sort(key=lambda a: (a.opened_at, a.id))
-    titles = {cid: c.title for cid, c in catalog.load_catalog().checklists.items()}
+    titles = catalog.titles(session)
     cols = [_c("检查项", 40, align="left"), _c("管理处", 22, align="left"), _c("责任人", 10), _c("发起时间", 16, DATETIME),
             _c("整改期限", 16, DATETIME), _c("状态", 8), _c("是否超期", 8), _c("整改说明", 30, align="left"),
             _c("验证人", 16, align="left"), _c("扣分", 7, NUM), _c("检查表", 20, align="left"),

@@ -209,9 +209,10 @@ def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
 
 
 # ----------------------------------------------------------------------------- starting
-def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor"
-                         ) -> list[catalog.CatalogEntry]:
-    entries = catalog.list_entries(session, only_in_force=True)
+def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor",
+                         site_kind: str | None = None) -> list[catalog.CatalogEntry]:
+    """The checklists in force (for that kind of site; for any kind when None) for this subject."""
+    entries = catalog.list_entries(session, only_in_force=True, site_kind=site_kind)
     out = [e for e in entries if e.checklist.subject == subject_type]
     if kind == "self_check":
         out = [e for e in out if e.checklist.self_check]
@@ -263,7 +264,8 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
         if subject_type != "staff" or staff_id is None or staff_id != actor.staff_id:
             raise PermissionDenied("员工只能对本人进行自查")
     actor.require_site(site_id)
-    if session.get(Site, site_id) is None:
+    site = session.get(Site, site_id)
+    if site is None:
         raise NotFound("管理处不存在")
     if subject_type == "staff":
         staff = session.get(Staff, staff_id) if staff_id is not None else None
@@ -273,10 +275,11 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
         staff_id = None
     else:
         raise Invalid("检查对象必须是 staff 或 site")
-    entry = catalog.entry_for(session, checklist_id)
+    entry = catalog.entry_for(session, checklist_id, site_kind=site.kind)  # the version in force there
     c = entry.checklist
     if not entry.in_force:
-        raise Invalid(f"检查表 {c.title} 当前未启用")
+        raise Invalid(f"检查表 {c.title} 当前未对此类项目启用",
+                      en=f"Checklist {c.title} is not in force for this kind of site")
     if c.subject != subject_type:
         raise Invalid(f"检查表 {c.title} 用于{'员工' if c.subject == 'staff' else '管理处'}，与所选对象不符")
     if kind == "self_check" and not c.self_check:
