@@ -274,7 +274,9 @@ def test_site_inspection_lead_refuses_with_a_reason(server: LiveServer, open_ui,
     lead.get_by_label("拒签原因").blur()
     settle(ui)
     lead.get_by_role("button", name="确认拒签").click()
-    page.locator(".st-key-pz-sig-subject").get_by_text("第二行").wait_for()
+    # stored: the block now shows the refusal and 重新签字 (the reason's text alone may still be the text area's)
+    page.locator(".st-key-pz-sig-subject").get_by_role("button", name="重新签字").wait_for()
+    assert page.locator(".st-key-pz-sig-subject textarea").count() == 0
     settle(ui)
     ui.screenshot("closeout-refused.png")
     assert page.evaluate("() => window.__pwned") is None
