@@ -3,7 +3,9 @@ group headings, and a manager's amendment of a sample item; a clause text with m
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import yaml
 from apptest_support import app_as, as_shown, texts
@@ -13,6 +15,7 @@ from v2_standard import v2_standard_doc
 from app.services import inspections as svc
 from scoring.grades import round_half_up
 
+ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<img src=x onerror=alert(1)>![x](http://evil.example/x.png)\n**粗体**"
 GIVEN = {"1.1": {"counts": {"a": 1, "c": 1}}, "1.2.1": {"count": 1}, "1.2.2": {"result": "pass"},
          "1.3": {"counts": {}}, "2.1": {"checked": 10, "failed": 3}, "2.2": {"checked": 5, "failed": 0},
@@ -60,3 +63,21 @@ def test_history_detail_shows_v2_answers_and_amends_a_sample(world, db, tokens, 
     assert view.header.percent is not None and str(round_half_up(view.header.percent)) == "67.86"
     assert "✓ 抽查10，不合格0 · 业户档案一户一档" in texts(at)
     assert as_shown(at.caption[0].value).count("已修订") == 1
+
+
+def test_review_shows_pareto_per_clause_and_bonus_penalty(world, db, tokens, tmp_path):  # noqa: F811
+    """Month 2026-11 of site A, one v2 inspection: 1.1 lost 3 (clause A 0.5 and C 3 nominal: A 3 x 0.5/3.5,
+    C 3 x 3/3.5), bonus 1, penalty 2."""
+    iid = submitted(db, world, tmp_path)
+    assert iid
+    shutil.copy(ROOT / "checklists" / "scorecard.yaml", tmp_path / "checklists" / "scorecard.yaml")
+    at = app_as(tokens["manager"], page="review.py", m="2026-11", subj="site")
+    frames = [d.value for d in at.dataframe]
+    ranked = next(f for f in frames if "排名" in f.columns)
+    assert (ranked["加分"].tolist(), ranked["另扣"].tolist()) == ([1.0], [2.0])
+    clauses = next(f for f in frames if "细则" in f.columns)
+    assert clauses["细则"].tolist() == ["C. 不适用且无上报修正记录", f"A. {HOSTILE}"]
+    assert clauses["扣分"].tolist() == [2.57, 0.43]  # 3 x 3/3.5 = 2.571.., 3 x 0.5/3.5 = 0.428..
+    assert clauses["次数"].tolist() == [1, 1] and clauses["检查次数"].tolist() == [1, 1]
+    assert clauses["检查项"].tolist() == ["1.1 流程制度齐全、为最新版本并适用于项目实际"] * 2
+    assert "扣分细则排行（多条款检查项：哪一条扣分最多）" in texts(at)
