@@ -63,6 +63,14 @@ sections:
 """
 
 
-def v2_standard_doc() -> dict[str, Any]:
+# a clause text as an imported sheet might carry it: markup, a markdown image, a newline, 300 characters
+HOSTILE_CLAUSE = ("未起身问候<img src=x onerror=alert(1)><iframe srcdoc='<script>alert(2)</script>'>"
+                  "![x](http://evil.example/x.png)\n**粗体**" + "长" * 200)
+
+
+def v2_standard_doc(*, hostile: bool = False) -> dict[str, Any]:
+    """The standard as a document; ``hostile`` puts :data:`HOSTILE_CLAUSE` as clause A of item 1.3."""
     doc: dict[str, Any] = yaml.safe_load(V2_STANDARD_YAML)
+    if hostile:
+        doc["sections"][0]["items"][2]["rules"][0]["text"] = HOSTILE_CLAUSE
     return doc

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
+from v2_standard import HOSTILE_CLAUSE, v2_standard_doc
 
 from scoring import parse_checklist_text, partial_score, score
 from scoring.grades import round_half_up
@@ -45,9 +47,8 @@ def rows(server: LiveServer, iid: int) -> dict[str, dict[str, Any]]:
 
 
 def checklist() -> Any:
-    from v2_standard import V2_STANDARD_YAML
-
-    c, problems = parse_checklist_text(V2_STANDARD_YAML, "v2_standard.yaml")
+    c, problems = parse_checklist_text(yaml.safe_dump(v2_standard_doc(hostile=True), allow_unicode=True),
+                                       "v2_standard.yaml")
     assert c is not None, problems
     return c
 
@@ -96,6 +97,10 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
     assert sc.card("1.2.2").locator("[data-role=method]").inner_text() == "暗访"
     assert sc.card("1.1").locator("[data-clause='c'] .pzi-badge").inner_text() == "本项不得分"
     assert sc.card("1.1").locator(".pzi-badges .pzi-badge").all_inner_texts() == ["3分", "查阅记录"]
+    # a clause text with markup (the browser server's standard carries one) is shown as text, nothing made of it
+    clause_a = sc.card("1.3").locator("[data-clause='a'] .pzi-clause-text")
+    assert clause_a.evaluate("e => e.firstElementChild.nextSibling.textContent") == HOSTILE_CLAUSE
+    assert sc.card("1.3").locator("img, iframe, script, strong").count() == 0
 
     # 1.1: clause A twice (3 - 2 x 0.5 = 2)
     sc.step("1.1", "a", 1, times=2)
