@@ -32,7 +32,7 @@ from world import build_world
 
 from app.reports import v2_answer_words
 from app.reports.csvout import scorecard_csv
-from app.reports.excel import SHEET_CLAUSES, SHEET_INSPECTIONS, SHEET_SITE, scorecard_workbook
+from app.reports.excel import SHEET_CLAUSES, SHEET_GROUPS, SHEET_INSPECTIONS, SHEET_SITE, scorecard_workbook
 from app.reports.pdf import site_month_pdf
 from app.services import actions, clause_pareto, inspections, scorecard
 from app.services.errors import PermissionDenied
@@ -151,6 +151,18 @@ def test_pareto_per_clause_and_bonus_penalty(db, month) -> None:
         assert clause_pareto.pareto_clauses(s, actor=w.manager, month=MONTH, top=2) == rows[:2]
 
 
+def test_group_figures_of_the_month(db, month) -> None:
+    w, _ = month
+    with db.read() as s:
+        groups = clause_pareto.group_figures(s, actor=w.manager, month=MONTH)
+        none_for_staff = clause_pareto.group_figures(s, actor=w.manager, month=MONTH, subject_type="staff")
+    # group BI规范 (2 points): 2, 1.5 (1.2.1 once, -0.5) and 2 of 2 each time: 5.5 of 6 = 91.67 %
+    assert [(g.checklist_title, g.section_title, g.group_title, g.points, g.awarded, g.applicable, g.inspections)
+            for g in groups] == [("客服中心品质检查标准（测试）", "内部管理", "BI规范", D(2), D("5.5"), D(6), 3)]
+    assert groups[0].percent is not None and round(groups[0].percent, 2) == D("91.67")
+    assert none_for_staff == []
+
+
 def test_scores_of_the_month_by_hand(db, month) -> None:
     w, ids = month
     from app.db.models import Inspection
@@ -175,6 +187,12 @@ def test_excel_shows_clauses_and_bonus_penalty(db, month) -> None:
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=3 + len(EXPECTED_CLAUSES))]
     assert [(r[1], r[3][0], D(str(r[4])), r[5], r[6]) for r in body] == EXPECTED_CLAUSES
     assert body[1][3] == "C. 不适用且无上报修正记录（本项不得分）"
+    groups = wb[SHEET_GROUPS]
+    assert [c.value for c in groups[3]] == ["检查表", "部分", "分项", "分值", "检查次数", "得分合计", "适用分合计",
+                                            "得分率"]
+    row = [c.value for c in groups[4]]
+    assert row[:7] == ["客服中心品质检查标准（测试）", "内部管理", "BI规范", 2, 3, 5.5, 6]
+    assert round(row[7], 2) == 91.67
     site = wb[SHEET_SITE]
     head = [c.value for c in site[3]]
     row = [c.value for c in site[4]]
@@ -206,7 +224,7 @@ def test_excel_without_version_2_figures_has_no_such_sheet(db, tmp_path, monkeyp
         lines = scorecard.scorecard(s, actor=w.manager, month=MONTH, subject_type="site")
         adjust = clause_pareto.adjustments(s, actor=w.manager, month=MONTH, subject_type="site")
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert SHEET_CLAUSES not in wb.sheetnames
+    assert SHEET_CLAUSES not in wb.sheetnames and SHEET_GROUPS not in wb.sheetnames
     assert "加分" not in [c.value for c in wb[SHEET_SITE][3]]
     assert adjust == {}
     assert scorecard_csv(lines, adjust) == scorecard_csv(lines)
@@ -233,7 +251,7 @@ def test_pdf_shows_clauses_groups_bonus_and_penalty(db, month, tmp_path: Path) -
     pdf.write_bytes(data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = "".join(text.split())
-    for needle in ("多条款检查项按扣分细则", "C.未登记来访", "D.与业主发生争执", "加分+1.50，另扣−6.00（3次督导检查）",
+    for needle in ("多条款检查项按扣分细则", "BI规范", "91.67%", "C.未登记来访", "D.与业主发生争执", "加分+1.50，另扣−6.00（3次督导检查）",
                    # the failed items: the group of 1.2.1, the clauses in words, a penalty with what it took
                    "员工仪容仪表符合规定（内部管理·BI规范，扣0.50分）",
                    "B.未使用礼貌用语（1处，扣0.3分）；C.未登记来访（1处，扣1分）",

@@ -91,6 +91,8 @@ try:
         worst_clauses = clause_pareto.pareto_clauses(s, actor=actor, month=month, site_id=site_id,
                                                      subject_type=subject_type)
         adjust = clause_pareto.adjustments(s, actor=actor, month=month, subject_type=subject_type, site_id=site_id)
+        group_rows = clause_pareto.group_figures(s, actor=actor, month=month, site_id=site_id,
+                                                 subject_type=subject_type)
         overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
         signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
 except ServiceError as exc:
@@ -288,6 +290,11 @@ with tab_heat:
         chart(fig, "rv_fig_heat")
     else:
         st.info(t("no_records"))
+    if group_rows:  # version-2 standards: the groups (分项) inside the sections
+        st.dataframe([{t("checklist"): g.checklist_title, t("v2_section"): g.section_title, t("v2_group"): g.group_title,
+                       t("v2_points"): float(g.points), t("v2_inspections_col"): g.inspections,
+                       "%": None if g.percent is None else round(float(g.percent), 2)} for g in group_rows],
+                     hide_index=True, width="stretch")
 
 with tab_pareto:
     if worst:

@@ -72,6 +72,7 @@ SHEET_STAFF = "月度考核"
 SHEET_SITE = "管理处考核"
 SHEET_INSPECTIONS = "检查明细"
 SHEET_ACTIONS = "整改跟踪"
+SHEET_GROUPS = "分项得分"  # only when a checklist of the month has groups (standards language version 2)
 SHEET_CLAUSES = "扣分细则"  # only when multi-clause items lost points this month (standards language version 2)
 ADJUST_HEADERS = ("加分", "另扣")  # only when a bonus or penalty row counted this month
 
@@ -313,6 +314,17 @@ def _bonus_penalty(session: Session, ids: list[int]) -> dict[int, tuple[Decimal,
     return out
 
 
+def _groups_sheet(ws: Worksheet, groups: list[clause_pareto.GroupFigure], *, month: str, title_site: str) -> None:
+    """Groups (分项) of the month's checklists: points awarded of those applicable, over the supervisor inspections."""
+    cols = [_c("检查表", 26, align="left"), _c("部分", 16, align="left"), _c("分项", 20, align="left"),
+            _c("分值", 7, NUM), _c("检查次数", 8, INT), _c("得分合计", 9, NUM), _c("适用分合计", 9, NUM),
+            _c("得分率", 9, PCT)]
+    rows = [[g.checklist_title, g.section_title, g.group_title, g.points, g.inspections, g.awarded, g.applicable,
+             g.percent] for g in groups]
+    _write_sheet(ws, title=f"{title_site} {month_label(month)} 分项得分", subtitle="督导检查中各分项的得分合计与得分率",
+                 cols=cols, rows=rows, freeze_cols=1)
+
+
 def _clauses_sheet(ws: Worksheet, clauses: list[clause_pareto.ClauseLoss], *, month: str, title_site: str) -> None:
     """Multi-clause items: points lost per clause (which clause cost the most), most first."""
     cols = [_c("序号", 6, INT), _c("检查项编号", 10), _c("检查项", 36, align="left"), _c("扣分细则", 36, align="left"),
@@ -353,6 +365,9 @@ def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: i
                        title_site=title_site)
     _actions_sheet(wb.create_sheet(SHEET_ACTIONS), session, actor=actor, month=month, site_id=site_id,
                    title_site=title_site)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
+    if groups:
+        _groups_sheet(wb.create_sheet(SHEET_GROUPS), groups, month=month, title_site=title_site)
     clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=1_000_000)
     if clauses:
         _clauses_sheet(wb.create_sheet(SHEET_CLAUSES), clauses, month=month, title_site=title_site)

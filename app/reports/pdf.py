@@ -265,6 +265,7 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
                       site_id=site_id, n=12)[site_id]
     pareto = actions_svc.pareto(session, actor=actor, month=month, site_id=site_id, top=10)
     clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=10)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
     adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site",
                                        site_id=site_id).get(site_id)
     failed = _failed_items(session, actor, site_id=site_id, month=month)
@@ -318,6 +319,12 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
         parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
                      f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
         pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if groups:  # version-2 standards: the groups (分项) of the month's checklists
+            pdf.ln(2)
+            _table(pdf, ["检查表", "部分", "分项", "分值", "检查次数", "得分率"],
+                   [[one_line(g.checklist_title, NAME_CHARS), g.section_title, g.group_title, fmt2(g.points),
+                     str(g.inspections), fmt2(g.percent, suffix="%")] for g in groups],
+                   (28, 18, 24, 10, 10, 10), ("L", "L", "L", "R", "C", "R"))
 
         # --- charts
         _heading(pdf, "二、得分趋势与员工得分")

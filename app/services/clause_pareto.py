@@ -134,3 +134,59 @@ def adjustments(session: Session, *, actor: Actor, month: str, subject_type: str
         row[1] += penalty
         row[2] += 1
     return {s: Adjustment(b, p, n) for s, (b, p, n) in sums.items()}
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    """One group (分项) of a checklist over the month: sums of its awarded and applicable points."""
+
+    checklist_title: str
+    section_title: str
+    group_id: str
+    group_title: str
+    points: Decimal
+    awarded: Decimal
+    applicable: Decimal
+    inspections: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if not self.applicable else self.awarded / self.applicable * 100
+
+
+def group_figures(session: Session, *, actor: Actor, month: str, site_id: int | None = None,
+                  subject_type: str | None = None) -> list[GroupFigure]:
+    """The month's groups over its submitted supervisor inspections (from their score snapshots), in the order
+    of each checklist; empty when no checklist of the month has groups."""
+    _check_month(month)
+    site_ids = _visible_site_ids(session, actor, site_id)
+    q = (select(Inspection.checklist_version_id, Inspection.snapshot)
+         .where(Inspection.month == month, Inspection.status == "submitted", Inspection.kind == "supervisor"))
+    if subject_type:
+        q = q.where(Inspection.subject_type == subject_type)
+    if site_ids is not None:
+        q = q.where(Inspection.site_id.in_(site_ids or [-1]))
+    versions = _Versions(session)
+    acc: dict[tuple[str, str, str], list[Any]] = {}
+    order: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for version_id, snap in session.execute(q):
+        sections = [s for s in (snap or {}).get("sections", []) if s.get("groups")]
+        checklist = versions.get(version_id) if sections else None
+        if checklist is None:
+            continue
+        titles = {g.id: (s.title, g) for s in checklist.sections for g in s.groups}
+        position = {g.id: n for n, g in enumerate(checklist.groups)}
+        for sec in sections:
+            for g in sec["groups"]:
+                if g["id"] not in titles:
+                    continue
+                section_title, group = titles[g["id"]]
+                key = (checklist.id, sec["id"], g["id"])
+                row = acc.setdefault(key, [checklist.title, section_title, group.title, group.points, ZERO, ZERO, 0])
+                row[4] += Decimal(str(g["awarded"]))
+                row[5] += Decimal(str(g["applicable"]))
+                row[6] += 1
+                order.setdefault(key, (checklist.title, position[g["id"]]))
+    keys = sorted(acc, key=lambda k: order[k])
+    return [GroupFigure(acc[k][0], acc[k][1], k[2], acc[k][2], acc[k][3], acc[k][4], acc[k][5], acc[k][6])
+            for k in keys]

@@ -132,7 +132,7 @@ ZH.update({
     "v2_sample_fmt": "抽查{n}，不合格{k}", "v2_none_deducted": "无扣分",
     "v2_pareto_clauses": "扣分细则排行（多条款检查项：哪一条扣分最多）", "v2_clause": "细则", "v2_item": "检查项",
     "v2_lost": "扣分", "v2_times_col": "次数", "v2_inspections_col": "检查次数", "v2_adjustments": "加分与另扣",
-    "v2_group": "分项",
+    "v2_group": "分项", "v2_section": "部分", "v2_points": "分值",
 })
 EN.update({
     "v2_no_deduction": "No deduction", "v2_all_no": "No", "v2_all_yes": "Yes · item scores 0", "v2_each": "−{x} each",
@@ -145,4 +145,5 @@ EN.update({
     "v2_pareto_clauses": "Deductions by clause (multi-clause items: which clause cost the most)",
     "v2_clause": "Clause", "v2_item": "Item", "v2_lost": "Points lost", "v2_times_col": "Times",
     "v2_inspections_col": "Inspections", "v2_adjustments": "Bonus and penalties", "v2_group": "Group",
+    "v2_section": "Section", "v2_points": "Points",
 })
