@@ -194,6 +194,11 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
         if shots:
             ui.screenshot(f"inspection-screen-v2-section{n + 1}.png")
 
+    # the review step before submitting: the same score, the bonus and penalty in it
+    sc.action("review")
+    page.get_by_text("加分 +1 · 另扣 −2", exact=True).wait_for()
+    assert "65.79%" in page.locator("[data-testid=stMetric]").first.inner_text()
+
     # submitted: the stored score is the one the tablet showed
     req = page.request
     csrf = req.get(f"{server.url}/api/v1/me").json()["csrf"]
