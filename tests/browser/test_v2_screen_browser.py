@@ -194,6 +194,13 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
         if shots:
             ui.screenshot(f"inspection-screen-v2-section{n + 1}.png")
 
+    if shots:  # landscape: the clause rows of section 1
+        page.set_viewport_size({"width": 1180, "height": 820})
+        while sc.section_shown() > 0:
+            sc.action("prev-section")
+        page.screenshot(path=str(shots_dir() / "inspection-screen-v2-landscape.png"))
+        page.set_viewport_size({"width": 820, "height": 1180})
+
     # the review step before submitting: the same score, the bonus and penalty in it
     sc.action("review")
     page.get_by_text("加分 +1 · 另扣 −2", exact=True).wait_for()
@@ -243,6 +250,13 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
     if shots:
         admin.settle()
         admin.screenshot("review-pareto-per-clause.png")
+
+
+def shots_dir() -> Path:
+    from .conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
 
 def running(c: Any, server: LiveServer, iid: int) -> str:
