@@ -718,7 +718,10 @@ Object.assign(Screen.prototype, {
 
   v2Badges(item, badges) {
     const L = this.L;
-    if (item.rules && item.rules.length) badges.children[1].remove(); // no single "per": each clause shows its own
+    if (item.rules && item.rules.length) { // no single "per" (the "−x/1处" badge): each clause shows its own
+      const per = [...badges.children].find((b) => b.textContent.startsWith("−"));
+      if (per) per.remove();
+    }
     if (item.scoring === "bonus" || item.scoring === "penalty") {
       badges.firstChild.remove(); // no points of their own
       const each = item.scoring === "bonus" ? L.v2_bonus_each : L.v2_penalty_each;
