@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -188,3 +189,32 @@ __all__ = [
     "site_name",
     "two",
 ]
+
+
+# ---- standards language version 2 in the reports (Chinese, like every report text)
+def _num_text(d: Decimal) -> str:
+    return str(int(d)) if d == d.to_integral_value() else f"{d.normalize():f}"
+
+
+def v2_answer_words(item: Any, answer: Any) -> str | None:
+    """A version-2 answer in words for a report: the clauses that happened, a sample, a bonus or a penalty;
+    ``None`` for the version-1 kinds (and for N/A or a missing answer)."""
+    if not isinstance(answer, dict) or answer.get("result") == "na":
+        return None
+    if item.rules and isinstance(answer.get("counts"), dict):
+        parts = []
+        for k, r in enumerate(item.rules):
+            n = int(Decimal(str(answer["counts"].get(r.id, 0))))
+            if n:
+                what = "本项不得分" if r.per is None else f"{n}处，扣{_num_text(n * r.per)}分"
+                parts.append(f"{chr(ord('A') + k)}. {r.text}（{what}）")
+        return "；".join(parts) if parts else "无扣分"
+    if item.scoring == "sample" and "checked" in answer:
+        return f"抽查{int(answer['checked'])}，不合格{int(answer.get('failed', 0))}"
+    if item.scoring in ("bonus", "penalty") and "count" in answer:
+        n = int(answer["count"])
+        amount = n * (item.per or Decimal(0))
+        if item.max is not None:
+            amount = min(amount, item.max)
+        return f"{n}次，{'加' if item.scoring == 'bonus' else '另扣'}{_num_text(amount)}分"
+    return None

@@ -20,9 +20,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import SHIFT_NAMES
+from app.db.models import SHIFT_NAMES, Inspection
 from app.reports import (
     ACTION_STATUS_LABELS,
     CHECKLIST_KIND_LABELS,
@@ -38,7 +39,7 @@ from app.reports import (
     two,
 )
 from app.services import actions as actions_svc
-from app.services import catalog, org
+from app.services import catalog, clause_pareto, org
 from app.services import inspections as insp_svc
 from app.services import scorecard as sc
 from app.services.actor import Actor
@@ -71,6 +72,9 @@ SHEET_STAFF = "月度考核"
 SHEET_SITE = "管理处考核"
 SHEET_INSPECTIONS = "检查明细"
 SHEET_ACTIONS = "整改跟踪"
+SHEET_GROUPS = "分项得分"  # only when a checklist of the month has groups (standards language version 2)
+SHEET_CLAUSES = "扣分细则"  # only when multi-clause items lost points this month (standards language version 2)
+ADJUST_HEADERS = ("加分", "另扣")  # only when a bonus or penalty row counted this month
 
 
 @dataclass(frozen=True)
@@ -204,13 +208,15 @@ def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, s
             _c("等级", 8), _c("环比", 9, SIGNED_NUM), _c("督导检查次数", 9, INT), _c("覆盖率", 10, PCT),
             _c("自查次数", 8, INT), _c("自查差值", 9, SIGNED_NUM), _c("未关闭整改", 9, INT)]
     cols += [_c(t, 12, NUM) for t in titles]
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
+    cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
         secs = matrix.get(ln.subject_id, {})
         rows.append([_rank(r.rank), ln.name, ln.site_name, ln.post, r.score_display, r.grade, r.delta_display,
                      r.inspections, r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
-                     *[secs.get(t) for t in titles]])
+                     *[secs.get(t) for t in titles], *_adjust_cells(adjust, ln.subject_id)])
     _write_sheet(ws, title=f"{title_site} {month_label(month)} 客服人员月度考核表",
                  subtitle=rule_note + "；分项为各检查表分部的得分率（%）", cols=cols, rows=rows, footer=footer,
                  freeze_cols=2, row_style=_grade_fill(6, 7))
@@ -229,6 +235,8 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
             _c("培训合格率", 10, PCT)]
     cols += [_c(f"{CHECKLIST_KIND_LABELS.get(k, k)}均分", 10, NUM) for k in kinds]
     cols += [_c(t, 12, NUM) for t in titles]
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site", site_id=site_id)
+    cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
@@ -237,7 +245,8 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
         rows.append([_rank(r.rank), ln.name, ln.code, r.score_display, r.grade, r.delta_display, r.inspections,
                      r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
                      tr.attendance_rate if tr else None, tr.pass_rate if tr else None,
-                     *[r.kinds.get(k) for k in kinds], *[secs.get(t) for t in titles]])
+                     *[r.kinds.get(k) for k in kinds], *[secs.get(t) for t in titles],
+                     *_adjust_cells(adjust, ln.subject_id)])
     _write_sheet(ws, title=f"{title_site} {month_label(month)} 管理处月度考核表",
                  subtitle=rule_note + "；分项为各检查表分部的得分率（%）", cols=cols, rows=rows, footer=footer,
                  freeze_cols=2, row_style=_grade_fill(5, 6))
@@ -255,6 +264,11 @@ def _inspections_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: 
     rows = [[h.shift_date, h.shift_name, h.site_name, h.subject_name, h.checklist_title,
              KIND_LABELS.get(h.kind, h.kind), h.inspector, h.percent, h.grade, local(h.submitted_at), h.amended]
             for h in heads]
+    snaps = _bonus_penalty(session, [h.id for h in heads])
+    if snaps:  # version-2 standards: each inspection's bonus and penalty
+        cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS]
+        for row, h in zip(rows, heads, strict=True):
+            row += list(snaps.get(h.id, (None, None)))
     _write_sheet(ws, title=f"{title_site} {month_label(month)} 检查明细",
                  subtitle=f"共 {len(rows)} 次已提交的检查（督导检查计入考核，员工自查仅作对照）", cols=cols, rows=rows,
                  freeze_cols=1, row_style=lambda row: {9: FAIL_FILL} if row[8] == "不合格" else {})
@@ -277,6 +291,49 @@ def _actions_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str,
     _write_sheet(ws, title=f"{title_site} {month_label(month)} 整改跟踪",
                  subtitle=f"共 {len(rows)} 项；待整改 {n_open} 项，其中超期 {n_over} 项", cols=cols, rows=rows,
                  freeze_cols=1, row_style=lambda row: {7: FAIL_FILL} if row[6] == "超期" else {})
+
+
+# ----------------------------------------------------------------------------- standards language version 2
+def _adjust_cells(adjust: dict[int, clause_pareto.Adjustment], subject_id: int) -> list[Decimal | None]:
+    if not adjust:
+        return []
+    a = adjust.get(subject_id)
+    return [a.bonus, a.penalty] if a else [None, None]
+
+
+def _bonus_penalty(session: Session, ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Inspection id -> (bonus, penalty) from its score snapshot, for those with either."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for start in range(0, len(ids), 500):
+        q = select(Inspection.id, Inspection.snapshot).where(Inspection.id.in_(ids[start:start + 500]))
+        for iid, snap in session.execute(q):
+            bonus = Decimal(str((snap or {}).get("bonus") or 0))
+            penalty = Decimal(str((snap or {}).get("penalty") or 0))
+            if bonus or penalty:
+                out[iid] = (bonus, penalty)
+    return out
+
+
+def _groups_sheet(ws: Worksheet, groups: list[clause_pareto.GroupFigure], *, month: str, title_site: str) -> None:
+    """Groups (分项) of the month's checklists: points awarded of those applicable, over the supervisor inspections."""
+    cols = [_c("检查表", 26, align="left"), _c("部分", 16, align="left"), _c("分项", 20, align="left"),
+            _c("分值", 7, NUM), _c("检查次数", 8, INT), _c("得分合计", 9, NUM), _c("适用分合计", 9, NUM),
+            _c("得分率", 9, PCT)]
+    rows = [[g.checklist_title, g.section_title, g.group_title, g.points, g.inspections, g.awarded, g.applicable,
+             g.percent] for g in groups]
+    _write_sheet(ws, title=f"{title_site} {month_label(month)} 分项得分", subtitle="督导检查中各分项的得分合计与得分率",
+                 cols=cols, rows=rows, freeze_cols=1)
+
+
+def _clauses_sheet(ws: Worksheet, clauses: list[clause_pareto.ClauseLoss], *, month: str, title_site: str) -> None:
+    """Multi-clause items: points lost per clause (which clause cost the most), most first."""
+    cols = [_c("序号", 6, INT), _c("检查项编号", 10), _c("检查项", 36, align="left"), _c("扣分细则", 36, align="left"),
+            _c("扣分合计", 9, NUM), _c("次数", 7, INT), _c("检查次数", 8, INT)]
+    rows = [[k, c.item_id, c.item_text, f"{c.letter}. {c.clause_text}" + ("（本项不得分）" if c.all_clause else ""),
+             c.lost, c.times, c.inspections] for k, c in enumerate(clauses, start=1)]
+    _write_sheet(ws, title=f"{title_site} {month_label(month)} 多条款检查项扣分细则",
+                 subtitle="每次检查中该项实际扣分按各细则的扣分额（本项不得分按该项分值）比例分摊", cols=cols, rows=rows,
+                 freeze_cols=1)
 
 
 # ----------------------------------------------------------------------------- the workbook
@@ -308,6 +365,12 @@ def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: i
                        title_site=title_site)
     _actions_sheet(wb.create_sheet(SHEET_ACTIONS), session, actor=actor, month=month, site_id=site_id,
                    title_site=title_site)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
+    if groups:
+        _groups_sheet(wb.create_sheet(SHEET_GROUPS), groups, month=month, title_site=title_site)
+    clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=1_000_000)
+    if clauses:
+        _clauses_sheet(wb.create_sheet(SHEET_CLAUSES), clauses, month=month, title_site=title_site)
     wb.properties.title = safe_text(f"{title_site} {month_label(month)} 月度考核")
     wb.properties.creator = "Pinzhi 品质巡检"
     buf = io.BytesIO()

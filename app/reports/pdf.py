@@ -32,8 +32,10 @@ from app.reports import (
     one_line,
     signoff_text,
     site_name,
+    v2_answer_words,
 )
 from app.services import actions as actions_svc
+from app.services import clause_pareto
 from app.services import inspections as insp_svc
 from app.services import photos as photos_svc
 from app.services import scorecard as sc
@@ -95,6 +97,7 @@ class _Failed:
     lost: Decimal
     note: str | None
     photos: tuple[bytes, ...]
+    detail: str | None = None  # a version-2 answer in words (clauses, sample, penalty)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str) -
             continue
         by_id = {i.id: i for i in result.items}
         sections = {s.id: s.title for s in view.checklist.sections}
+        groups = {g.id: g.title for g in view.checklist.groups}
         items = []
         for item_id in result.failed_items:
             its = by_id[item_id]
@@ -132,8 +136,12 @@ def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str) -
                     pics.append(photos_svc.photo_bytes(session, actor=actor, photo_id=ref.photo_id, size="thumb"))
                 except (ServiceError, OSError):
                     continue  # a missing file must not stop the report; the item is still listed
-            items.append(_Failed(view.checklist.item(item_id).text, sections.get(its.section_id, its.section_id),
-                                 its.applicable - its.awarded, view.notes.get(item_id), tuple(pics)))
+            item = view.checklist.item(item_id)
+            where = sections.get(its.section_id, its.section_id)
+            if item.group is not None:
+                where += f" · {groups.get(item.group, item.group)}"
+            items.append(_Failed(item.text, where, its.applicable - its.awarded + its.penalty,
+                                 view.notes.get(item_id), tuple(pics), v2_answer_words(item, view.answers.get(item_id))))
         out.append(_FailedInspection(f"{h.shift_date:%Y-%m-%d} {h.shift_name}", h.subject_name, h.checklist_title,
                                      h.percent, h.grade, h.inspector, tuple(items)))
     return out
@@ -256,6 +264,10 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
     trend = sc.trends(session, actor=actor, month=month, subject_type="site", subject_ids=[site_id],
                       site_id=site_id, n=12)[site_id]
     pareto = actions_svc.pareto(session, actor=actor, month=month, site_id=site_id, top=10)
+    clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=10)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site",
+                                       site_id=site_id).get(site_id)
     failed = _failed_items(session, actor, site_id=site_id, month=month)
     from app.services import training as training_svc
 
@@ -300,11 +312,19 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
         order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
         kinds = "　".join(f"{CHECKLIST_KIND_LABELS.get(k, k)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
         parts = [f"分项均分：{kinds}" if kinds else "分项均分：本月无督导检查"]
+        if adjust is not None:
+            parts.append(f"加分 +{fmt2(adjust.bonus)}，另扣 −{fmt2(adjust.penalty)}（{adjust.inspections} 次督导检查）")
         if r and r.self_checks:
             parts.append(f"自查 {r.self_checks} 次，自查差值 {fmt2(r.self_gap_display, signed=True)}")
         parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
                      f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
         pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if groups:  # version-2 standards: the groups (分项) of the month's checklists
+            pdf.ln(2)
+            _table(pdf, ["检查表", "部分", "分项", "分值", "检查次数", "得分率"],
+                   [[one_line(g.checklist_title, NAME_CHARS), g.section_title, g.group_title, fmt2(g.points),
+                     str(g.inspections), fmt2(g.percent, suffix="%")] for g in groups],
+                   (28, 18, 24, 10, 10, 10), ("L", "L", "L", "R", "C", "R"))
 
         # --- charts
         _heading(pdf, "二、得分趋势与员工得分")
@@ -338,6 +358,14 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
             _table(pdf, ["序号", "检查项", "扣分合计", "次数"],
                    [[str(i), text, fmt2(lost), str(n)] for i, (_, text, lost, n) in enumerate(pareto, start=1)],
                    (8, 70, 12, 10), ("C", "L", "R", "C"))
+            if clauses:  # multi-clause items: which clause cost the most
+                pdf.ln(2)
+                pdf.set_font(FONT, "B", 9.5)
+                pdf.cell(BODY_W, 6, "多条款检查项按扣分细则", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                _table(pdf, ["序号", "检查项", "扣分细则", "扣分合计", "次数"],
+                       [[str(i), f"{c.item_id} {c.item_text}", f"{c.letter}. {c.clause_text}", fmt2(c.lost),
+                         str(c.times)] for i, c in enumerate(clauses, start=1)],
+                       (8, 36, 36, 12, 8), ("C", "L", "L", "R", "C"))
         else:
             pdf.set_font(FONT, "", 9)
             pdf.cell(BODY_W, 6, "本月没有扣分项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -362,6 +390,8 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
             for it in fi.items:
                 pdf.set_font(FONT, "", 9)
                 text = f"• {multi_line(it.item_text)}（{one_line(it.section, NAME_CHARS)}，扣 {fmt2(it.lost)} 分）"
+                if it.detail:
+                    text += f"　{multi_line(it.detail)}"
                 if it.note:
                     text += f"　检查记录：{multi_line(it.note)}"
                 if it.photos:

@@ -266,3 +266,31 @@ EN.update({
     "std_col_points": "Points", "std_col_rule": "Scoring rule", "std_col_method": "Method",
     "std_col_critical": "Veto", "std_col_problems": "Problems",
 })
+
+
+# ---- standards language version 2 everywhere: the tablet screen, detail, Pareto per clause, bonus/penalty (v2)
+ZH.update({
+    "v2_no_deduction": "无扣分", "v2_all_no": "未发生", "v2_all_yes": "发生·本项不得分", "v2_each": "每处扣{x}分",
+    "v2_all": "本项不得分", "v2_checked": "抽查", "v2_failed": "不合格", "v2_min_sample": "至少抽查{n}",
+    "v2_bonus_each": "每次加{x}分", "v2_penalty_each": "每次另扣{x}分", "v2_max": "最多{x}分", "v2_times": "{n}次",
+    "v2_adjust": "加分 +{b} · 另扣 −{p}", "v2_bonus": "加分", "v2_penalty": "另扣", "v2_sample_badge": "按比例扣分",
+    "method_records": "查阅记录", "method_onsite": "现场查看", "method_mystery": "暗访", "method_phone": "电话",
+    "method_interview": "询问",
+    "v2_sample_fmt": "抽查{n}，不合格{k}", "v2_none_deducted": "无扣分",
+    "v2_pareto_clauses": "扣分细则排行（多条款检查项：哪一条扣分最多）", "v2_clause": "细则", "v2_item": "检查项",
+    "v2_lost": "扣分", "v2_times_col": "次数", "v2_inspections_col": "检查次数", "v2_adjustments": "加分与另扣",
+    "v2_group": "分项", "v2_section": "部分", "v2_points": "分值",
+})
+EN.update({
+    "v2_no_deduction": "No deduction", "v2_all_no": "No", "v2_all_yes": "Yes · item scores 0", "v2_each": "−{x} each",
+    "v2_all": "item scores 0", "v2_checked": "Checked", "v2_failed": "Failed", "v2_min_sample": "check at least {n}",
+    "v2_bonus_each": "+{x} each time", "v2_penalty_each": "−{x} more each time", "v2_max": "at most {x}",
+    "v2_times": "{n}×", "v2_adjust": "Bonus +{b} · Penalty −{p}", "v2_bonus": "Bonus", "v2_penalty": "Penalty",
+    "v2_sample_badge": "Proportional", "method_records": "Records", "method_onsite": "On site",
+    "method_mystery": "Mystery visit", "method_phone": "Phone", "method_interview": "Interview",
+    "v2_sample_fmt": "{n} checked, {k} failed", "v2_none_deducted": "No deduction",
+    "v2_pareto_clauses": "Deductions by clause (multi-clause items: which clause cost the most)",
+    "v2_clause": "Clause", "v2_item": "Item", "v2_lost": "Points lost", "v2_times_col": "Times",
+    "v2_inspections_col": "Inspections", "v2_adjustments": "Bonus and penalties", "v2_group": "Group",
+    "v2_section": "Section", "v2_points": "Points",
+})
