@@ -60,9 +60,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import streamlit as st
-
 from app.services import inspections as svc
+from app.ui.components import file_component
 from app.ui.i18n import lang, t
 from scoring import Checklist
 from scoring.model import Group, Item
@@ -130,17 +129,9 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _register() -> Any:
-    """Register this folder as the component's asset directory (once per server) and define the component."""
-    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
-
-    manager = get_bidi_component_manager()
-    if manager.get_component_asset_root(NAME) is None:
-        manifest = ComponentManifest(name="pinzhi", version="1",
-                                     components=[ComponentConfig(name="inspection", asset_dir=ASSET_DIR.name)])
-        manager.register_from_manifest(manifest, ASSET_DIR.parent)
-    return st.components.v2.component(NAME, html="<div class='pzi-root'></div>", css="inspection.css",
-                                      js="inspection.js", isolate_styles=False)
+    """This folder as the component's asset directory (``'self'`` under the CSP) and the component."""
+    return file_component("inspection", ASSET_DIR, html="<div class='pzi-root'></div>", css="inspection.css",
+                          js="inspection.js")
 
 
 def screen(view: svc.DraftView, *, user_id: int, section: int | None, focus_item: str | None,

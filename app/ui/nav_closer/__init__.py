@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import streamlit as st
+from app.ui.components import file_component
 
 NAME = "pinzhi.navcloser"
 ASSET_DIR = Path(__file__).resolve().parent
@@ -22,12 +22,4 @@ ASSET_DIR = Path(__file__).resolve().parent
 
 def mount() -> None:
     """Mount the listener (call it inside ``st.sidebar``: it draws nothing)."""
-    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
-
-    manager = get_bidi_component_manager()
-    if manager.get_component_asset_root(NAME) is None:
-        manifest = ComponentManifest(name="pinzhi", version="1",
-                                     components=[ComponentConfig(name="navcloser", asset_dir=ASSET_DIR.name)])
-        manager.register_from_manifest(manifest, ASSET_DIR.parent)
-    st.components.v2.component(NAME, html="<span hidden></span>", js="nav_closer.js")(key="pz_nav_closer")
+    file_component("navcloser", ASSET_DIR, html="<span hidden></span>", js="nav_closer.js")(key="pz_nav_closer")

@@ -19,8 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import streamlit as st
-
+from app.ui.components import file_component
 from app.ui.i18n import t
 
 NAME = "pinzhi.signature"
@@ -28,17 +27,9 @@ ASSET_DIR = Path(__file__).resolve().parent
 
 
 def _register() -> Any:
-    """Register this folder as the component's asset directory (once per server) and define the component."""
-    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
-
-    manager = get_bidi_component_manager()
-    if manager.get_component_asset_root(NAME) is None:
-        manifest = ComponentManifest(name="pinzhi", version="1",
-                                     components=[ComponentConfig(name="signature", asset_dir=ASSET_DIR.name)])
-        manager.register_from_manifest(manifest, ASSET_DIR.parent)
-    return st.components.v2.component(NAME, html="<div class='pzs-root'></div>", css="signature.css",
-                                      js="signature.js", isolate_styles=False)
+    """This folder as the component's asset directory (``'self'`` under the CSP) and the component."""
+    return file_component("signature", ASSET_DIR, html="<div class='pzs-root'></div>", css="signature.css",
+                          js="signature.js")
 
 
 def pad(*, key: str, role: str, disabled: bool = False, height: int = 200) -> str | None:
