@@ -8,7 +8,7 @@ import streamlit as st
 from app.services import actions, org
 from app.services.errors import ServiceError
 from app.ui import photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import local_time, read, require_actor, write
 
@@ -38,7 +38,7 @@ def attempt(fn: Callable[..., object]) -> None:
         with write() as s:
             fn(session=s)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         st.rerun()
 

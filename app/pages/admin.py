@@ -9,7 +9,7 @@ import streamlit as st
 from app.services import auth, catalog, org
 from app.services.errors import ServiceError
 from app.services.org import POSTS, ROLES, SITE_KINDS
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import read, require_actor, write
 
@@ -24,7 +24,7 @@ def attempt(fn: Callable[[Any], object], ok_message: str, clear: str | None = No
         with write() as s:
             fn(s)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         st.session_state["admin_flash"] = ok_message
         if clear:

@@ -6,7 +6,7 @@ from app.services import inspections as svc
 from app.services import org
 from app.services.errors import ServiceError
 from app.ui import detail, fmt
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import keep_params, local_time, read, require_actor
 
@@ -20,7 +20,7 @@ if view_id and view_id.isdigit():
         with read() as s:
             view = svc.load_inspection(s, actor=actor, inspection_id=int(view_id))
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         detail.show(view, actor)
     st.stop()

@@ -6,7 +6,7 @@ from app.services import inspections as svc
 from app.services import org, signoff
 from app.services.errors import ServiceError
 from app.ui import inspection_form
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
@@ -51,7 +51,7 @@ if drafts:
                         with write() as s:
                             svc.discard_draft(session=s, actor=actor, inspection_id=d.id)
                     except ServiceError as exc:
-                        st.error(md(exc))
+                        st.error(md(tr(exc)))
                     else:
                         st.session_state.pop("confirm_discard", None)
                         st.session_state["discarded"] = d.checklist_title
@@ -105,7 +105,7 @@ def _start(new: bool) -> None:
         with write() as s:
             new_id = svc.start_inspection(session=s, actor=actor, new=new, **choice)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         st.session_state.pop("dup_draft", None)
         _open(new_id)

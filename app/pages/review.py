@@ -14,7 +14,7 @@ from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import detail
 from app.ui.fmt import num
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md, plot_text
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
@@ -47,7 +47,7 @@ if view_id and view_id.isdigit():
         with read() as s:
             detail.show(svc.load_inspection(s, actor=actor, inspection_id=int(view_id)), actor)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     st.stop()
 
 st.title(t("review"))
@@ -91,7 +91,7 @@ try:
         overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
         signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
 except ServiceError as exc:
-    st.error(md(exc))
+    st.error(md(tr(exc)))
     st.stop()
 
 
@@ -111,7 +111,7 @@ if site is not None:
                         signoff.reopen(session=s, actor=actor, site_id=site.id, month=month, reason=reason)
                     st.rerun()
                 except ServiceError as exc:
-                    st.error(md(exc))
+                    st.error(md(tr(exc)))
         else:
             note = "（曾重新开启：" + (signed.reopen_reason or "") + "）" if signed is not None else ""
             st.markdown(f"📝 {md(site.name)} {month} 尚未签字确认{md(note)}")
@@ -139,7 +139,7 @@ if site is not None:
                         with write() as s:
                             signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
                     except ServiceError as exc:
-                        st.error(md(exc))
+                        st.error(md(tr(exc)))
                     else:
                         st.session_state.pop(confirm_key, None)
                         st.rerun()

@@ -6,7 +6,7 @@ from app.services import actions, org
 from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import inspection_form
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import keep_params, local_today, read, require_actor, write
 
@@ -49,7 +49,7 @@ if st.button(t("start"), type="primary", width="stretch"):
                                           shift_name=shift or "早班", subject_type="staff", staff_id=me.id,
                                           checklist_id=entry.checklist.id, kind="self_check")
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         keep_params(insp=str(new_id), step="items", sec="0")
         st.rerun()

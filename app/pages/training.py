@@ -7,7 +7,7 @@ import streamlit as st
 from app.services import org, training
 from app.services.errors import ServiceError
 from app.ui import fmt
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import local_today, read, require_actor, write
 
@@ -37,7 +37,7 @@ with read() as s:
         sessions = training.list_sessions(s, actor=actor, site_id=site.id, month=month or None)
         rates = training.rates(s, site_id=site.id, month=month) if month else None
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
         st.stop()
     people = org.site_staff(s, actor=actor, site_id=site.id)
 
@@ -74,7 +74,7 @@ for ts in sessions:
                                                    exam_score=None if score is None or score != score
                                                    else Decimal(str(score)))
             except ServiceError as exc:
-                st.error(md(exc))
+                st.error(md(tr(exc)))
             else:
                 st.success("✓")
                 st.rerun()
@@ -98,6 +98,6 @@ with st.expander("新增培训 / new session", expanded=not sessions), st.form("
                                      material_section=section, pass_mark=Decimal(str(pass_mark)),
                                      staff_ids=[p.id for p in invited])
         except ServiceError as exc:
-            st.error(md(exc))
+            st.error(md(tr(exc)))
         else:
             st.rerun()

@@ -88,7 +88,7 @@ def check_month(month: object) -> str:
     from app.services.errors import Invalid
 
     if not isinstance(month, str) or not _MONTH.match(month):
-        raise Invalid(f"月份格式应为 YYYY-MM（收到 {month!r}）")
+        raise Invalid("month.format", month=repr(month))
     return month
 
 

@@ -249,7 +249,7 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
     actor.require_site(site_id)
     name = site_name(session, site_id)
     if name.startswith("管理处 "):
-        raise NotFound("管理处不存在")
+        raise NotFound("org.site_missing")
     sites = sc.scorecard(session, actor=actor, month=month, subject_type="site")
     me = next((ln for ln in sites if ln.subject_id == site_id), None)
     staff = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)

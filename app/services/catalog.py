@@ -105,7 +105,7 @@ def entry_for(session: Session, checklist_id: str, directory: Path | None = None
     for entry in list_entries(session, directory):
         if entry.checklist.id == checklist_id:
             return entry
-    raise NotFound(f"检查表 {checklist_id} 不存在或无法加载")
+    raise NotFound("catalog.checklist_unknown", checklist_id=checklist_id)
 
 
 _by_hash: dict[str, Checklist] = {}  # content hash -> parsed checklist; the same hash is the same text
@@ -134,6 +134,6 @@ def checklist_for_version(session: Session, version_id: int, content_hash_: str)
     if checklist is None:
         row = session.get(ChecklistVersion, version_id)
         if row is None:
-            raise NotFound(f"检查表版本 {version_id} 不存在")
+            raise NotFound("catalog.version_unknown", version_id=version_id)
         checklist = stored_checklist(row)
     return checklist

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import photos_dir
 from app.db.dml import insert_if_absent
 from app.db.models import Inspection, InspectionPhoto, Photo
+from app.messages import msg
 from app.photos import PhotoLimits, PhotoRejected, StoredPhoto, ingest_photo, open_stored
 from app.services import audit, catalog
 from app.services import inspections as insp_svc
@@ -49,21 +50,21 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
     try:
         stored = ingest_photo(data, root=root or photos_dir(), limits=limits(), filename=filename)
     except PhotoRejected as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid(exc.key, **exc.message_params()) from exc
     return _photo_row(session, stored, actor)
 
 
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
                  caption: str | None = None, filename: str | None = None, root: Path | None = None
                  ) -> insp_svc.PhotoRef:
-    caption = clean_name(caption or "", field="照片说明", max_len=200, required=False)
+    caption = clean_name(caption or "", field=msg("caption"), max_len=200, required=False)
     draft = insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     if not catalog.checklist_for_version(session, draft.checklist_version_id, draft.content_hash).has_item(item_id):
-        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+        raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
     count = len(session.scalars(select(InspectionPhoto.id).where(
         InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id)).all())
     if count >= MAX_PHOTOS_PER_ITEM:
-        raise Invalid(f"每个检查项最多 {MAX_PHOTOS_PER_ITEM} 张照片")
+        raise Invalid("photo.too_many_per_item", n=MAX_PHOTOS_PER_ITEM)
     photo = store_upload(session, actor=actor, data=data, filename=filename, root=root)
     link = session.scalar(select(InspectionPhoto).where(
         InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id,
@@ -84,7 +85,7 @@ def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id:
 def remove_photo(*, session: Session, actor: Actor, link_id: int) -> None:
     link = session.get(InspectionPhoto, link_id)
     if link is None:
-        raise NotFound("照片不存在")
+        raise NotFound("photo.unknown")
     insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
     audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=link.inspection_id,
@@ -96,7 +97,7 @@ def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "t
     """The stored JPEG (``thumb`` or ``display``) if the actor may see an inspection that uses it."""
     photo = session.get(Photo, photo_id)
     if photo is None:
-        raise NotFound("照片不存在")
+        raise NotFound("photo.unknown")
     allowed = photo.uploaded_by == actor.id or actor.is_admin
     if not allowed:
         for insp in session.scalars(select(Inspection).join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
@@ -109,5 +110,5 @@ def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "t
 
         allowed = actions.can_see_photo(session, actor, photo_id)
     if not allowed:
-        raise PermissionDenied("权限不足：无权查看该照片")
+        raise PermissionDenied("photo.not_visible")
     return open_stored(root or photos_dir(), photo.thumb_path if size == "thumb" else photo.display_path)

@@ -10,7 +10,7 @@ from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import local_time, write
 from scoring import partial_score
@@ -108,7 +108,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
                     svc.amend_inspection(session=s, actor=actor, inspection_id=view.header.id,
                                          changes={item.id: new}, reason=reason)
             except ServiceError as exc:
-                st.error(md(exc))
+                st.error(md(tr(exc)))
             else:
                 st.session_state["amend_flash"] = t("amended")
                 st.rerun()

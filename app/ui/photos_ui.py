@@ -10,7 +10,7 @@ from app.services import inspections as svc
 from app.services import photos as photo_svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import current_actor, read, require_actor, write
 from scoring.model import Item
@@ -47,7 +47,7 @@ def _on_upload(iid: int, item_id: str, _actor: Actor, key: str) -> None:
             ref = photo_svc.attach_photo(session=s, actor=actor, inspection_id=iid, item_id=item_id,
                                          data=upload.getvalue(), caption=caption, filename=upload.name)
     except ServiceError as exc:
-        st.session_state[f"perr_{iid}_{item_id}"] = str(exc)
+        st.session_state[f"perr_{iid}_{item_id}"] = tr(exc)
     else:
         view: svc.DraftView = st.session_state[f"view_{iid}"]
         view.photos.setdefault(item_id, []).append(ref)
@@ -63,7 +63,7 @@ def _remove(iid: int, item_id: str, _actor: Actor, link_id: int) -> None:
         with write() as s:
             photo_svc.remove_photo(session=s, actor=actor, link_id=link_id)
     except ServiceError as exc:
-        st.session_state[f"perr_{iid}_{item_id}"] = str(exc)
+        st.session_state[f"perr_{iid}_{item_id}"] = tr(exc)
         return
     view: svc.DraftView = st.session_state[f"view_{iid}"]
     view.photos[item_id] = [p for p in view.photos.get(item_id, []) if p.link_id != link_id]
