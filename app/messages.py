@@ -65,6 +65,15 @@ def text(key: str, lang: str | None = DEFAULT_LANG, /, **params: Any) -> str:
     return template.format(**{k: _param(v, lang) for k, v in params.items()})
 
 
+def value(kind: str, v: str | None, lang: str | None = DEFAULT_LANG) -> str:
+    """A stored value's label: ``kind.value`` in the catalogue (``shift.早班`` -> "Morning"), else the value
+    itself (a grade or post a checklist or import defined that the catalogue does not know)."""
+    if v is None:
+        return ""
+    key = f"{kind}.{v}"
+    return text(key, lang) if has(key) else v
+
+
 @dataclass(frozen=True)
 class Msg:
     """A message not yet rendered: its key and parameters (rendered when the language is known)."""

@@ -8,27 +8,26 @@ import streamlit as st
 from app.services import actions, org
 from app.services.errors import ServiceError
 from app.ui import photos_ui
-from app.ui.i18n import t, tr
+from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, read, require_actor, write
 
 actor = require_actor()
-STATUS = {"open": "待整改", "fixed": "已整改待验证", "verified": "已验证关闭"}
 
 st.title(t("actions"))
 with read() as s:
     sites = org.visible_sites(s, actor=actor)
 c1, c2, c3 = st.columns(3)
-status = c1.selectbox("状态 / status", [None, "open", "fixed", "verified"], index=1 if actor.role == "staff" else 0,
-                      format_func=lambda v: t("all") if v is None else STATUS[v], key="ca_status")
+status = c1.selectbox(t("ca.status"), [None, "open", "fixed", "verified"], index=1 if actor.role == "staff" else 0,
+                      format_func=lambda v: t("all") if v is None else tv("action_status", v), key="ca_status")
 site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site")
-overdue_only = c3.toggle("只看逾期 / overdue only", key="ca_overdue")
+overdue_only = c3.toggle(t("ca.overdue_only"), key="ca_overdue")
 with read() as s:
     rows = actions.list_actions(s, actor=actor, status=status, site_id=site.id if site else None,
                                 overdue_only=overdue_only)
 overdue = sum(1 for a in rows if a.overdue)
 if overdue:
-    st.error(f"⚠ {overdue} 项已逾期 / overdue")
+    st.error(t("ca.n_overdue", n=overdue))
 if not rows:
     st.info(t("no_records"))
 
@@ -47,29 +46,30 @@ for a in rows:
     badge = "red" if a.overdue else {"open": "orange", "fixed": "blue", "verified": "green"}[a.status]
     with st.container(border=True, key=f"action_{a.id}"):
         # user and imported text only through md(): shown as text, never as markup (app/ui/safe.py)
-        st.markdown(f":{badge}-badge[{'逾期 · ' if a.overdue else ''}{STATUS[a.status]}] **{md(a.item_text)}**")
-        st.caption(md(f"{a.site_name} · 责任人 {a.staff_name or '—'} · 扣 {a.points_lost} 分 · "
-                      f"开单 {local_time(a.opened_at)} · 期限 {local_time(a.due_at)}"
-                      + (f" · 退回 {a.reopened} 次" if a.reopened else "")))
+        st.markdown(f":{badge}-badge[{t('overdue_flag') + ' · ' if a.overdue else ''}{tv('action_status', a.status)}] "
+                    f"**{md(a.item_text)}**")
+        st.caption(md(t("ca.card_meta", site=a.site_name, who=a.staff_name or "—", points=a.points_lost,
+                        opened=local_time(a.opened_at), due=local_time(a.due_at))
+                      + (t("ca.card_returned", n=a.reopened) if a.reopened else "")))
         if a.fix_note:
             by = " ".join(x for x in (a.fixed_by or "", local_time(a.fixed_at)) if x)
-            st.markdown(md(f"整改说明：{a.fix_note}" + (f"（{by}）" if by else "")))
+            st.markdown(md(t("ca.fix_note_shown", note=a.fix_note) + (t("ca.by", by=by) if by else "")))
         if a.fix_photo_id:
             st.image(photos_ui.photo(a.fix_photo_id), width=200)
         if a.verify_note:
-            st.caption(md(f"验证/退回意见：{a.verify_note} {a.verified_by or ''}"))
+            st.caption(md(t("ca.verify_note_shown", note=a.verify_note, by=a.verified_by or "")))
         if a.status == "open":
-            with st.expander("提交整改 / report fix"):
-                note = st.text_input("整改说明 / what was done", key=f"ca_note_{a.id}")
-                up = st.file_uploader("整改后照片 / after photo", type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
+            with st.expander(t("ca.report_fix")):
+                note = st.text_input(t("ca.what_was_done"), key=f"ca_note_{a.id}")
+                up = st.file_uploader(t("ca.after_photo"), type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
                                       key=f"ca_photo_{a.id}")
-                if st.button("提交 / submit", key=f"ca_fix_{a.id}", type="primary"):
+                if st.button(t("ca.submit_fix"), key=f"ca_fix_{a.id}", type="primary"):
                     attempt(partial(actions.mark_fixed, actor=actor, action_id=a.id, note=note,
                                     photo_data=up.getvalue() if up else None, filename=up.name if up else None))
         elif a.status == "fixed" and actor.role in ("supervisor", "manager", "admin"):
-            v_note = st.text_input("验证意见 / note", key=f"ca_vnote_{a.id}")
+            v_note = st.text_input(t("field.verify_note"), key=f"ca_vnote_{a.id}")
             b1, b2 = st.columns(2)
-            if b1.button("验证通过 / verify", key=f"ca_ok_{a.id}", type="primary", width="stretch"):
+            if b1.button(t("ca.verify"), key=f"ca_ok_{a.id}", type="primary", width="stretch"):
                 attempt(partial(actions.verify, actor=actor, action_id=a.id, note=v_note))
-            if b2.button("退回重做 / reopen", key=f"ca_re_{a.id}", width="stretch"):
+            if b2.button(t("ca.reopen"), key=f"ca_re_{a.id}", width="stretch"):
                 attempt(partial(actions.reopen, actor=actor, action_id=a.id, note=v_note))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.services import catalog
-from app.ui.i18n import t
+from app.ui.i18n import t, tv
 from app.ui.safe import md
 from app.ui.state import read
 
@@ -12,7 +12,7 @@ with read() as s:
     entries = catalog.list_entries(s)
 problems = catalog.catalog_problems()
 if problems:
-    with st.expander(f"⚠ {len(problems)} problem(s) in checklist files", expanded=True):
+    with st.expander(t("cl.problems", n=len(problems)), expanded=True):
         for p in problems:
             st.code(str(p), language=None)
 if not entries:
@@ -26,18 +26,19 @@ m1.metric(t("possible"), f"{c.possible}")
 m2.metric(t("sections"), len(c.sections))
 m3.metric(t("items"), len(c.items))
 m4.metric(t("in_force"), "✓" if entry.in_force else "✗")
-st.caption(md(f"id {c.id} · {c.kind} · subject {c.subject} · self-check {'yes' if c.self_check else 'no'} · "
-              + " / ".join(f"{g.grade} ≥ {g.min}" for g in c.grades)))
+st.caption(md(t("cl.meta", id=c.id, kind=tv("checklist_kind", c.kind), subject=t("subject_" + c.subject),
+                self_check=t("yes") if c.self_check else t("no"))
+              + " · " + " / ".join(f"{tv('grade', g.grade)} ≥ {g.min}" for g in c.grades)))
 origin_badge = {"original": "green", "reconstructed": "orange", "addition": "red"}
 for section in c.sections:
     # texts come from files a QA department imports: shown through md(), never as markup
     with st.expander(md(f"{section.title} · {section.points}{t('pts')} · {len(section.items)}{t('items')}")):
         for it in section.items:
-            rule = {"pass_fail": "合格/不合格", "deduct": f"每处扣 {it.per} 分，扣完为止",
-                    "scale": f"按 {it.step} 分评分"}[it.scoring]
+            rule = {"pass_fail": t("cl.rule_pass_fail"), "deduct": t("cl.rule_deduct", per=it.per),
+                    "scale": t("cl.rule_scale", step=it.step)}.get(it.scoring, it.scoring)
             extras = [rule]
             if it.na:
-                extras.append("可不适用")
+                extras.append(t("cl.na_allowed"))
             if it.critical != "none":
                 extras.append(t("critical_checklist") if it.critical == "checklist" else t("critical_section"))
             if it.evidence in ("required", "on_fail"):

@@ -10,7 +10,7 @@ from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
-from app.ui.i18n import t, tr
+from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, write
 from scoring import partial_score
@@ -32,14 +32,14 @@ def show(view: svc.DraftView, actor: Actor) -> None:
     h = view.header
     # every name, title, note and caption through md(): shown as text, never as markup (app/ui/safe.py)
     st.subheader(md(f"{h.checklist_title} · v{h.checklist_version}"))
-    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · {t('inspector')} "
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · {t('inspector')} "
                   f"{h.inspector} · {t('kind_' + h.kind)} · "
                   f"{t('submitted') if h.status == 'submitted' else t('draft')} {local_time(h.submitted_at)}")
                + (f" · **{t('amended')}**" if h.amended else ""))
     if h.percent is not None:
         m1, m2 = st.columns(2)
         m1.metric(t("percent"), fmt.pct(h.percent))
-        m2.metric(t("grade"), md(h.grade or "—"))
+        m2.metric(t("grade"), md(tv("grade", h.grade) or "—"))
     # the failed items first, open, with their notes and photos; then every section (open if it has a failure)
     failed = set(partial_score(view.checklist, view.answers).failed_items)
     with st.container(border=True, key="pz-failed-first"):

@@ -27,6 +27,11 @@ def t(key: str, **kw: Any) -> str:
     return messages.text(key, current, **kw)
 
 
+def tv(kind: str, value: str | None) -> str:
+    """A stored value (shift, post, grade, action status, site kind) labelled in the chosen language."""
+    return messages.value(kind, value, lang())
+
+
 def tr(message: Any) -> str:
     """A service error or lazy message (:class:`app.messages.Msg`) in the chosen language."""
     render = getattr(message, "message", None) or getattr(message, "render", None)

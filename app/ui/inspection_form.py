@@ -23,7 +23,7 @@ from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, inspection_screen, photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import LOCAL_TZ, current_actor, keep_params, read, require_actor, write
 from scoring import partial_score
@@ -189,12 +189,12 @@ def _training_hint(iid: int, item_id: str) -> str:
         return ""
     rate = rates.attendance_rate if which == "attendance" else rates.pass_rate
     if rate is None:
-        return "<div class='pz-meta'>培训记录：本月暂无记录 / no training records this month</div>"
-    label = "到位率" if which == "attendance" else "合格率"
+        return f"<div class='pz-meta'>{t('if.training_none')}</div>"
+    label = t("if.attendance") if which == "attendance" else t("if.pass_rate")
     suggestion = rates.suggestion(which)
-    return (f"<div class='pz-meta'>培训记录：{label} {fmt.pct(rate, 1)}"
-            f"（{rates.attended if which == 'attendance' else rates.passed}/"
-            f"{rates.invited if which == 'attendance' else rates.examined}）· 建议 / suggested: "
+    return (f"<div class='pz-meta'>{t('if.training_label')}{label} {fmt.pct(rate, 1)}"
+            f" ({rates.attended if which == 'attendance' else rates.passed}/"
+            f"{rates.invited if which == 'attendance' else rates.examined}) · {t('if.suggested')}: "
             f"<b>{t(suggestion) if suggestion else '—'}</b></div>")
 
 
@@ -288,8 +288,8 @@ def _header(view: svc.DraftView) -> None:
     total = len(view.checklist.items)
     answered = sum(1 for i in view.checklist.items if i.id in view.answers)
     st.subheader(md(h.checklist_title))
-    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
-                  f"{t('kind_' + h.kind)}"))
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · "
+                  f"v{h.checklist_version} · {t('kind_' + h.kind)}"))
     pct = "—" if running.percent is None else f"{running.percent}%"
     with st.container(key="pz-head"):  # progress 3 : score 1, side by side through CSS (see state.CSS)
         st.progress(answered / total if total else 0.0, text=f"{t('progress')} {answered}/{total}")
@@ -349,7 +349,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     r = rv.result
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("percent"), "—" if r.percent is None else f"{r.percent}%")
-    m2.metric(t("grade"), r.grade or "—")
+    m2.metric(t("grade"), tv("grade", r.grade) or "—")
     m3.metric(t("awarded"), f"{_fmt(r.awarded)} / {_fmt(r.applicable)}")
     m4.metric(t("answered"), f"{rv.answered}/{rv.total}")
     checklist = view.checklist
@@ -443,7 +443,7 @@ def result_panel(view: svc.DraftView) -> None:
     st.success(md(f"{t('submitted')} · {h.checklist_title}"))
     m1, m2, m3 = st.columns(3)
     m1.metric(t("percent"), fmt.pct(h.percent))
-    m2.metric(t("grade"), md(h.grade or "—"))
+    m2.metric(t("grade"), md(tv("grade", h.grade) or "—"))
     snap = (st.session_state.get(_view_key(h.id)) or view).header
     m3.metric(t("inspector"), md(snap.inspector))
 
@@ -453,7 +453,7 @@ def run(actor: Actor, iid: int) -> None:
     try:
         view = _load(actor, iid)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
         keep_params(insp=None, step=None, sec=None)
         return
     step = st.query_params.get("step", "items")
@@ -467,8 +467,8 @@ def run(actor: Actor, iid: int) -> None:
     if _new_screen():
         h = view.header
         st.subheader(md(h.checklist_title))
-        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
-                      f"{t('kind_' + h.kind)}"))
+        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · "
+                      f"v{h.checklist_version} · {t('kind_' + h.kind)}"))
         if step == "review":
             _review_step(view, actor)
         else:
