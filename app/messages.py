@@ -126,7 +126,9 @@ def accept_language(header: str | None) -> str:
             try:
                 q = float(rest[2:])
             except ValueError:
-                q = 0.0
+                continue
+        if not q > 0:  # q=0: not acceptable
+            continue
         q -= i * 1e-6  # equal weights: the first listed wins
         if q > best_q:
             best, best_q = primary, q

@@ -66,7 +66,7 @@ st.markdown(f"#### {t('new_inspection')}")
 if not sites:
     st.info(t("no_sites"))
     st.stop()
-site = st.selectbox(t("site"), sites, format_func=lambda x: f"{x.name}（{t(x.kind)}）", key="new_site")
+site = st.selectbox(t("site"), sites, format_func=lambda x: x.name + t("paren", text=t(x.kind)), key="new_site")
 c1, c2 = st.columns(2)
 day = c1.date_input(t("date"), value=local_today(), max_value=local_today(), key="new_day")
 shift = c2.segmented_control(t("shift"), list(SHIFT_NAMES), default=SHIFT_NAMES[0], key="new_shift",

@@ -76,7 +76,7 @@ def on_filter() -> None:
 c1, c2, c3 = st.columns([1, 2, 1])
 c1.selectbox(t("month"), months, key="rv_month", on_change=on_filter)
 c2.selectbox(t("site"), [None, *by_id], key="rv_site", on_change=on_filter,
-             format_func=lambda x: t("all") if x is None else f"{by_id[x].name}（{by_id[x].code}）")
+             format_func=lambda x: t("all") if x is None else by_id[x].name + t("paren", text=by_id[x].code))
 c3.segmented_control(t("subject"), ["staff", "site"], key="rv_subject", on_change=on_filter,
                      format_func=lambda v: t("subject_" + v))
 keep_params(m=month, site=None if site_id is None else str(site_id), subj=subject_type)
@@ -332,12 +332,12 @@ st.markdown(f"#### {t('rv.export')}")
 # generated only when clicked (Streamlit runs the callable on download)
 def make_xlsx() -> bytes:
     with read() as s:
-        return scorecard_workbook(s, actor=actor, month=month, site_id=site_id)
+        return scorecard_workbook(s, actor=actor, month=month, site_id=site_id, lang=lang())
 
 def make_pdf() -> bytes:
     assert site is not None
     with read() as s:
-        return site_month_pdf(s, actor=actor, site_id=site.id, month=month)
+        return site_month_pdf(s, actor=actor, site_id=site.id, month=month, lang=lang())
 
 e1, e2, e3 = st.columns(3)
 e1.download_button(t("rv.excel"), make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import CorrectiveAction, Inspection, Site, Staff, User
-from app.messages import msg
+from app.messages import msg, text
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -93,7 +93,8 @@ def open_for(session: Session, insp: Inspection, checklist: Checklist, result: S
         opened += 1
     for item_id, action in existing.items():
         if item_id not in failed and action.status != "verified":
-            action.status, action.verified_at, action.verify_note = "verified", now, "经修订，该项不再扣分"
+            action.status, action.verified_at, action.verify_note = ("verified", now,
+                                                                     text("actions.closed_by_amendment"))
     return opened
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import ROLES, AuthSession, LoginThrottle, Site, Staff, User, UserSite
-from app.messages import msg
+from app.messages import msg, text
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError
@@ -138,7 +138,7 @@ def create_first_admin(session: Session, *, username: str, password: str, displa
     if not needs_first_admin(session):
         raise PermissionDenied("auth.admin_exists")
     user = _create_user(session, username=username, password=password, role="admin",
-                        display_name=display_name or "系统管理员", site_codes=[], staff_code=None)
+                        display_name=display_name or text("auth.default_admin_name"), site_codes=[], staff_code=None)
     audit.record(session, actor=None, action="user.first_admin", entity="user", entity_id=user.id,
                  detail={"username": username})
     return user

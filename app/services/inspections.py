@@ -702,7 +702,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     try:
         result = score(checklist, new_answers)
     except ScoringError as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
     original_snapshot = insp.snapshot
     old_percent = insp.percent
     now = _now()

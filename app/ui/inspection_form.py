@@ -357,7 +357,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     def jump_list(title: str, ids: tuple[str, ...], kind: str) -> None:
         if not ids:
             return
-        st.markdown(f"**{title}（{len(ids)}）**")
+        st.markdown(f"**{title}{t('paren', text=len(ids))}**")
         for n, item_id in enumerate(ids[:60]):
             it = checklist.item(item_id)
             sec_index = next(i for i, s in enumerate(checklist.sections) if s.id == checklist.section_of(item_id))
