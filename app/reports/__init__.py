@@ -59,7 +59,8 @@ def checklist_kind_label(kind: str, lang: str = "zh") -> str:
 
 
 def action_status_label(status: str, lang: str = "zh") -> str:
-    return value("action_status", status, lang)
+    """open / fixed / verified, as the report columns name them (shorter than the page's labels)."""
+    return value("rep.action_status", status, lang)
 
 
 def safe_text(value: object) -> str:

@@ -48,7 +48,8 @@ from app.services.actor import Actor
 from app.standards.xlsx_export import print_a4_landscape
 from scoring.monthly import KINDS
 
-FONT_NAME = "宋体"
+FONT_NAME = "宋体"  # SimSun, the font name Excel knows
+FAIL_GRADE = "不合格"  # the stored grade that gets a red cell
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -193,7 +194,7 @@ def _section_titles(matrix: dict[int, dict[str, Decimal]], ids: Sequence[int]) -
 
 
 def _grade_fill(grade_col: int, delta_col: int, lang: str) -> Callable[[Sequence[Any]], dict[int, PatternFill]]:
-    fail = value("grade", "不合格", lang)
+    fail = value("grade", FAIL_GRADE, lang)
 
     def style(row: Sequence[Any]) -> dict[int, PatternFill]:
         out = {}
@@ -282,7 +283,7 @@ def _inspections_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: 
              kind_label(h.kind, lang), h.inspector, h.percent, value("grade", h.grade, lang) or None,
              local(h.submitted_at), h.amended]
             for h in heads]
-    fail = value("grade", "不合格", lang)
+    fail = value("grade", FAIL_GRADE, lang)
     _write_sheet(ws, lang=lang, title=_("rep.title_inspections", site=title_site, month=month_label(month, lang)),
                  subtitle=_("rep.inspections_note", n=len(rows)), cols=cols, rows=rows,
                  freeze_cols=1, row_style=lambda row: {9: FAIL_FILL} if row[8] == fail else {})

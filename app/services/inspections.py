@@ -26,7 +26,7 @@ from app.db.models import (
     Staff,
     UserSite,
 )
-from app.messages import Joined, Msg, msg
+from app.messages import Joined, Msg, msg, text
 from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -583,7 +583,7 @@ def _named(checklist: Checklist, blockers: list[Blocker], limit: int = 10) -> Jo
     parts: list[Msg] = [one(b) for b in blockers[:limit]]
     if len(blockers) > limit:
         parts.append(msg("inspection.blocked_more", n=len(blockers)))
-    return Joined(tuple(parts), {"zh": "；", "en": "; "})
+    return Joined(tuple(parts), {"zh": text("rep.sep", "zh"), "en": text("rep.sep", "en")})
 
 
 def blocked_message(checklist: Checklist, rv: Review) -> Joined:
@@ -595,7 +595,7 @@ def blocked_message(checklist: Checklist, rv: Review) -> Joined:
         bs = [b for b in rv.blockers if b.kind == kind]
         if bs:
             parts.append(msg(head, n=len(bs), items=_named(checklist, bs)))
-    return Joined(tuple(parts), {"zh": "。", "en": ". "})
+    return Joined(tuple(parts), {"zh": text("sep.sentence", "zh"), "en": text("sep.sentence", "en")})
 
 
 def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> None:
