@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.dml import insert_if_absent
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
-from app.messages import msg
+from app.messages import Joined, msg
 from app.services import audit, auth
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
@@ -75,7 +75,8 @@ def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
 
 def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
     if name not in SHIFT_NAMES:
-        raise Invalid("org.shift_unknown", shifts=" / ".join(SHIFT_NAMES))
+        raise Invalid("org.shift_unknown",
+                      shifts=Joined(tuple(msg(f"shift.{n}") for n in SHIFT_NAMES), {"zh": " / ", "en": " / "}))
     where = (Shift.site_id == site_id, Shift.date == day, Shift.name == name)
     shift = session.scalar(select(Shift).where(*where))
     if shift is None:  # concurrent starts on the same shift: insert-on-conflict, never an IntegrityError
