@@ -292,6 +292,7 @@ def test_review_states_are_english(dm, params):
 def test_review_sign_off_confirmation_is_english(dm):
     at = english_app(dm.tokens["manager"], "review.py", site=str(dm.site_id))
     at.button(key="rv_sign").click().run()
+    assert not at.exception, [e.value for e in at.exception]
     assert_english(at, dm, "sign-off confirmation")
     assert any("Sign off" in s for s in shown(at))
 
@@ -310,13 +311,13 @@ def test_a_submitted_inspection_is_english(dm):
 
 
 def test_service_errors_on_pages_are_english(dm):
-    """An admin adds a site with a 500-character name: the refusal names the field and the limit in English."""
+    """An admin adds a site with a blank name: the refusal names the field (itself a message) in English."""
     at = english_app(dm.tokens["admin"], "admin.py")
     at.text_input(key="as_code").input("X1")
-    at.text_input(key="as_name").input("名" * 500)
+    at.text_input(key="as_name").input("   ")
     next(b for b in at.button if b.label == "Add" and "add_site" in str(b.form_id)).click().run()
     errors = [e.value for e in at.error]
-    assert errors and "Site name is too long: 500 characters" in errors[0], errors
+    assert errors == ["Site name must not be empty"], errors
     assert_english(at, dm, "admin error")
 
 
@@ -361,23 +362,21 @@ def test_shifts_change_with_the_language(dm):
 
 
 # ----------------------------------------------------------------------------- the Chinese UI
-STREAMLIT_DEFAULTS = ("Choose an option", "Choose options", "Select...", "Select an option")
-
-
 def test_chinese_ui_replaces_streamlits_select_placeholders(dm):
-    """Every selectbox and multiselect gets our placeholder: Streamlit's "Choose an option" never shows."""
+    """Every selectbox and multiselect has our own placeholder: without one (an empty ``placeholder`` in the
+    protobuf) Streamlit's frontend shows "Choose an option" / "Choose options" in the Chinese UI."""
+    seen = 0
     for user, pages in ROLE_PAGES.items():
         for page in pages:
             at = AppTest.from_file(str(APP), default_timeout=60)
             at.session_state[APPTEST_TOKEN_KEY] = dm.tokens[user]
-            at.run()
             at.switch_page(f"app/pages/{page}")
             at.run()
             assert not at.exception, [e.value for e in at.exception]
             for w in [*at.selectbox, *at.multiselect]:
-                assert w.proto.placeholder not in STREAMLIT_DEFAULTS, (user, page, w.label, w.proto.placeholder)
-                assert not w.proto.placeholder or re.search(r"[\u4e00-\u9fff]", w.proto.placeholder), \
-                    (user, page, w.label, w.proto.placeholder)
+                seen += 1
+                assert re.search(r"[\u4e00-\u9fff]", w.proto.placeholder), (user, page, w.label, w.proto.placeholder)
+    assert seen > 20
 
 
 def test_the_check_finds_chinese_ui_text(dm):

@@ -58,12 +58,13 @@ with tab_users:
         username = c1.text_input(t("username"), key="au_username", max_chars=64)
         name = c2.text_input(t("display_name"), key="au_name", max_chars=80)
         # no default role: an account must not become an administrator by not looking
-        role = c3.selectbox(t("role"), ROLES, format_func=lambda r: t("role_" + r), index=None,
+        role_labels = {r: t("role_" + r) for r in ROLES}
+        role = c3.selectbox(t("role"), ROLES, format_func=role_labels.__getitem__, index=None,
                             placeholder=t("choose_role"), key="au_role")
         password = st.text_input(t("password"), type="password", key="au_password")
         site_codes = st.multiselect(t("sites"), [x.code for x in sites], key="au_sites", placeholder=t("choose_option"))
         staff_code = st.selectbox(t("staff"), [None, *[p.code for p in staff]], key="au_staff",
-                                  format_func=lambda c: "—" if c is None else c)
+                                  format_func=lambda c: "—" if c is None else c, placeholder=t("choose_option"))
         if st.form_submit_button(t("add"), type="primary"):
             if role is None:
                 st.error(t("choose_role_first"))
@@ -93,7 +94,8 @@ with tab_sites:
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("site_code"), key="as_code", max_chars=org.CODE_MAX)
         sname = c2.text_input(t("site_name"), key="as_name", max_chars=org.SITE_NAME_MAX)
-        kind = c3.selectbox(t("kind"), SITE_KINDS, format_func=t, key="as_kind")
+        kind_labels = {k: t(k) for k in SITE_KINDS}  # formatted now, in this run's language
+        kind = c3.selectbox(t("kind"), SITE_KINDS, format_func=kind_labels.__getitem__, key="as_kind", placeholder=t("choose_option"))
         if st.form_submit_button(t("add"), type="primary"):
             attempt(lambda s: org.add_site(s, actor=actor, code=code, name=sname, kind=kind), "✓", "add_site")
 
@@ -105,8 +107,9 @@ with tab_staff:
         c1, c2, c3, c4 = st.columns(4)
         code = c1.text_input(t("staff_code"), key="ast_code", max_chars=org.CODE_MAX)
         pname = c2.text_input(t("name"), key="ast_name", max_chars=org.STAFF_NAME_MAX)
-        post = c3.selectbox(t("post"), POSTS, key="ast_post", format_func=lambda v: tv("post", v))
-        site_code = c4.selectbox(t("site"), [x.code for x in sites], key="ast_site")
+        post_labels = {v: tv("post", v) for v in POSTS}
+        post = c3.selectbox(t("post"), POSTS, key="ast_post", format_func=post_labels.__getitem__, placeholder=t("choose_option"))
+        site_code = c4.selectbox(t("site"), [x.code for x in sites], key="ast_site", placeholder=t("choose_option"))
         if st.form_submit_button(t("add"), type="primary") and site_code:
             attempt(lambda s: org.add_staff(s, actor=actor, code=code, name=pname, post=post, site_code=site_code),
                     "✓", "add_staff")

@@ -19,7 +19,7 @@ if not entries:
     st.info(t("no_checklists"))
     st.stop()
 entry = st.selectbox(t("checklist"), entries, key="cl_pick",
-                     format_func=lambda e: f"{e.checklist.title} · v{e.checklist.version}")
+                     format_func=lambda e: f"{e.checklist.title} · v{e.checklist.version}", placeholder=t("choose_option"))
 c = entry.checklist
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("possible"), f"{c.possible}")

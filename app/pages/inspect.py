@@ -66,7 +66,7 @@ st.markdown(f"#### {t('new_inspection')}")
 if not sites:
     st.info(t("no_sites"))
     st.stop()
-site = st.selectbox(t("site"), sites, format_func=lambda x: x.name + t("paren", text=t(x.kind)), key="new_site")
+site = st.selectbox(t("site"), sites, format_func=lambda x: x.name + t("paren", text=t(x.kind)), key="new_site", placeholder=t("choose_option"))
 c1, c2 = st.columns(2)
 day = c1.date_input(t("date"), value=local_today(), max_value=local_today(), key="new_day")
 shift = c2.segmented_control(t("shift"), list(SHIFT_NAMES), default=SHIFT_NAMES[0], key="new_shift",
@@ -83,7 +83,7 @@ with read() as s:
     if subject_type == "staff":
         people = org.site_staff(s, actor=actor, site_id=site.id)
         person = st.selectbox(t("staff"), people, format_func=lambda p: f"{p.name} · {tv('post', p.post)} · {p.code}",
-                              key=f"new_staff_{site.id}")
+                              key=f"new_staff_{site.id}", placeholder=t("choose_option"))
         staff_id = person.id if person else None
     entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff")
 if not entries:
@@ -97,7 +97,7 @@ default_id = svc.default_checklist(entries, subject_type=subject_type or "staff"
 default_index = next((n for n, e in enumerate(entries) if e.checklist.id == default_id), 0)
 # the key follows the site's kind too, so the default changes with the subject and the kind of site
 entry = st.selectbox(t("checklist"), entries, key=f"new_cl_{subject_type}_{site.kind}", index=default_index,
-                     format_func=lambda e: f"{e.checklist.title} · {len(e.checklist.items)}{t('items')}")
+                     format_func=lambda e: f"{e.checklist.title} · {len(e.checklist.items)}{t('items')}", placeholder=t("choose_option"))
 choice = {"site_id": site.id, "shift_date": day, "shift_name": shift or SHIFT_NAMES[0],
           "subject_type": subject_type or "staff", "staff_id": staff_id, "checklist_id": entry.checklist.id}
 

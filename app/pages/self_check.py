@@ -43,7 +43,7 @@ if not entries:
     st.stop()
 shift = st.segmented_control(t("shift"), list(SHIFT_NAMES), default=SHIFT_NAMES[0], key="sc_shift",
                              format_func=lambda v: tv("shift", v))
-entry = st.selectbox(t("checklist"), entries, format_func=lambda e: e.checklist.title, key="sc_cl")
+entry = st.selectbox(t("checklist"), entries, format_func=lambda e: e.checklist.title, key="sc_cl", placeholder=t("choose_option"))
 if st.button(t("start"), type="primary", width="stretch"):
     try:
         with write() as s:

@@ -30,7 +30,7 @@ if not sites:
     st.info(t("no_sites"))
     st.stop()
 c1, c2 = st.columns(2)
-site = c1.selectbox(t("site"), sites, format_func=lambda x: x.name, key="tr_site")
+site = c1.selectbox(t("site"), sites, format_func=lambda x: x.name, key="tr_site", placeholder=t("choose_option"))
 month = c2.text_input(t("month"), value=local_today().strftime("%Y-%m"), key="tr_month").strip()
 with read() as s:
     try:

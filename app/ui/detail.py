@@ -80,7 +80,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
     with st.expander(t("amend")):
         items = view.checklist.items
         item = st.selectbox(t("checklist"), items, format_func=lambda i: f"{i.id} · {i.text[:40]}",
-                            key=f"am_item_{view.header.id}")
+                            key=f"am_item_{view.header.id}", placeholder=t("choose_option"))
         if item.scoring == "pass_fail":
             opts: list[Any] = ["pass", "fail"] + (["na"] if item.na else [])
         elif item.scoring == "deduct":
@@ -92,7 +92,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
         now = "na" if current.get("result") == "na" else current.get("result", current.get("count", current.get("points")))
         index = next((n for n, o in enumerate(opts) if str(o) == str(now)), 0)
         value = st.selectbox(t("result"), opts, index=index, key=f"am_val_{view.header.id}_{item.id}",
-                             format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v))
+                             format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v), placeholder=t("choose_option"))
         reason = st.text_input(t("amend_reason"), key=f"am_reason_{view.header.id}")
         if st.button(t("amend"), key=f"am_go_{view.header.id}"):
             if value == "na":

@@ -334,7 +334,7 @@ def _items_step(view: svc.DraftView, actor: Actor) -> None:
     def go() -> None:
         keep_params(sec=str(st.session_state[key]))
 
-    st.selectbox(t("section"), range(len(sections)), format_func=label, key=key, on_change=go)
+    st.selectbox(t("section"), range(len(sections)), format_func=label, key=key, on_change=go, placeholder=t("choose_option"))
     number = sum(len(s.items) for s in sections[:sec])
     with st.container(key="pz-items"):  # each item's fragment block in here is drawn as a card (state.CSS)
         for k, item in enumerate(sections[sec].items, start=1):
