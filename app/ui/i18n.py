@@ -16,6 +16,10 @@ EN: dict[str, str] = {}
 
 
 def lang() -> str:
+    """The browser session's language: the switch in the sidebar, first taken from ``?lang=`` (so the page
+    title and stylesheet, drawn before anything else, are in it too)."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = st.query_params["lang"]
     return "en" if st.session_state.get("lang") == "en" else "zh"
 
 

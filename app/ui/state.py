@@ -18,6 +18,7 @@ from app.config import database_url
 from app.db.engine import Database, process_database
 from app.services import auth
 from app.services.actor import Actor
+from app.ui.i18n import t
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -144,7 +145,30 @@ div.st-key-pz-secnav > * { flex: 1 1 0; }
 """
 
 
+def _css_string(text: str) -> str:
+    """Our own catalogue text as a CSS string literal (quotes and backslashes escaped, no ``<`` to end the
+    style element)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ") + '"'
+
+
+def widget_texts_css() -> str:
+    """Streamlit's file uploader draws its button ("Upload") and its limits line ("200MB per file • JPG, …",
+    Streamlit's upload limit, not our photo limit) in English in the browser, with no parameter to change
+    them: ours are laid over them (the original text kept at size 0 for the layout)."""
+    from app.services.photos import limits
+
+    mb = limits().max_bytes / (1024 * 1024)
+    button, hint = t("upload_button"), t("upload_limits", mb=f"{mb:g}")
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {_css_string(button)}; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: {_css_string(hint)}; font-size: .8rem; }}
+</style>"""
+
+
 def style() -> None:
     # style-only st.html goes to Streamlit's event container: no layout element, and no markdown
     # parse of the whole stylesheet on every rerender (st.markdown did that on every tap)
-    st.html(CSS)
+    st.html(CSS + widget_texts_css())
