@@ -64,7 +64,7 @@ with tab_users:
         password = st.text_input(t("password"), type="password", key="au_password")
         site_codes = st.multiselect(t("sites"), [x.code for x in sites], key="au_sites", placeholder=t("choose_option"))
         staff_code = st.selectbox(t("staff"), [None, *[p.code for p in staff]], key="au_staff",
-                                  format_func=lambda c: "—" if c is None else c, placeholder=t("choose_option"))
+                                  format_func=lambda c: "—" if c is None else c, placeholder="—")
         if st.form_submit_button(t("add"), type="primary"):
             if role is None:
                 st.error(t("choose_role_first"))

@@ -29,9 +29,9 @@ st.title(t("history"))
 with read() as s:
     sites = org.visible_sites(s, actor=actor)
 c1, c2, c3 = st.columns(3)
-site = c1.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, placeholder=t("choose_option"))
+site = c1.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, placeholder=t("all"))
 kind = c2.selectbox(t("kind"), [None, "supervisor", "self_check"],
-                    format_func=lambda k: t("all") if k is None else t("kind_" + k), placeholder=t("choose_option"))
+                    format_func=lambda k: t("all") if k is None else t("kind_" + k), placeholder=t("all"))
 month = c3.text_input(t("month"), placeholder="YYYY-MM")
 with read() as s:
     rows = svc.list_inspections(s, actor=actor, site_id=site.id if site else None, kind=kind,
