@@ -234,8 +234,7 @@ def test_review_ranked_table_matches_the_scorecard(rv, db):
     assert metrics["参评对象"] == "4" and metrics["已排名"] == "3"
     assert metrics["平均分"] == "80.56"  # (91.67 + 83.33 + 66.67) / 3 of the exact scores
     # the charts are drawn in their tabs
-    assert [t.label for t in at.tabs] == ["趋势 Trend", "分项热力图 Sections", "扣分排行 Pareto",
-                                          "自查 vs 督导 Self-check", "管理处对比 Sites"]
+    assert [t.label for t in at.tabs] == ["趋势", "分项热力图", "扣分排行", "自查 vs 督导", "管理处对比"]
     assert at.multiselect(key=f"rv_trend_{MONTH}_None_staff").value == [rv.w.staff_a2, rv.w.staff_a1, rv.w.staff_b1]
 
 

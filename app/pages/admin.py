@@ -88,7 +88,7 @@ with tab_users:
             attempt(lambda s: org.set_user_sites(s, actor=actor, username=su_user.strip(), site_codes=su_codes), "✓")
 
 with tab_sites:
-    st.dataframe([{t("code"): x.code, t("name"): x.name, t("kind"): t(x.kind)} for x in sites], hide_index=True,
+    st.dataframe([{t("site_code"): x.code, t("site_name"): x.name, t("kind"): t(x.kind)} for x in sites], hide_index=True,
                  width="stretch")
     with st.form("add_site"):
         c1, c2, c3 = st.columns(3)
@@ -100,7 +100,7 @@ with tab_sites:
             attempt(lambda s: org.add_site(s, actor=actor, code=code, name=sname, kind=kind), "✓", "add_site")
 
 with tab_staff:
-    st.dataframe([{t("code"): p.code, t("name"): p.name, t("post"): tv("post", p.post), t("site"): p.site_name}
+    st.dataframe([{t("staff_code"): p.code, t("name"): p.name, t("post"): tv("post", p.post), t("site"): p.site_name}
                   for p in staff],
                  hide_index=True, width="stretch")
     with st.form("add_staff"):

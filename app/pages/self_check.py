@@ -33,7 +33,7 @@ if open_actions:
     st.warning(t("sc.open_actions", n=len(open_actions)) + (t("sc.of_which_late", n=late) if late else ""))
     st.page_link("app/pages/actions.py", label=t("actions"), icon=":material/build:")
 for d in drafts[:5]:
-    if st.button(md(f"{t('resume')}: {d.checklist_title} · {d.shift_date} {tv('shift', d.shift_name)}"),
+    if st.button(md(t("sc.resume", what=f"{d.checklist_title} · {d.shift_date} {tv('shift', d.shift_name)}")),
                  key=f"resume_{d.id}",
                  width="stretch"):
         keep_params(insp=str(d.id), step="items", sec="0")

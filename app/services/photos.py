@@ -57,7 +57,7 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
                  caption: str | None = None, filename: str | None = None, root: Path | None = None
                  ) -> insp_svc.PhotoRef:
-    caption = clean_name(caption or "", field=msg("caption"), max_len=200, required=False)
+    caption = clean_name(caption or "", field=msg("field.photo_caption"), max_len=200, required=False)
     draft = insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     if not catalog.checklist_for_version(session, draft.checklist_version_id, draft.content_hash).has_item(item_id):
         raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
