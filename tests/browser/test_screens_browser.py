@@ -228,7 +228,7 @@ def test_review_on_tablet_and_desktop(review_server, new_page, size) -> None:  #
         shot(ui, f"24-review-{size[0]}.png", size)
 
         # the Pareto chart: its legend above the plot area
-        page.get_by_role("tab", name="扣分排行 Pareto").click()
+        page.get_by_role("tab", name="扣分排行").click()
         chart = page.locator("[data-testid=stPlotlyChart]:visible").filter(has=page.locator(".legend")).first
         chart.locator(".legend").wait_for()
         legend = chart.locator(".legend").bounding_box()
