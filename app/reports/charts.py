@@ -214,7 +214,10 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
     d = ImageDraw.Draw(im)
     f_title, f_lab, f_small = _pil_font(17 * S, bold=True), _pil_font(12 * S), _pil_font(11 * S)
     d.text((16 * S, 10 * S), title, font=f_title, fill=INK)
-    left, right, top, bottom = 52 * S, w - 64 * S, 48 * S, h - 44 * S
+    band_labels = [f"{value('grade', grade, lang)} {b:g}" for grade, b in bands]
+    # room on the right for the widest band label ("Excellent 90" is wider than "优秀 90")
+    margin = max([64 * S, *(_text_w(d, lab, f_small) + 12 * S for lab in band_labels)])
+    left, right, top, bottom = 52 * S, w - margin, 48 * S, h - 44 * S
     values = [v for _, v in points if v is not None]
     lo, hi = _y_range(values, bands)
 
@@ -227,12 +230,12 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
         d.line([(left, y), (right, y)], fill=GRID, width=S)
         label = str(t)
         d.text((left - 8 * S - _text_w(d, label, f_small), y - 7 * S), label, font=f_small, fill=AXIS)
-    for grade, b in bands:
+    for (grade, b), band_label in zip(bands, band_labels, strict=True):
         if lo < b < hi:
             y = y_of(b)
             color = grade_color(grade)
             _dashed_hline(d, left, right, y, color)
-            d.text((right + 6 * S, y - 8 * S), f"{value('grade', grade, lang)} {b:g}", font=f_small, fill=color)
+            d.text((right + 6 * S, y - 8 * S), band_label, font=f_small, fill=color)
     d.line([(left, top), (left, bottom), (right, bottom)], fill=AXIS, width=S)
     n = max(len(points), 1)
     slot = (right - left) / n

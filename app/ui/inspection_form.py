@@ -108,7 +108,7 @@ def _on_answer(iid: int, item_id: str, _actor: Actor) -> None:
     except ServiceError as exc:
         # put the widget back to what the database holds
         st.session_state[f"a_{iid}_{item_id}"] = _to_widget(item, view.answers.get(item_id))
-        _saved(iid, item_id, False, str(exc))
+        _saved(iid, item_id, False, tr(exc))
         return
     if value is None:
         view.answers.pop(item_id, None)
@@ -131,7 +131,7 @@ def _on_note(iid: int, item_id: str, _actor: Actor) -> None:
         with write() as s:
             svc.save_note(session=s, actor=actor, inspection_id=iid, item_id=item_id, note=note)
     except ServiceError as exc:
-        _saved(iid, item_id, False, str(exc))
+        _saved(iid, item_id, False, tr(exc))
         return
     view.notes[item_id] = note.strip()
     _saved(iid, item_id, True)
@@ -409,7 +409,7 @@ def _on_no_photo_reason(iid: int, item_id: str) -> None:
             svc.record_no_photo_reason(session=s, actor=actor, inspection_id=iid, item_id=item_id,
                                        reason=st.session_state.get(key, ""))
     except ServiceError as exc:
-        st.session_state[f"npr_err_{iid}"] = (item_id, str(exc))
+        st.session_state[f"npr_err_{iid}"] = (item_id, tr(exc))
 
 
 def _blockers(view: svc.DraftView, rv: svc.Review, jump_list: Any, actor: Actor) -> None:
