@@ -216,3 +216,24 @@ def test_accept_language():
     assert messages.accept_language("fr, en;q=0.5, zh;q=0.4") == "en"
     assert messages.accept_language("de") == "zh"
     assert messages.accept_language("en;q=x") == "zh"
+
+
+def test_the_command_line_speaks_chinese_unless_told(tmp_path):
+    """A refused ``pinzhi user add`` (a too short password) prints the catalogue's message: Chinese by default,
+    English with ``PINZHI_LANG=en``."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("pinzhi", path=str(Path(sys.executable).parent)) or "pinzhi"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PINZHI_DATA_DIR": str(tmp_path)}
+    env.pop("PINZHI_LANG", None)
+    assert subprocess.run([exe, "db", "upgrade"], env=env, capture_output=True, timeout=120).returncode == 0
+    out = {}
+    for lang in ("", "en"):
+        r = subprocess.run([exe, "user", "add", "--role", "admin", "--password-stdin", "boss"], input="short\n",
+                           env={**env, "PINZHI_LANG": lang}, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2, r.stdout + r.stderr
+        out[lang] = r.stderr
+    assert "密码至少 10 位" in out[""] and "The password needs at least 10 characters" in out["en"]
