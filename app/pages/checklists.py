@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.services import catalog
-from app.ui.i18n import t, tv
+from app.ui.i18n import ct, t, tv
 from app.ui.safe import md
 from app.ui.state import read
 
@@ -19,7 +19,7 @@ if not entries:
     st.info(t("no_checklists"))
     st.stop()
 entry = st.selectbox(t("checklist"), entries, key="cl_pick",
-                     format_func=lambda e: f"{e.checklist.title} · v{e.checklist.version}", placeholder=t("choose_option"))
+                     format_func=lambda e: f"{ct(e.checklist)} · v{e.checklist.version}", placeholder=t("choose_option"))
 c = entry.checklist
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("possible"), f"{c.possible}")
@@ -32,7 +32,7 @@ st.caption(md(t("cl.meta", id=c.id, kind=tv("checklist_kind", c.kind), subject=t
 origin_badge = {"original": "green", "reconstructed": "orange", "addition": "red"}
 for section in c.sections:
     # texts come from files a QA department imports: shown through md(), never as markup
-    with st.expander(md(f"{section.title} · {section.points}{t('pts')} · {len(section.items)}{t('items')}")):
+    with st.expander(md(f"{ct(section)} · {section.points}{t('pts')} · {len(section.items)}{t('items')}")):
         for it in section.items:
             rule = {"pass_fail": t("cl.rule_pass_fail"), "deduct": t("cl.rule_deduct", per=it.per),
                     "scale": t("cl.rule_scale", step=it.step)}.get(it.scoring, it.scoring)
@@ -43,6 +43,6 @@ for section in c.sections:
                 extras.append(t("critical_checklist") if it.critical == "checklist" else t("critical_section"))
             if it.evidence in ("required", "on_fail"):
                 extras.append(t("evidence_" + it.evidence))
-            st.markdown(f"**{md(it.text)}** :blue-badge[{it.points}{t('pts')}] "
+            st.markdown(f"**{md(ct(it, 'text'))}** :blue-badge[{it.points}{t('pts')}] "
                         f":{origin_badge[it.origin]}-badge[{t(it.origin)}]")
             st.caption(md(f"{' · '.join(extras)} · {t('source')}: {it.source}"))

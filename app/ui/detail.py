@@ -10,7 +10,7 @@ from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
-from app.ui.i18n import t, tr, tv
+from app.ui.i18n import ct, t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, write
 from scoring import partial_score
@@ -48,7 +48,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
             _item_lines(view, item, where="f")
     for section in view.checklist.sections:
         has_failed = any(it.id in failed for it in section.items)
-        label = f"{section.title} · {section.points}{t('pts')}" + (f" · ✗ {sum(it.id in failed for it in section.items)}"
+        label = f"{ct(section)} · {section.points}{t('pts')}" + (f" · ✗ {sum(it.id in failed for it in section.items)}"
                                                                      if has_failed else "")
         with st.expander(md(label), expanded=has_failed):
             for item in section.items:  # a failed item's photos are in the list above
@@ -60,7 +60,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
 def _item_lines(view: svc.DraftView, item: Any, *, where: str, photos: bool = True) -> None:
     """One item's answer and text, note, reason for no photo and photos."""
     h = view.header
-    st.markdown(md(f"{answer_text(item, view.answers.get(item.id))} · {item.text}"))
+    st.markdown(md(f"{answer_text(item, view.answers.get(item.id))} · {ct(item, 'text')}"))
     note = view.notes.get(item.id)
     if note:
         st.caption(md(f"{t('note')}: {note}"))

@@ -36,6 +36,13 @@ def tv(kind: str, value: str | None) -> str:
     return messages.value(kind, value, lang())
 
 
+def ct(obj: Any, field: str = "title") -> str:
+    """A checklist's, section's or item's own text (``title``/``text``), its English version in English mode
+    when the standard has one (``title_en``/``text_en``)."""
+    english = getattr(obj, f"{field}_en", None) if lang() == "en" else None
+    return str(english or getattr(obj, field))
+
+
 def tr(message: Any) -> str:
     """A service error or lazy message (:class:`app.messages.Msg`) in the chosen language."""
     render = getattr(message, "message", None) or getattr(message, "render", None)
