@@ -23,8 +23,8 @@ entry = st.selectbox(t("checklist"), entries, key="cl_pick",
 c = entry.checklist
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("possible"), f"{c.possible}")
-m2.metric(t("sections"), len(c.sections))
-m3.metric(t("items"), len(c.items))
+m2.metric(t("cl.sections"), len(c.sections))
+m3.metric(t("cl.items"), len(c.items))
 m4.metric(t("in_force"), "✓" if entry.in_force else "✗")
 st.caption(md(t("cl.meta", id=c.id, kind=tv("checklist_kind", c.kind), subject=t("subject_" + c.subject),
                 self_check=t("yes") if c.self_check else t("no"))
