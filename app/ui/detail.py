@@ -10,7 +10,7 @@ from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui
-from app.ui.i18n import ct, t, tr, tv
+from app.ui.i18n import ct, lang, t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, write
 from scoring import partial_score
@@ -31,7 +31,7 @@ def answer_text(item: Any, answer: dict[str, Any] | None) -> str:
 def show(view: svc.DraftView, actor: Actor) -> None:
     h = view.header
     # every name, title, note and caption through md(): shown as text, never as markup (app/ui/safe.py)
-    st.subheader(md(f"{h.checklist_title} · v{h.checklist_version}"))
+    st.subheader(md(f"{ct(view.checklist) if lang() == 'en' else h.checklist_title} · v{h.checklist_version}"))
     st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · {t('inspector')} "
                   f"{h.inspector} · {t('kind_' + h.kind)} · "
                   f"{t('submitted') if h.status == 'submitted' else t('draft')} {local_time(h.submitted_at)}")
