@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import nav_closer
 from app.ui.i18n import lang, t
 from app.ui.state import current_actor, style
 
@@ -18,7 +19,8 @@ NAV = [
     ("actions.py", "actions", ":material/build:", {"staff", "supervisor", "manager", "admin"}),
     ("training.py", "training", ":material/school:", {"manager", "admin", "supervisor", "staff"}),
     ("history.py", "history", ":material/history:", {"staff", "supervisor", "manager", "admin"}),
-    ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin"}),
+    ("standards.py", "standards", ":material/rule_settings:", {"qa", "admin"}),
+    ("checklists.py", "checklists", ":material/menu_book:", {"staff", "supervisor", "manager", "admin", "qa"}),
     ("admin.py", "admin", ":material/admin_panel_settings:", {"admin"}),
 ]
 
@@ -37,6 +39,7 @@ else:
         if actor.role in roles and (PAGES / file).exists()
     ]
     with st.sidebar:
+        nav_closer.mount()  # on a phone the page list is in the sidebar: close it once a page is chosen
         st.text(t("welcome", name=actor.display_name) + f" · {t('role_' + actor.role)}")
         # a real form post: /auth/logout ends the session in the database and deletes the cookie
         st.html(f'<form method="post" action="/auth/logout?lang={lang()}" class="pz-signout">'

@@ -163,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", help="file to write (default: ID.xlsx; - for stdout)")
     ex.add_argument("--dir", help="directory to look ids up in (default: checklists/)")
     ex.set_defaults(func=_lazy("app.cli_standards", "cmd_export"))
+    pb = cks.add_parser("publish", help="publish an .xlsx or .yaml standard in the database catalogue "
+                        "(in force at once on every app server); exit 1 with one line per problem")
+    pb.add_argument("file", help=".xlsx or .yaml file")
+    pb.add_argument("--label", required=True, help="version label, e.g. A/3 or 2027.1")
+    pb.add_argument("--reason", required=True, help="why this version (kept with it and in the audit log)")
+    pb.add_argument("--id", help="checklist id (required for .xlsx; a YAML file names its own)")
+    pb.add_argument("--site-kind", action="append", choices=["residential", "sales_office"],
+                    help="in force for this kind of site (repeat; default: where the checklist is in force now)")
+    pb.set_defaults(func=_lazy("app.cli_standards", "cmd_publish"))
+    rt = cks.add_parser("retire", help="retire a published version (started inspections keep it)")
+    rt.add_argument("checklist", help="checklist id")
+    rt.add_argument("version", help="version label (or version row id)")
+    rt.add_argument("--reason", help="why")
+    rt.set_defaults(func=_lazy("app.cli_standards", "cmd_retire"))
+    vs = cks.add_parser("versions", help="the published versions in the database catalogue")
+    vs.add_argument("checklist", nargs="?", help="only this checklist")
+    vs.add_argument("--json", action="store_true")
+    vs.set_defaults(func=_lazy("app.cli_standards", "cmd_versions"))
 
     sc = sub.add_parser("score", help="score one set of responses; prints one JSON object")
     sc.add_argument("--checklist", required=True, help="checklist id or path to a YAML file")
@@ -190,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     us = user.add_subparsers(dest="action", required=True)
     ua = us.add_parser("add", help="add an account (password asked for, or --password-stdin)")
     ua.add_argument("username")
-    ua.add_argument("--role", required=True, choices=["admin", "manager", "supervisor", "staff"])
+    ua.add_argument("--role", required=True, choices=["admin", "manager", "supervisor", "staff", "qa"])
     ua.add_argument("--name", help="display name")
     ua.add_argument("--site", action="append", default=[], help="site code (repeat) for managers/supervisors")
     ua.add_argument("--staff", help="staff code, for a staff account")
@@ -232,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     sc2.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
     sc2.add_argument("--out", help="output file (required for xlsx; default stdout)")
     sc2.set_defaults(func=_lazy("app.cli_reports", "cmd_scorecard"))
+
+    rep = sub.add_parser("report", help="reports of single records")
+    reps = rep.add_subparsers(dest="what", required=True)
+    ri = reps.add_parser("inspection", help="the one-inspection report (PDF: failed items, photos, signatures)")
+    ri.add_argument("id", type=int, help="inspection id")
+    ri.add_argument("-o", "--out", required=True, help="output file (.pdf)")
+    ri.set_defaults(func=_lazy("app.cli_reports", "cmd_report_inspection"))
 
     demo = sub.add_parser("demo", help="fill an empty database with a demo company")
     demo.add_argument("--if-empty", action="store_true",

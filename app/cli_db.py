@@ -27,6 +27,16 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _publish_shipped(db: Database) -> None:
+    """The shipped checklists/ files the catalogue does not hold yet (the same text again: nothing)."""
+    from app.services import catalog
+
+    with db.write() as s:
+        published = catalog.ensure_shipped(s)
+    for cid in published:
+        print(f"published shipped checklist {cid}")
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Migrate; on PostgreSQL with ``PINZHI_DB_OWNER_URL`` set, as the owner, then grant the app's role."""
     from sqlalchemy.engine import make_url
@@ -37,11 +47,12 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     url = database_url()
     owner_url = owner_database_url()
     if owner_url is None:
-        open_database()
+        _publish_shipped(open_database())
         print(f"database at head: {_safe_url(url)}")
         return 0
     engine = make_engine(owner_url)
     ensure_schema(engine)
+    _publish_shipped(Database(engine))
     print(f"database at head: {_safe_url(owner_url)}")
     app, owner = make_url(url), make_url(owner_url)
     if engine.dialect.name == "postgresql" and app.username and app.username != owner.username:

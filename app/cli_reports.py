@@ -71,3 +71,18 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         return 0
     _write_text(json.dumps([json_row(ln) for ln in lines], ensure_ascii=False, indent=2) + "\n", out)
     return 0
+
+
+def cmd_report_inspection(args: argparse.Namespace) -> int:
+    """``pinzhi report inspection ID -o FILE.pdf``: the one-inspection report (as the system administrator)."""
+    from app.reports.inspection_pdf import inspection_pdf
+
+    db = open_database()
+    try:
+        with db.read() as s:
+            data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id)
+    except ServiceError as exc:
+        return _fail(str(exc))
+    Path(args.out).write_bytes(data)
+    print(f"wrote {args.out}")
+    return 0

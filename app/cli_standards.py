@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from app.standards.xlsx_export import write_standard
 from app.standards.xlsx_import import read_standard, to_yaml
@@ -80,4 +81,83 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail(f"directory not found for --out {target}")
     _write_atomically(out, data)
     print(f"{out}: {checklist.title}{'（空白检查表）' if args.blank else ''}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish through the same service as the standards page (acting as the system administrator)."""
+    from app.cli_db import open_database
+    from app.services import standards
+    from app.services.actor import SYSTEM
+    from app.services.errors import Invalid, ServiceError
+
+    src = Path(args.file)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror or exc.__class__.__name__}")
+    db = open_database()
+    try:
+        with db.write() as s:
+            done = standards.publish_file(s, actor=SYSTEM, data=data, file_name=src.name, label=args.label,
+                                          reason=args.reason, checklist_id=args.id, site_kinds=args.site_kind)
+    except Invalid as exc:
+        for line in str(exc).splitlines():
+            print(f"{src.name}: {line}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        return _fail(str(exc))
+    finally:
+        db.engine.dispose()
+    if not done.created:
+        print(f"{src.name}: the same text is published already (version row {done.version_id}); nothing new")
+        return 0
+    print(f"{src.name}: published as version row {done.version_id} ({args.label}), in force for "
+          f"{', '.join(done.site_kinds) or 'no kind of site'}")
+    return 0
+
+
+def cmd_retire(args: argparse.Namespace) -> int:
+    from app.cli_db import open_database
+    from app.services import catalog
+    from app.services.actor import SYSTEM
+    from app.services.errors import ServiceError
+
+    db = open_database()
+    try:
+        with db.write() as s:
+            moved = catalog.retire(s, actor=SYSTEM, checklist_id=args.checklist, version=args.version,
+                                   reason=args.reason)
+    except ServiceError as exc:
+        return _fail(str(exc))
+    finally:
+        db.engine.dispose()
+    print(f"{args.checklist} {args.version}: retired" + (f"; the previous version is in force again for "
+                                                          f"{', '.join(moved)}" if moved else ""))
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    import json
+
+    from app.cli_db import open_database
+    from app.services import catalog
+
+    db = open_database()
+    try:
+        with db.write() as s:
+            entries = catalog.versions(s, args.checklist)
+    finally:
+        db.engine.dispose()
+    rows: list[dict[str, Any]] = [{"checklist": e.checklist.id, "version_id": e.version_id, "label": e.label, "status": e.status,
+             "in_force_for": list(e.site_kinds), "title": e.checklist.title, "points": float(e.checklist.possible),
+             "published_at": e.published_at.isoformat() if e.published_at else None,
+             "published_by": e.published_by or "(shipped)", "file": e.source_file, "reason": e.reason,
+             "sha256": e.content_hash} for e in entries]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        print(f"{r['checklist']:<24} {r['label']:<10} {r['status']:<9} {','.join(r['in_force_for']) or '-':<25} "
+              f"{r['published_by']:<12} {r['title']}")
     return 0

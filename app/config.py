@@ -45,3 +45,9 @@ def photos_dir() -> Path:
     d = data_dir() / "photos"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def signatures_required() -> bool:
+    """Whether a supervisor inspection needs its close-out signatures before submit (see
+    :mod:`app.services.signatures`): ``PINZHI_SIGNATURES=required`` (the default) or ``optional``."""
+    return os.environ.get("PINZHI_SIGNATURES", "required").strip().lower() != "optional"

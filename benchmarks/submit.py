@@ -11,6 +11,7 @@ would cost without the content-hash cache). Prints p50/p90 of both and the ratio
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PINZHI_SIGNATURES", "optional")  # the submit transaction itself, not the close-out
 
 from app.db.engine import Database, make_engine  # noqa: E402
 from app.db.migrate import upgrade  # noqa: E402

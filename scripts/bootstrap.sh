@@ -43,3 +43,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$sum" > "$stamp"
 fi
+
+# axe-core for the accessibility browser test, from the npm registry at the version package-lock.json pins
+axe=tests/browser/axe
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: installing axe-core (npm ci in $axe)"
+    (cd "$axe" && npm ci --no-audit --no-fund --silent)
+  else
+    echo "bootstrap: npm is missing: the accessibility browser test needs Node.js/npm for axe-core" >&2
+  fi
+fi

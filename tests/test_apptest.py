@@ -7,13 +7,17 @@ so those are disposed around every test.
 
 from __future__ import annotations
 
+import json
 import shutil
+import uuid
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
+from api_support import Api
 from apptest_support import app_as, as_shown, nav_titles, texts
 from factories import checklist_dict, item, section
 from streamlit.testing.v1 import AppTest
@@ -191,10 +195,31 @@ def test_new_inspection_form_lists_only_the_supervisors_sites(world, db, tokens)
     assert len(manager.selectbox(key="new_site").options) == 2
 
 
-def test_start_inspection_opens_the_first_section(world, db, tokens):
+def screen_data(at: AppTest) -> dict:
+    """The data the inspection screen component was mounted with (its contract: app/ui/inspection_screen)."""
+    mounts = [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.json]
+    screens = [d for d in mounts if d.get("mode") == "items"]
+    assert len(screens) == 1, mounts
+    return screens[0]
+
+
+def api_client(db: Database) -> Api:
+    """The JSON API the screen talks to, on the test's database (the screen's taps arrive there)."""
+    from api_support import mounted
+    from starlette.testclient import TestClient
+
+    return Api(db, None, TestClient(mounted(lambda: db), raise_server_exceptions=False))  # type: ignore[arg-type]
+
+
+def put_answer(api: Api, user: str, iid: int, item_id: str, value: dict | None, at_ms: int) -> None:
+    r = api.call(user, "PUT", f"/inspections/{iid}/answers/{item_id}",
+                 json={"value": value, "op_id": str(uuid.uuid4()), "answered_at": at_ms})
+    assert r.status_code == 200 and r.json()["applied"], r.text
+
+
+def test_start_inspection_opens_the_item_screen(world, db, tokens):
     at = app_as(tokens["sup"])
     at.segmented_control(key="new_subject").set_value("site").run()
-    at.query_params["screen"] = "v1"  # the old per-item screen (kept behind ?screen=v1 until it is removed)
     by_label(at.button, "开始检查").click().run()
     assert not at.exception
     with db.read() as s:
@@ -204,37 +229,36 @@ def test_start_inspection_opens_the_first_section(world, db, tokens):
     iid = drafts[0].id
     assert at.query_params["insp"] == str(iid) and at.query_params["step"] == "items"
     assert at.subheader[0].value == "前台安全检查"
-    shown = texts(at)
-    assert "text of desk.clean" in shown and "text of desk.log" in shown
-    assert "text of safe.exit" not in shown  # second section
-    assert at.segmented_control(key=f"a_{iid}_desk.clean").options == ["合格", "不合格"]
+    data = screen_data(at)
+    assert (data["inspection_id"], data["user_id"], data["api"]) == (iid, world.supervisor.id, "/api/v1")
+    assert [[i["id"] for i in sec["items"]] for sec in data["checklist"]["sections"]] == [
+        ["desk.clean", "desk.log"], ["safe.exit"]]
+    assert data["checklist"]["sections"][0]["items"][0]["text"] == "text of desk.clean"
+    assert data["answers"] == {} and data["notes"] == {} and data["photos"] == {}
+    assert data["labels"]["pass"] == "合格" and data["labels"]["fail"] == "不合格"
 
 
-def test_answer_is_saved_to_the_database(world, db, tokens):
+def test_answers_through_the_api_are_stored_and_the_screen_reopens_with_them(world, db, tokens):
     iid = start_site(db, world)
-    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
-    assert "进度 0/3" in at.get("progress")[0].proto.text
-    at.segmented_control(key=f"a_{iid}_desk.clean").set_value("fail").run()
-    assert not at.exception
+    api = api_client(db)
+    api.sessions["sup"] = tokens["sup"]
+    t0 = 1_700_000_000_000
+    put_answer(api, "sup", iid, "desk.clean", {"result": "fail"}, t0)
     assert answers(db, world.supervisor, iid) == {"desk.clean": {"result": "fail"}}
-    assert "已保存" in texts(at)
-    # a failed item opens its note field; a note typed there is stored too
-    at.text_input(key=f"n_{iid}_desk.clean").input("台面有杂物").run()
+    r = api.call("sup", "PUT", f"/inspections/{iid}/notes/desk.clean", json={"note": "台面有杂物"})
+    assert r.status_code == 200, r.text
     with db.read() as s:
         assert svc.load_inspection(s, actor=world.supervisor, inspection_id=iid).notes == {"desk.clean": "台面有杂物"}
-    at.segmented_control(key=f"a_{iid}_desk.log").set_value("2").run()
-    assert answers(db, world.supervisor, iid) == {"desk.clean": {"result": "fail"}, "desk.log": {"count": 2}}
-    # second section through the "next" button
-    by_label(at.button, "下一部分 ▶").click().run()
-    assert at.query_params["sec"] == "1"
-    assert "text of safe.exit" in texts(at) and "text of desk.clean" not in texts(at)
-    at.segmented_control(key=f"a_{iid}_safe.exit").set_value("3").run()
-    assert answers(db, world.supervisor, iid)["safe.exit"] == {"points": "3"}
-
-    # a reload (fresh session, same URL) shows the stored answers
-    again = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
-    assert again.segmented_control(key=f"a_{iid}_desk.clean").value == "fail"
-    assert again.segmented_control(key=f"a_{iid}_desk.log").value == "2"
+    put_answer(api, "sup", iid, "desk.log", {"count": 2}, t0 + 1)
+    put_answer(api, "sup", iid, "safe.exit", {"points": 3}, t0 + 2)
+    assert answers(db, world.supervisor, iid) == {"desk.clean": {"result": "fail"}, "desk.log": {"count": 2},
+                                                  "safe.exit": {"points": 3}}
+    # a reload (fresh session, same URL) mounts the screen with the stored answers and notes
+    again = app_as(tokens["sup"], insp=str(iid), step="items")
+    data = screen_data(again)
+    assert data["answers"] == {"desk.clean": {"result": "fail"}, "desk.log": {"count": 2}, "safe.exit": {"points": 3}}
+    assert data["notes"] == {"desk.clean": "台面有杂物"}
+    assert "进度" not in texts(again)  # progress and score are the screen's own (no stale Streamlit header)
 
 
 def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
@@ -242,29 +266,26 @@ def test_review_shows_unanswered_and_blocks_submit(world, db, tokens):
     with db.write() as s:
         svc.save_answer(session=s, actor=world.supervisor, inspection_id=iid, item_id="desk.clean",
                         value={"result": "pass"})
-    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="review")
+    at = app_as(tokens["sup"], insp=str(iid), step="review")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["已答"] == "1/3"
     assert "**未作答（2）**" in texts(at)
     assert "- text of desk.log" in texts(at) and "- text of safe.exit" in texts(at)
     assert [as_shown(w.value) for w in at.warning] == ["还不能提交：2 项需要处理（见上方列表，点 → 跳到该项）"]
     assert at.button(key=f"submit_{iid}").disabled
-    # the jump button goes back to the section of the unanswered item
+    # the jump button opens the item screen on the unanswered item (the screen scrolls to and highlights it)
     at.button(key="jump_u_1").click().run()
-    assert at.query_params["step"] == "items" and at.query_params["sec"] == "1"
-    assert "text of safe.exit" in texts(at)
+    assert at.query_params["step"] == "items" and at.query_params["item"] == "safe.exit"
+    assert screen_data(at)["focus_item"] == "safe.exit"
 
 
 def test_submit_when_all_answered(world, db, tokens):
     iid = start_site(db, world)
-    at = app_as(tokens["sup"], insp=str(iid), screen="v1", step="items", sec="0")
-    at.segmented_control(key=f"a_{iid}_desk.clean").set_value("pass").run()
-    at.segmented_control(key=f"a_{iid}_desk.log").set_value("0").run()
-    at.query_params["sec"] = "1"
-    at.run()
-    at.segmented_control(key=f"a_{iid}_safe.exit").set_value("4").run()
-    by_label(at.button, "☰ 检查汇总").click().run()
-    assert at.query_params["step"] == "review"
+    api = api_client(db)
+    api.sessions["sup"] = tokens["sup"]
+    for n, (item_id, value) in enumerate(SITE_ALL.items()):
+        put_answer(api, "sup", iid, item_id, value, 1_700_000_000_000 + n)
+    at = app_as(tokens["sup"], insp=str(iid), step="review")
     assert {m.label: m.value for m in at.metric}["已答"] == "3/3"
     assert "未作答" not in texts(at) and not at.warning
     submit = at.button(key=f"submit_{iid}")
@@ -273,10 +294,30 @@ def test_submit_when_all_answered(world, db, tokens):
     assert not at.exception and not at.error
     with db.read() as s:
         view = svc.load_inspection(s, actor=world.supervisor, inspection_id=iid)
-    assert view.header.status == "submitted" and view.header.percent == 100
+    assert view.header.status == "submitted" and view.header.percent == (Decimal(800) / 9).quantize(Decimal("0.000001"))  # 8 of 9 points
     assert at.query_params["step"] == "done"
     assert "已提交 · 前台安全检查" in [x.value for x in at.success]
-    assert {m.label: m.value for m in at.metric}["得分率"] == "100.00%"
+    assert {m.label: m.value for m in at.metric}["得分率"] == "88.89%"
+    # the API refuses further answers on the submitted inspection
+    r = api.call("sup", "PUT", f"/inspections/{iid}/answers/desk.log",
+                 json={"value": {"count": 0}, "op_id": str(uuid.uuid4()), "answered_at": 1_800_000_000_000})
+    assert r.status_code == 409, r.text
+
+
+def test_training_items_carry_the_months_training_figures_as_a_hint(world, db, tokens):
+    import os
+
+    doc = checklist_dict([section("training", [item("training.attendance", 2), item("training.pass_rate", 2),
+                                               item("training.other", 1)])],
+                         id="site-training", version="1", title="培训检查", subject="site", kind="safety")
+    (Path(os.environ["PINZHI_CHECKLISTS"]) / "site-training.yaml").write_text(
+        yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with db.write() as s:
+        iid = svc.start_inspection(session=s, actor=world.supervisor, site_id=world.site_a, shift_date=world.day,
+                                   shift_name="早班", subject_type="site", checklist_id="site-training")
+    at = app_as(tokens["sup"], insp=str(iid), step="items")
+    none = "培训记录：本月暂无记录 / no training records this month"
+    assert screen_data(at)["hints"] == {"training.attendance": none, "training.pass_rate": none}
 
 
 # ----------------------------------------------------------------------------- self-check (staff)
@@ -285,7 +326,6 @@ def test_self_check_offers_only_self_check_checklists_and_saves(world, db, token
     assert at.title[0].value == "员工自查"
     assert "**张丽** · 前台接待 · 金地格林小区" in texts(at)
     assert at.selectbox(key="sc_cl").options == ["仪容仪表自查"]
-    at.query_params["screen"] = "v1"  # the old per-item screen (kept behind ?screen=v1 until it is removed)
     by_label(at.button, "开始检查").click().run()
     assert not at.exception and not at.error
     with db.read() as s:
@@ -294,8 +334,11 @@ def test_self_check_offers_only_self_check_checklists_and_saves(world, db, token
     iid = drafts[0].id
     assert at.query_params["insp"] == str(iid)
     assert "员工自查" in at.caption[0].value  # kind shown in the header
-    at.segmented_control(key=f"a_{iid}_look.badge").set_value("pass").run()
-    at.segmented_control(key=f"a_{iid}_look.hair").set_value("fail").run()
+    assert screen_data(at)["user_id"] == world.staff.id
+    api = api_client(db)
+    api.sessions["zhangli"] = tokens["zhangli"]
+    put_answer(api, "zhangli", iid, "look.badge", {"result": "pass"}, 1_700_000_000_000)
+    put_answer(api, "zhangli", iid, "look.hair", {"result": "fail"}, 1_700_000_000_001)
     assert answers(db, world.staff, iid) == {"look.badge": {"result": "pass"}, "look.hair": {"result": "fail"}}
     # back on the page, the draft is offered for resuming
     home = app_as(tokens["zhangli"])

@@ -345,7 +345,7 @@ def test_review_row_selection_drills_down_to_the_detail_with_photo(rv, db):
     at.session_state[key] = {"selection": {"rows": [1], "columns": [], "cells": []}}  # 张丽
     at.run()
     ok(at)
-    assert f"#### 张丽 · {MONTH}" in texts(at)
+    assert f"## 张丽 · {MONTH}" in texts(at)
     with db.read() as s:
         mine = svc.list_inspections(s, actor=rv.w.manager, month=MONTH, staff_id=rv.w.staff_a1)
     assert len(mine) == 2
@@ -368,7 +368,7 @@ def test_review_row_selection_drills_down_to_the_detail_with_photo(rv, db):
     assert at.title[0].value == "月度考核"
     assert at.selectbox(key="rv_site").value == rv.w.site_a and at.selectbox(key="rv_month").value == MONTH
     assert ranked_table(at).key == key
-    assert f"#### 张丽 · {MONTH}" in texts(at)
+    assert f"## 张丽 · {MONTH}" in texts(at)
     assert {r["姓名"] for r in rows_of(ranked_table(at))} == {
         ln.name for ln in expected_lines(db, rv.w.manager, site_id=rv.w.site_a)}
 
@@ -444,8 +444,11 @@ def test_actions_manager_verifies_a_fixed_action(rv, db):
         actions.mark_fixed(session=s, actor=rv.w.staff, action_id=action.id, note="已盘发并拍照",
                            photo_data=jpeg((40, 120, 200)), filename="after.jpg")
     at = ok(app_as(rv.tokens["manager"], page="actions.py"))
-    assert "整改说明：已盘发并拍照" in "\n".join(m.value for m in at.markdown)
-    assert len(at.image) == 1  # the after photo
+    assert "**整改说明**：已盘发并拍照" in "\n".join(m.value for m in at.markdown)
+    with db.read() as s:
+        before = actions.findings(s, actor=rv.w.manager, action_ids=[action.id])[action.id].photos
+    assert before  # the inspector's photo of the failed item
+    assert len(at.image) == 2  # the before photo(s) in one element, and the after photo
     assert at.button(key=f"ca_ok_{action.id}").label == "验证通过"
     at.text_input(key=f"ca_vnote_{action.id}").input("回访确认")
     at.button(key=f"ca_ok_{action.id}").click().run()

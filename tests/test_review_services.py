@@ -222,3 +222,33 @@ def test_scorecard_is_for_managers_and_their_sites(db, world):
         scorecard.scorecard(s, actor=w.manager, month="2026-11", subject_type="staff", site_id=w.site_b + 100)
     with pytest.raises(Invalid), db.read() as s:
         scorecard.scorecard(s, actor=w.manager, month="2026-13", subject_type="staff")
+
+
+def test_action_findings_show_the_note_and_before_photos_to_whoever_fixes(db, world):
+    """The responsible staff member of a site sees the inspector's note and before photo on the action (the site
+    inspection itself is not theirs to read); a supervisor of another site sees neither."""
+    from app.db.models import Staff
+    from app.services import photos
+
+    w = world
+    with db.write() as s:
+        s.get(Staff, w.staff_a1).responsible = True
+        iid = svc.start_inspection(session=s, actor=w.supervisor, site_id=w.site_a, shift_date=date(2026, 11, 5),
+                                   shift_name="早班", subject_type="site", checklist_id="desk")
+        for k, v in {"desk.clean": F, "desk.log": {"count": 0}}.items():
+            svc.save_answer(session=s, actor=w.supervisor, inspection_id=iid, item_id=k, value=v)
+        svc.save_note(session=s, actor=w.supervisor, inspection_id=iid, item_id="desk.clean",
+                      note="台面有杂物 <img src=x onerror=alert(1)>\n第二行")
+        ref = photos.attach_photo(session=s, actor=w.supervisor, inspection_id=iid, item_id="desk.clean",
+                                  data=_jpeg(), caption="台面")
+    with db.write() as s:
+        svc.submit_inspection(session=s, actor=w.supervisor, inspection_id=iid)
+    with db.read() as s:
+        [act] = [a for a in actions.list_actions(s, actor=w.staff) if a.inspection_id == iid]
+        found = actions.findings(s, actor=w.staff, action_ids=[act.id])
+        assert found == {act.id: actions.Finding("台面有杂物 <img src=x onerror=alert(1)>\n第二行",
+                                                 ((ref.photo_id, "台面"),))}
+        assert photos.photo_bytes(s, actor=w.staff, photo_id=ref.photo_id)[:2] == b"\xff\xd8"  # a JPEG
+        assert actions.findings(s, actor=w.other_supervisor, action_ids=[act.id]) == {}
+        with pytest.raises(PermissionDenied):
+            photos.photo_bytes(s, actor=w.other_supervisor, photo_id=ref.photo_id)

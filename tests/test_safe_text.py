@@ -18,7 +18,6 @@ RAW_HTML_ALLOWED = {
     ("app/ui/state.py", "st.html"): 1,             # the app's own stylesheet
     ("app/pages/login.py", "st.html"): 1,          # the static sign-in form
     ("streamlit_app.py", "st.html"): 1,            # the static sign-out form
-    ("app/ui/inspection_form.py", "unsafe_allow_html"): 2,  # item text html.escape()d; score figure
     ("app/pages/history.py", "unsafe_allow_html"): 1,       # score figure and md()-escaped grade
 }
 

@@ -12,7 +12,7 @@ from app.api import schemas as m
 from app.api.security import Caller, dependencies
 from app.db.engine import Database
 from app.services import inspections as insp_svc
-from app.services import org, photos
+from app.services import org, photos, signatures
 from app.services import scorecard as scorecard_svc
 from app.services.errors import ServiceError
 
@@ -26,6 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ItemId = Annotated[str, Path(min_length=1, max_length=96)]
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # codes and ids never hold control characters (PostgreSQL refuses NUL)
 Month = Annotated[str | None, Query(pattern=m.MONTH, description="YYYY-MM")]
 
 
@@ -60,14 +61,14 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
     @api.get("/inspections", tags=["inspections"])
     def list_inspections(
         who: Reader,
-        site: Annotated[str | None, Query(max_length=32, description="site code")] = None,
+        site: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="site code")] = None,
         month: Month = None,
         date_from: Annotated[date | None, Query(description="shift date on or after")] = None,
         date_to: Annotated[date | None, Query(description="shift date on or before")] = None,
         status: Literal["draft", "submitted"] | None = None,
         subject: Literal["staff", "site"] | None = None,
-        staff: Annotated[str | None, Query(max_length=32, description="staff code")] = None,
-        checklist: Annotated[str | None, Query(max_length=64, description="checklist id")] = None,
+        staff: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="staff code")] = None,
+        checklist: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL, description="checklist id")] = None,
         kind: Literal["supervisor", "self_check"] | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -122,17 +123,37 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
                                note=body.note)
         return m.NoteOut(item_id=item_id, note=body.note.strip() or None)
 
+    @api.put("/inspections/{inspection_id}/no-photo-reason/{item_id}", tags=["inspections"])
+    def put_no_photo_reason(who: Writer, inspection_id: InspectionId, item_id: ItemId,
+                            body: m.NoPhotoReasonIn) -> m.NoPhotoReasonOut:
+        """Why a failed item whose evidence rule is ``on_fail`` has no photo (excuses the photo at submit)."""
+        with get_db().write() as s:
+            stored = insp_svc.record_no_photo_reason(session=s, actor=who.actor, inspection_id=inspection_id,
+                                                     item_id=item_id, reason=body.reason)
+        return m.NoPhotoReasonOut(item_id=item_id, reason=stored)
+
     @api.post("/inspections/{inspection_id}/photos", tags=["inspections"], status_code=201)
     def add_photo(who: Writer, inspection_id: InspectionId,
                   item_id: Annotated[str, Form(min_length=1, max_length=96)],
                   file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
-                  caption: Annotated[str | None, Form(max_length=200)] = None) -> m.PhotoOut:
+                  caption: Annotated[str | None, Form(max_length=200)] = None,
+                  captured_at: Annotated[datetime | None, Form(
+                      description="when the photo was taken, ISO 8601 with a time zone")] = None) -> m.PhotoOut:
         """Attach a photo to an item (the same pipeline as the app: checked, re-encoded, EXIF removed)."""
         data = file.file.read(photos.limits().max_bytes + 1)
         with get_db().write() as s:
             ref = photos.attach_photo(session=s, actor=who.actor, inspection_id=inspection_id, item_id=item_id,
-                                      data=data, caption=caption, filename=file.filename)
+                                      data=data, caption=caption, filename=file.filename, captured_at=captured_at)
         return m.PhotoOut.of(ref)
+
+    @api.delete("/inspections/{inspection_id}/photos/{link_id}", tags=["inspections"], status_code=204,
+                response_class=Response)
+    def remove_photo(who: Writer, inspection_id: InspectionId,
+                     link_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="the photo's link_id")]) -> Response:
+        """Take a photo off an item of your draft (``link_id`` as listed in the inspection's photos)."""
+        with get_db().write() as s:
+            photos.remove_photo(session=s, actor=who.actor, inspection_id=inspection_id, link_id=link_id)
+        return Response(status_code=204)
 
     @api.get("/photos/{photo_id}", tags=["inspections"], response_class=Response,
              responses={200: {"content": {"image/jpeg": {}}, "description": "the stored JPEG"}})
@@ -141,6 +162,44 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
         with get_db().read() as s:
             data = photos.photo_bytes(s, actor=who.actor, photo_id=photo_id, size=size)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+    @api.put("/inspections/{inspection_id}/signatures/{role}", tags=["inspections"])
+    def put_signature(who: Writer, inspection_id: InspectionId, role: Literal["inspector", "subject"],
+                      body: m.SignatureIn) -> m.SignatureOut:
+        """Record a close-out signature (a PNG drawn on the device) or the subject's refusal with its reason.
+
+        A supervisor inspection needs the inspector's signature and the subject's signature or refusal
+        before submit. Signing again before submit replaces the earlier one; each is audit-logged.
+        """
+        data = None
+        if body.image_png is not None and not body.refused:
+            url = body.image_png if body.image_png.startswith("data:") else "data:image/png;base64," + body.image_png
+            data = signatures.decode_data_url(url)
+        with get_db().write() as s:
+            sig = signatures.sign_inspection(session=s, actor=who.actor, inspection_id=inspection_id, role=role,
+                                             image_png=data, signer_name=body.signer_name, refused=body.refused,
+                                             reason=body.reason)
+        return m.SignatureOut.of(sig)
+
+    @api.get("/inspections/{inspection_id}/signatures", tags=["inspections"])
+    def get_signatures(who: Reader, inspection_id: InspectionId) -> list[m.SignatureOut]:
+        """The close-out signatures (or refusals) given so far; the images are in the report PDF."""
+        with get_db().read() as s:
+            sigs = signatures.list_signatures(s, actor=who.actor, inspection_id=inspection_id)
+        return [m.SignatureOut.of(sigs[r]) for r in signatures.ROLES if r in sigs]
+
+    @api.get("/inspections/{inspection_id}/report.pdf", tags=["inspections"], response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}, "description": "the one-inspection report"}})
+    def inspection_report(who: Reader, inspection_id: InspectionId) -> Response:
+        """The report of one inspection as PDF: header, score and grade, failed items with photos, corrective
+        actions, signatures (or 拒签 and the reason). Whoever may view the inspection may download it."""
+        from app.reports.inspection_pdf import inspection_pdf  # fpdf2 and the fonts load on first use
+
+        with get_db().read() as s:
+            data = inspection_pdf(s, actor=who.actor, inspection_id=inspection_id)
+        return Response(data, media_type="application/pdf", headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="pinzhi-inspection-{inspection_id}.pdf"'})
 
     @api.post("/inspections/{inspection_id}/submit", tags=["inspections"])
     def submit(who: Writer, inspection_id: InspectionId) -> m.SubmitOut:
@@ -152,7 +211,7 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
     @api.get("/scorecard", tags=["scorecard"])
     def scorecard(who: Reader, month: Annotated[str, Query(pattern=m.MONTH, description="YYYY-MM")],
                   subject: Literal["staff", "site"] = "staff",
-                  site: Annotated[str | None, Query(max_length=32, description="site code")] = None
+                  site: Annotated[str | None, Query(max_length=32, pattern=NO_CONTROL, description="site code")] = None
                   ) -> m.ScorecardOut:
         """The monthly scorecard (the same figures as the review page and ``pinzhi scorecard``)."""
         with get_db().read() as s:

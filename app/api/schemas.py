@@ -211,11 +211,12 @@ class PhotoOut(Model):
     caption: str | None
     width: int
     height: int
+    captured_at: datetime | None = Field(default=None, description="when it was taken, as the device reported it")
 
     @classmethod
     def of(cls, p: insp_svc.PhotoRef) -> PhotoOut:
         return cls(link_id=p.link_id, photo_id=p.photo_id, item_id=p.item_id, caption=p.caption, width=p.width,
-                   height=p.height)
+                   height=p.height, captured_at=p.captured_at)
 
 
 class InspectionDetail(Model):
@@ -224,12 +225,15 @@ class InspectionDetail(Model):
     answers: dict[str, AnswerValue] = Field(description="item id -> answer")
     notes: dict[str, str] = Field(description="item id -> note")
     photos: dict[str, list[PhotoOut]] = Field(description="item id -> photos (GET /photos/{photo_id})")
+    no_photo_reasons: dict[str, str] = Field(default_factory=dict,
+                                             description="item id -> why a failed on_fail item has no photo")
 
     @classmethod
     def of(cls, v: insp_svc.DraftView) -> InspectionDetail:
         return cls(header=InspectionOut.of(v.header), checklist=ChecklistOut.of(v.checklist),
                    answers={k: AnswerValue(**a) for k, a in v.answers.items()}, notes=v.notes,
-                   photos={k: [PhotoOut.of(p) for p in ps] for k, ps in v.photos.items()})
+                   photos={k: [PhotoOut.of(p) for p in ps] for k, ps in v.photos.items()},
+                   no_photo_reasons=dict(v.no_photo_reasons))
 
 
 class AnswerIn(Model):
@@ -259,6 +263,15 @@ class NoteIn(Model):
 class NoteOut(Model):
     item_id: str
     note: str | None
+
+
+class NoPhotoReasonIn(Model):
+    reason: str = Field(max_length=500, description="why a failed on_fail item has no photo; empty clears it")
+
+
+class NoPhotoReasonOut(Model):
+    item_id: str
+    reason: str | None
 
 
 class SubmitOut(Model):
@@ -312,3 +325,31 @@ class ScorecardOut(Model):
 class HealthOut(Model):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+# ----------------------------------------------------------------------------- close-out signatures
+class SignatureIn(Model):
+    """A close-out signature drawn on the device (a PNG), or the subject's refusal to sign with its reason."""
+
+    image_png: str | None = Field(default=None, max_length=720_000,
+                                  description="data:image/png;base64,… (or the bare base64 of the PNG); "
+                                              "omitted when refused")
+    signer_name: str | None = Field(default=None, max_length=200,
+                                    description="the front-desk lead's name (a site subject); ignored otherwise")
+    refused: bool = Field(default=False, description="the subject refused to sign (拒签): reason required")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SignatureOut(Model):
+    role: Literal["inspector", "subject"]
+    signer_name: str
+    refused: bool
+    refusal_reason: str | None
+    width: int | None
+    height: int | None
+    signed_at: UtcDatetime
+
+    @classmethod
+    def of(cls, s: Any) -> SignatureOut:
+        return cls(role=s.role, signer_name=s.signer_name, refused=s.refused, refusal_reason=s.refusal_reason,
+                   width=s.width, height=s.height, signed_at=s.signed_at)

@@ -152,8 +152,22 @@ def process_database(url: str) -> Database:
 
             db = Database(make_engine(url))
             ensure_schema(db.engine)
+            _publish_shipped(db)
             _process_db[url] = db
         return db
+
+
+def _publish_shipped(db: Database) -> None:
+    """First start: publish the shipped checklist files the catalogue does not hold yet (the same text
+    again publishes nothing; the catalogue also checks lazily, so a failure here is only logged)."""
+    from app.services import catalog
+    from app.services.errors import ServiceError
+
+    try:
+        with db.write() as s:
+            catalog.ensure_shipped(s)
+    except ServiceError as exc:  # pragma: no cover - e.g. the database is busy; the first read retries
+        log.warning("shipped checklists not published at start: %s", exc)
 
 
 def dispose_process_databases() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -30,7 +31,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("admin", "manager", "supervisor", "staff")
+ROLES = ("admin", "manager", "supervisor", "staff", "qa")  # qa: 品质部, owns the standards
 SITE_KINDS = ("residential", "sales_office")
 SHIFT_NAMES = ("早班", "中班", "夜班")
 POSTS = ("前台接待", "客服助理", "管家", "客服主管")
@@ -120,14 +121,27 @@ class ChecklistVersion(Base):
     subject: Mapped[str] = mapped_column(String(8))
     self_check: Mapped[bool] = mapped_column(Boolean, default=False)
     loaded_at: Mapped[datetime]
+    # the catalogue (app/services/catalog.py): a published version of a standard. ``status``:
+    # frozen (used by inspections before the catalogue lived here, never published) | in_force (in force
+    # for at least one site kind) | published (published, in force nowhere) | retired
+    status: Mapped[str] = mapped_column(String(12), default="frozen")
+    label: Mapped[str | None] = mapped_column(String(40))  # the version label given at publishing ("A/3")
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the shipped default
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class ChecklistSetting(Base):
-    """Which checklists are in force (admin). No row means in force."""
+class ChecklistInForce(Base):
+    """Which version of a checklist is in force for one kind of site. ``version_id`` None: switched off
+    on purpose (the shipped default is then not switched back on); no row: never set."""
 
-    __tablename__ = "checklist_settings"
+    __tablename__ = "checklist_in_force"
     checklist_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    in_force: Mapped[bool] = mapped_column(Boolean, default=True)
+    site_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_versions.id"))
     updated_at: Mapped[datetime]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -258,7 +272,34 @@ class InspectionPhoto(Base):
     caption: Mapped[str | None] = mapped_column(String(200))
     added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime]
+    #: when the photo was taken, as the device reported it (the screen downscales in the browser, which
+    #: drops the EXIF time that ``Photo.captured_at`` would hold)
+    captured_at: Mapped[datetime | None]
     photo: Mapped[Photo] = relationship(lazy="joined")
+
+
+class InspectionSignature(Base):
+    """A signature drawn on the tablet at close-out (PNG in the row), or a refusal to sign with its reason.
+
+    One per inspection and role: ``inspector`` (who inspected) and ``subject`` (the inspected staff member, or
+    for a site the front-desk lead, named in ``signer_name``). Signing again before submit replaces the row
+    (the audit log keeps every signature and refusal).
+    """
+
+    __tablename__ = "inspection_signatures"
+    __table_args__ = (UniqueConstraint("inspection_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(12))  # inspector | subject
+    signer_name: Mapped[str] = mapped_column(String(80))
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    image_png: Mapped[bytes | None] = mapped_column(LargeBinary)  # NULL when refused
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    signed_at: Mapped[datetime]
+    signed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the signed-in user holding the tablet
 
 
 class MonthlyRollup(Base):

@@ -117,10 +117,13 @@ with tab_staff:
 with tab_cl:
     with read() as s:
         entries = catalog.list_entries(s)
-    for e in entries:
-        new = st.toggle(md(f"{e.checklist.title} · v{e.checklist.version} · {e.checklist.id}"), value=e.in_force,
-                        key=f"force_{e.checklist.id}")
-        if new != e.in_force:
-            attempt(partial(catalog.set_in_force, actor=actor, checklist_id=e.checklist.id, in_force=new), "✓")
+    for e in entries:  # in force per kind of site (the version itself is published on the standards page)
+        st.markdown(md(f"**{e.checklist.title}** · {e.label} · {e.checklist.id}"))
+        for col, kind in zip(st.columns(len(SITE_KINDS)), SITE_KINDS, strict=True):
+            on = kind in e.site_kinds
+            new = col.toggle(t(kind), value=on, key=f"force_{e.checklist.id}_{kind}")
+            if new != on:
+                attempt(partial(catalog.set_in_force, actor=actor, checklist_id=e.checklist.id, in_force=new,
+                                site_kind=kind), "✓")
     for p in catalog.catalog_problems():
         st.error(md(p))

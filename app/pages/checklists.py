@@ -29,6 +29,9 @@ m4.metric(t("in_force"), "✓" if entry.in_force else "✗")
 st.caption(md(t("cl.meta", id=c.id, kind=tv("checklist_kind", c.kind), subject=t("subject_" + c.subject),
                 self_check=t("yes") if c.self_check else t("no"))
               + " · " + " / ".join(f"{tv('grade', g.grade)} ≥ {g.min}" for g in c.grades)))
+st.caption(md(f"{t('std_version')} {entry.label} · {t('std_site_kinds')}: "
+              f"{t('list_sep').join(t(k) for k in entry.site_kinds) or '—'} · {t('std_published_by')}: "
+              f"{entry.published_by or t('std_shipped')}"))
 origin_badge = {"original": "green", "reconstructed": "orange", "addition": "red"}
 for section in c.sections:
     # texts come from files a QA department imports: shown through md(), never as markup

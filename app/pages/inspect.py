@@ -32,7 +32,7 @@ done = st.session_state.pop("discarded", None)
 if done:
     st.success(md(t("draft_discarded", title=done)))
 if drafts:
-    st.markdown(f"#### {t('my_drafts')}")
+    st.markdown(f"## {t('my_drafts')}")  # h2 after the h1 title (axe heading-order; sized in state.py)
     confirming = st.session_state.get("confirm_discard")
     for d in drafts[:10]:
         c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="center")
@@ -62,7 +62,7 @@ if drafts:
                     st.rerun()
     st.divider()
 
-st.markdown(f"#### {t('new_inspection')}")
+st.markdown(f"## {t('new_inspection')}")
 if not sites:
     st.info(t("no_sites"))
     st.stop()
@@ -85,7 +85,7 @@ with read() as s:
         person = st.selectbox(t("staff"), people, format_func=lambda p: f"{p.name} · {tv('post', p.post)} · {p.code}",
                               key=f"new_staff_{site.id}", placeholder=t("choose_option"))
         staff_id = person.id if person else None
-    entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff")
+    entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff", site_kind=site.kind)
 if not entries:
     st.info(t("no_checklists"))
     st.stop()

@@ -177,19 +177,19 @@ def _write_sheet(ws: Worksheet, *, lang: str, title: str, subtitle: str, cols: S
 
 
 # ----------------------------------------------------------------------------- data
-def _section_order() -> dict[str, int]:
+def _section_order(session: Session) -> dict[str, int]:
     """Section titles in checklist order (kinds in scoring order, then checklist id), for stable columns."""
     order: dict[str, int] = {}
-    checklists = catalog.load_catalog().checklists.values()
+    checklists = [e.checklist for e in catalog.list_entries(session)]
     for c in sorted(checklists, key=lambda c: (KINDS.index(c.kind) if c.kind in KINDS else 99, c.id)):
         for s in c.sections:
             order.setdefault(s.title, len(order))
     return order
 
 
-def _section_titles(matrix: dict[int, dict[str, Decimal]], ids: Sequence[int]) -> list[str]:
+def _section_titles(session: Session, matrix: dict[int, dict[str, Decimal]], ids: Sequence[int]) -> list[str]:
     present = {t for i in ids for t in matrix.get(i, {})}
-    order = _section_order()
+    order = _section_order(session)
     return sorted(present, key=lambda t: (order.get(t, len(order)), t))
 
 
@@ -217,7 +217,7 @@ def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, s
     _ = tx(lang)
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
-    titles = _section_titles(matrix, [ln.subject_id for ln in lines])
+    titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
     h = dict(zip(STAFF_HEADER_KEYS, _heads(STAFF_HEADER_KEYS, lang), strict=True))
     cols = [_c(h["rank"], 6, INT), _c(h["name"], 10), _c(h["site"], 22, align="left"), _c(h["post"], 10),
             _c(h["score"], 9, NUM), _c(h["grade"], 8), _c(h["delta"], 9, SIGNED_NUM), _c(h["inspections"], 9, INT),
@@ -242,7 +242,7 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
     _ = tx(lang)
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="site", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="site", site_id=site_id)
-    titles = _section_titles(matrix, [ln.subject_id for ln in lines])
+    titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
     kinds_present = {k for ln in lines for k in ln.row.kinds}
     kinds = [k for k in KINDS if k in kinds_present]
     h = dict(zip(SITE_HEADER_KEYS, _heads(SITE_HEADER_KEYS, lang), strict=True))
@@ -294,7 +294,7 @@ def _actions_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str,
     _ = tx(lang)
     acts = actions_svc.list_actions(session, actor=actor, month=month, site_id=site_id, limit=1_000_000)
     acts.sort(key=lambda a: (a.opened_at, a.id))
-    titles = {cid: c.title for cid, c in catalog.load_catalog().checklists.items()}
+    titles = catalog.titles(session)
     h = dict(zip(ACTION_HEADER_KEYS, _heads(ACTION_HEADER_KEYS, lang), strict=True))
     cols = [_c(h["item"], 40, align="left"), _c(h["site"], 22, align="left"), _c(h["responsible"], 10),
             _c(h["opened_at"], 16, DATETIME), _c(h["due_at"], 16, DATETIME), _c(h["status"], 8), _c(h["overdue"], 8),

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import CorrectiveAction, Inspection, Site, Staff, User
+from app.db.models import Answer, CorrectiveAction, Inspection, InspectionPhoto, Site, Staff, User
 from app.messages import msg, text
 from app.services import audit
 from app.services.actor import Actor
@@ -219,9 +219,46 @@ def reopen(*, session: Session, actor: Actor, action_id: int, note: str) -> None
                  detail={"note": note.strip()})
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What the inspector recorded on an action's failed item: the note and the before photos
+    ((photo id, caption) in the order they were added)."""
+
+    note: str | None
+    photos: tuple[tuple[int, str | None], ...]
+
+
+def findings(session: Session, *, actor: Actor, action_ids: list[int]) -> dict[int, Finding]:
+    """The inspector's note and before photos of each action the actor may see (an action card shows them to
+    whoever fixes it, who may not otherwise see the inspection, e.g. the responsible staff of a site)."""
+    if not action_ids:
+        return {}
+    acts = list(session.execute(_scope(
+        select(CorrectiveAction.id, CorrectiveAction.inspection_id, CorrectiveAction.item_id)
+        .where(CorrectiveAction.id.in_(action_ids)), actor)))
+    inspections = {iid for _, iid, _ in acts}
+    notes: dict[tuple[int, str], str | None] = {
+        (iid, item): note for iid, item, note in session.execute(
+            select(Answer.inspection_id, Answer.item_id, Answer.note).where(Answer.inspection_id.in_(inspections)))}
+    photos: dict[tuple[int, str], list[tuple[int, str | None]]] = {}
+    for iid, item, photo_id, caption in session.execute(
+            select(InspectionPhoto.inspection_id, InspectionPhoto.item_id, InspectionPhoto.photo_id,
+                   InspectionPhoto.caption)
+            .where(InspectionPhoto.inspection_id.in_(inspections)).order_by(InspectionPhoto.id)):
+        photos.setdefault((iid, item), []).append((photo_id, caption))
+    return {aid: Finding((notes.get((iid, item)) or "").strip() or None, tuple(photos.get((iid, item), ())))
+            for aid, iid, item in acts}
+
+
 def can_see_photo(session: Session, actor: Actor, photo_id: int) -> bool:
+    """The actor sees an action with this photo: its after photo, or a before photo of its failed item."""
     q = _scope(select(CorrectiveAction.id).where(CorrectiveAction.fix_photo_id == photo_id), actor)
-    return session.scalar(q.limit(1)) is not None
+    if session.scalar(q.limit(1)) is not None:
+        return True
+    before = _scope(select(CorrectiveAction.id).join(InspectionPhoto, and_(
+        InspectionPhoto.inspection_id == CorrectiveAction.inspection_id,
+        InspectionPhoto.item_id == CorrectiveAction.item_id)).where(InspectionPhoto.photo_id == photo_id), actor)
+    return session.scalar(before.limit(1)) is not None
 
 
 def pareto(session: Session, *, actor: Actor, month: str, site_id: int | None = None, subject_type: str | None = None,

@@ -503,7 +503,8 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 20261123, 
                 for item_id, note in notes.items():
                     inspections.save_note(session=s, actor=actor, inspection_id=iid, item_id=item_id, note=note)
             inspections.submit_inspection(session=s, actor=actor, inspection_id=iid,
-                                          evidence_waiver="演示数据，无照片 / demo data, no photo")
+                                          evidence_waiver="演示数据，无照片 / demo data, no photo",
+                                          signature_waiver="演示数据，无签字 / demo data, no signatures")
             s.execute(update(Inspection).where(Inspection.id == iid)
                       .values(created_at=started, updated_at=submitted, submitted_at=submitted))
         n_answers += len(answers)

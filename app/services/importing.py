@@ -499,7 +499,8 @@ def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: in
             insp_svc.save_note(session=session, actor=actor, inspection_id=iid, item_id=item_id, note=note)
     # paper records carry no photos: the missing evidence is recorded as such (per item, audit-logged)
     result = insp_svc.submit_inspection(session=session, actor=actor, inspection_id=iid,
-                                        evidence_waiver="导入的纸质记录，无照片 / imported record, no photo")
+                                        evidence_waiver="导入的纸质记录，无照片 / imported record, no photo",
+                                        signature_waiver="导入的纸质记录，无电子签字 / imported record, no signatures")
     if result.already_submitted:  # pragma: no cover - the draft was created in this transaction
         raise _LineError("该检查已被提交")
 

@@ -21,6 +21,7 @@ from app.db.models import (
     Inspection,
     InspectionPhoto,
     InspectionSection,
+    InspectionSignature,
     Shift,
     Site,
     Staff,
@@ -87,6 +88,7 @@ class PhotoRef:
     thumb_path: str
     width: int
     height: int
+    captured_at: datetime | None = None  # as the device reported it (UTC)
 
 
 UNANSWERED = "unanswered"
@@ -205,9 +207,10 @@ def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
 
 
 # ----------------------------------------------------------------------------- starting
-def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor"
-                         ) -> list[catalog.CatalogEntry]:
-    entries = catalog.list_entries(session, only_in_force=True)
+def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor",
+                         site_kind: str | None = None) -> list[catalog.CatalogEntry]:
+    """The checklists in force (for that kind of site; for any kind when None) for this subject."""
+    entries = catalog.list_entries(session, only_in_force=True, site_kind=site_kind)
     out = [e for e in entries if e.checklist.subject == subject_type]
     if kind == "self_check":
         out = [e for e in out if e.checklist.self_check]
@@ -259,8 +262,9 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
         if subject_type != "staff" or staff_id is None or staff_id != actor.staff_id:
             raise PermissionDenied("inspection.self_check_own")
     actor.require_site(site_id)
-    if session.get(Site, site_id) is None:
-        raise NotFound("org.site_missing")
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("管理处不存在")
     if subject_type == "staff":
         staff = session.get(Staff, staff_id) if staff_id is not None else None
         if staff is None or staff.site_id != site_id:
@@ -268,11 +272,12 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     elif subject_type == "site":
         staff_id = None
     else:
-        raise Invalid("inspection.subject_unknown")
-    entry = catalog.entry_for(session, checklist_id)
+        raise Invalid("检查对象必须是 staff 或 site")
+    entry = catalog.entry_for(session, checklist_id, site_kind=site.kind)  # the version in force there
     c = entry.checklist
     if not entry.in_force:
-        raise Invalid("inspection.checklist_not_in_force", title=c.title)
+        raise Invalid(f"检查表 {c.title} 当前未对此类项目启用",
+                      en=f"Checklist {c.title} is not in force for this kind of site")
     if c.subject != subject_type:
         raise Invalid("inspection.checklist_subject_mismatch", title=c.title,
                       subject=msg("subject_staff" if c.subject == "staff" else "subject_site"))
@@ -327,6 +332,7 @@ def discard_draft(*, session: Session, actor: Actor, inspection_id: int) -> None
                          "no_photo_reasons": reasons,
                          "photos": [{"item": r.item_id, "photo_id": r.photo_id, "caption": r.caption} for r in links]})
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection_id))
+    session.execute(delete(InspectionSignature).where(InspectionSignature.inspection_id == inspection_id))
     session.execute(delete(Answer).where(Answer.inspection_id == inspection_id))
     session.execute(delete(InspectionSection).where(InspectionSection.inspection_id == inspection_id))
     session.execute(delete(Inspection).where(Inspection.id == inspection_id))
@@ -365,9 +371,15 @@ def photos_of(session: Session, inspection_id: int) -> dict[str, list[PhotoRef]]
     for link in session.scalars(q):
         p = link.photo
         out.setdefault(link.item_id, []).append(
-            PhotoRef(link.id, p.id, link.item_id, link.caption, p.display_path, p.thumb_path, p.width, p.height)
+            PhotoRef(link.id, p.id, link.item_id, link.caption, p.display_path, p.thumb_path, p.width, p.height,
+                     link.captured_at)
         )
     return out
+
+
+def load_header(session: Session, *, actor: Actor, inspection_id: int) -> InspectionHeader:
+    """The header of an inspection the actor may see (the same permission as :func:`load_inspection`)."""
+    return header(_readable(session, actor, inspection_id))
 
 
 def load_inspection(session: Session, *, actor: Actor, inspection_id: int) -> DraftView:
@@ -616,12 +628,15 @@ def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> Non
 
 
 def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
-                      evidence_waiver: str | None = None) -> SubmitResult:
+                      evidence_waiver: str | None = None, signature_waiver: str | None = None) -> SubmitResult:
     """Score through ``scoring.score``, store the snapshot, make the inspection immutable.
 
     Refused (naming the items) while anything blocks it: unanswered items, missing evidence.
     ``evidence_waiver`` is only for records made without the app (an import of paper records, the demo):
     it is stored as the no-photo reason of every item whose evidence is missing, and audit-logged.
+    A supervisor inspection also needs its close-out signatures (:mod:`app.services.signatures`: the
+    inspector's, and the subject's or a refusal with its reason) unless ``PINZHI_SIGNATURES=optional``;
+    ``signature_waiver`` (paper records, the demo) is audit-logged instead.
     Idempotent: a double tap or a second tab gets the first submission's result back.
     """
     insp = _get(session, inspection_id, for_update=True)
@@ -636,7 +651,17 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     rv = _review(checklist, answers, photos_of(session, inspection_id), reasons)
     waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
     if rv.blockers and len(waived) < len(rv.blockers):
-        raise Invalid("inspection.submit_blocked", detail=blocked_message(checklist, rv))
+        raise Invalid(blocked_message(checklist, rv))
+    from app.config import signatures_required
+    from app.services import signatures
+
+    unsigned = signatures.missing(session, insp) if signatures_required() else []
+    if unsigned and signature_waiver:
+        audit.record(session, actor=actor, action="signature.waived", entity="inspection", entity_id=inspection_id,
+                     detail={"roles": unsigned, "reason": signature_waiver})
+    elif unsigned:
+        zh, en = signatures.missing_message(unsigned)
+        raise Invalid(zh, en=en)
     if waived:
         assert evidence_waiver is not None
         at = _now()

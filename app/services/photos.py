@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from app.config import photos_dir
 from app.db.dml import insert_if_absent
 from app.db.models import Inspection, InspectionPhoto, Photo
-from app.messages import msg
 from app.photos import PhotoLimits, PhotoRejected, StoredPhoto, ingest_photo, open_stored
 from app.services import audit, catalog
 from app.services import inspections as insp_svc
@@ -54,10 +53,33 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
     return _photo_row(session, stored, actor)
 
 
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def clean_captured_at(value: datetime | None, *, now: datetime | None = None) -> datetime | None:
+    """A capture time reported by a device: with a time zone, not before 2000, not more than a day ahead of
+    the server's clock (device clocks drift). Returned in UTC; raises :class:`Invalid`."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid("拍摄时间须包含时区（如 2026-11-29T09:30:00+08:00）",
+                      en="The capture time must include a time zone (e.g. 2026-11-29T09:30:00+08:00)")
+    try:
+        at = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise Invalid("拍摄时间无效", en="The capture time is not valid") from exc
+    latest = (now or datetime.now(UTC)) + timedelta(days=1)
+    if not EARLIEST_CAPTURE <= at <= latest:
+        raise Invalid(f"拍摄时间 {at:%Y-%m-%d %H:%M} UTC 不在合理范围内（2000 年至今）",
+                      en=f"The capture time {at:%Y-%m-%d %H:%M} UTC is out of range (2000 until now)")
+    return at
+
+
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
-                 caption: str | None = None, filename: str | None = None, root: Path | None = None
-                 ) -> insp_svc.PhotoRef:
-    caption = clean_name(caption or "", field=msg("field.photo_caption"), max_len=200, required=False)
+                 caption: str | None = None, filename: str | None = None, root: Path | None = None,
+                 captured_at: datetime | None = None) -> insp_svc.PhotoRef:
+    caption = clean_name(caption or "", field="照片说明", max_len=200, required=False)
+    captured = clean_captured_at(captured_at)
     draft = insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     if not catalog.checklist_for_version(session, draft.checklist_version_id, draft.content_hash).has_item(item_id):
         raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
@@ -72,22 +94,30 @@ def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id:
     if link is None:
         link = InspectionPhoto(inspection_id=inspection_id, item_id=item_id, photo_id=photo.id,
                                caption=caption or None, added_by=actor.id,
-                               added_at=datetime.now(UTC))
+                               added_at=datetime.now(UTC), captured_at=captured)
         session.add(link)
         session.flush()
         audit.record(session, actor=actor, action="photo.attach", entity="inspection", entity_id=inspection_id,
                      detail={"item": item_id, "photo": photo.sha256})
     session.execute(update(Inspection).where(Inspection.id == inspection_id).values(updated_at=datetime.now(UTC)))
     return insp_svc.PhotoRef(link.id, photo.id, item_id, link.caption, photo.display_path, photo.thumb_path,
-                             photo.width, photo.height)
+                             photo.width, photo.height, link.captured_at)
 
 
-def remove_photo(*, session: Session, actor: Actor, link_id: int) -> None:
+def remove_photo(*, session: Session, actor: Actor, link_id: int, inspection_id: int | None = None) -> None:
+    """Take a photo off an item of a draft (the photo file stays: other links may use it).
+
+    With ``inspection_id`` (the API's path) the draft is checked first and the link must belong to it."""
+    if inspection_id is not None:
+        insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     link = session.get(InspectionPhoto, link_id)
-    if link is None:
-        raise NotFound("photo.unknown")
-    insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
+    if link is None or (inspection_id is not None and link.inspection_id != inspection_id):
+        raise NotFound("照片不存在", en="No such photo")
+    if inspection_id is None:
+        insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
+    # a change of the draft like any other (a close-out signature given before it must be given again)
+    session.execute(update(Inspection).where(Inspection.id == link.inspection_id).values(updated_at=datetime.now(UTC)))
     audit.record(session, actor=actor, action="photo.remove", entity="inspection", entity_id=link.inspection_id,
                  detail={"item": link.item_id, "photo_id": link.photo_id})
 

@@ -83,6 +83,7 @@ class ImportedRow:
     section_id: str
     group_id: str | None
     cells: dict[str, str] = field(default_factory=dict)  # role -> cell address
+    values: dict[str, str] = field(default_factory=dict)  # role -> the cell's text (section/group: its title cell)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class ImportResult:
     header_row: int | None = None
     columns: dict[str, str] = field(default_factory=dict)  # role -> column letter
     rows: list[ImportedRow] = field(default_factory=list)
+    title: str = ""  # the checklist's title as found (also when there are problems)
 
     @property
     def ok(self) -> bool:
@@ -216,6 +218,7 @@ class _Container:
     cell: str
     entries: list[dict[str, Any]] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    label: str = ""  # the title cell as written ("内部管理（6分）")
 
 
 class _Reader:
@@ -334,7 +337,7 @@ class _Reader:
 
         def new_section(title_text: str, cell: str) -> _Container:
             title, pts = split_title(title_text)
-            sec = _Container(f"s{len(sections) + 1}", title or checklist_title, pts, cell)
+            sec = _Container(f"s{len(sections) + 1}", title or checklist_title, pts, cell, label=title_text)
             sections.append(sec)
             return sec
 
@@ -356,7 +359,7 @@ class _Reader:
                     section = new_section(checklist_title, addr(r, self.cols["text"]))
                 n_groups += 1
                 title, pts = split_title(gtext)
-                group = _Container(f"g{n_groups}", title, pts, addr(r, gcol) if gcol else "")
+                group = _Container(f"g{n_groups}", title, pts, addr(r, gcol) if gcol else "", label=gtext)
                 section.entries.append({"__group__": group})
                 box = self.s.merged.get((r, gcol)) if gcol else None
                 group_end = box[2] if box else (r if group_merges else last)
@@ -453,8 +456,11 @@ class _Reader:
             else:
                 data["method"] = method
         data["source"] = f"import: {self.file} {self.sheet_name}!{r}"
+        values = {role: self.col_text(r, role, shared=role in ("rule", "method", "critical"))
+                  for role in ("number", "text", "points", "rule", "method", "critical")}
+        values |= {"section": section.label, "group": group.label if group else ""}
         self.rows.append(ImportedRow(r, item_id, section.id, group.id if group else None,
-                                     {role: addr(r, c) for role, c in self.cols.items()}))
+                                     {role: addr(r, c) for role, c in self.cols.items()}, values))
         return data if ok else None
 
     def scoring(self, r: int, rule: ParsedRule, points: Decimal, data: dict[str, Any]) -> bool:
@@ -565,6 +571,7 @@ def read_standard(data: bytes, *, file_name: str, checklist_id: str, title: str 
     result.header_row = reader.header_row
     result.columns = {role: get_column_letter(c) for role, c in reader.cols.items()}
     the_title = title or reader.title() or ws.title
+    result.title = the_title
     sections = reader.read(the_title)
     result.rows = reader.rows
     if not reader.rows and not reader.problems:

@@ -9,7 +9,7 @@ import streamlit as st
 from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
-from app.ui import fmt, photos_ui
+from app.ui import closeout, fmt, photos_ui
 from app.ui.i18n import ct, lang, t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, write
@@ -53,6 +53,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
         with st.expander(md(label), expanded=has_failed):
             for item in section.items:  # a failed item's photos are in the list above
                 _item_lines(view, item, where="s", photos=item.id not in failed)
+    closeout.detail_extras(view, actor)  # the close-out signatures and the one-inspection PDF
     if h.status == "submitted" and actor.role in ("manager", "admin"):
         _amend_form(view, actor)
 
@@ -69,8 +70,7 @@ def _item_lines(view: svc.DraftView, item: Any, *, where: str, photos: bool = Tr
         st.caption(md(f"{t('no_photo_reason')}: {reason}"))
     refs = view.photos.get(item.id) if photos else None
     if refs:
-        photos_ui.thumbs(refs, iid=h.id, item_id=item.id if where == "s" else f"{item.id}#f", actor=None,
-                         editable=False)
+        photos_ui.thumbs(refs, iid=h.id, item_id=item.id if where == "s" else f"{item.id}#f")
 
 
 def _amend_form(view: svc.DraftView, actor: Actor) -> None:

@@ -1,19 +1,15 @@
-"""Photo widgets: thumbnails on an item, camera or gallery upload, full-size view, review gallery."""
+"""Photo widgets: read-only thumbnails, full-size view, review gallery (the item screen adds and removes photos)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import streamlit as st
 
 from app.services import inspections as svc
 from app.services import photos as photo_svc
 from app.services.actor import Actor
-from app.services.errors import ServiceError
-from app.ui.i18n import t, tr
+from app.ui.i18n import t
 from app.ui.safe import md
-from app.ui.state import current_actor, read, require_actor, write
-from scoring.model import Item
+from app.ui.state import read, require_actor
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -30,89 +26,25 @@ def photo(photo_id: int, size: str = "thumb") -> bytes:
 
 def _full_size(photo_id: int, caption: str | None) -> None:
     # st.image renders its caption as markdown (a markdown image in it would be fetched): md() only
-    st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch")
+    st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch",
+             alt=caption or t("photos"))  # alt is an attribute: the caption as it is
 
 
 def _full(photo_id: int, caption: str | None) -> None:
     st.dialog(t("photos"), width="large")(_full_size)(photo_id, caption)  # titled in the chosen language
 
 
-def _on_upload(iid: int, item_id: str, _actor: Actor, key: str) -> None:
-    actor = current_actor()  # callbacks run before the page: check the session in the database first
-    if actor is None:
-        return
-    upload: Any = st.session_state.get(key)
-    if upload is None:
-        return
-    caption = st.session_state.get(f"pc_{iid}_{item_id}", "")
-    try:
-        with write() as s:
-            ref = photo_svc.attach_photo(session=s, actor=actor, inspection_id=iid, item_id=item_id,
-                                         data=upload.getvalue(), caption=caption, filename=upload.name)
-    except ServiceError as exc:
-        st.session_state[f"perr_{iid}_{item_id}"] = tr(exc)
-    else:
-        view: svc.DraftView = st.session_state[f"view_{iid}"]
-        view.photos.setdefault(item_id, []).append(ref)
-        st.session_state.pop(f"perr_{iid}_{item_id}", None)
-        st.session_state[f"pgen_{iid}_{item_id}"] = st.session_state.get(f"pgen_{iid}_{item_id}", 0) + 1
-
-
-def _remove(iid: int, item_id: str, _actor: Actor, link_id: int) -> None:
-    actor = current_actor()  # callbacks run before the page: check the session in the database first
-    if actor is None:
-        return
-    try:
-        with write() as s:
-            photo_svc.remove_photo(session=s, actor=actor, link_id=link_id)
-    except ServiceError as exc:
-        st.session_state[f"perr_{iid}_{item_id}"] = tr(exc)
-        return
-    view: svc.DraftView = st.session_state[f"view_{iid}"]
-    view.photos[item_id] = [p for p in view.photos.get(item_id, []) if p.link_id != link_id]
-
-
-def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str, actor: Actor | None, editable: bool) -> None:
+def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str) -> None:
+    """Read-only thumbnails, each with a full-size view (photos are added and removed on the item screen)."""
     if not refs:
         return
     cols = st.columns(4)
     for n, ref in enumerate(refs):
         with cols[n % 4]:
-            st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150)
-            b1, b2 = st.columns(2)
-            if b1.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help=t("photo_full_size")):
+            st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150,
+                     alt=ref.caption or t("photos"))
+            if st.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help=t("photo_full_size")):
                 _full(ref.photo_id, ref.caption)
-            if editable and actor is not None:
-                b2.button("✕", key=f"pr_{iid}_{item_id}_{ref.link_id}", help=t("remove"), on_click=_remove,
-                          args=(iid, item_id, actor, ref.link_id))
-
-
-def item_photos(iid: int, item: Item, actor: Actor, *, failed: bool, editable: bool) -> None:
-    """Inside an item fragment: thumbnails, and the upload area when asked for or when evidence is due."""
-    view: svc.DraftView = st.session_state[f"view_{iid}"]
-    refs = view.photos.get(item.id, [])
-    thumbs(refs, iid=iid, item_id=item.id, actor=actor, editable=editable)
-    err = st.session_state.get(f"perr_{iid}_{item.id}")
-    if err:
-        st.error(md(err), icon=":material/block:")
-    if not editable:
-        return
-    due = not refs and (item.evidence == "required" or (item.evidence == "on_fail" and failed))
-    if due:
-        st.markdown(f":orange-badge[{t('missing_photos')}]")
-    gen = st.session_state.get(f"pgen_{iid}_{item.id}", 0)
-    st.text_input(t("caption"), key=f"pc_{iid}_{item.id}", max_chars=200)
-    mode = st.segmented_control(t("photos"), ["upload", "camera"], key=f"pm_{iid}_{item.id}", default="upload",
-                                format_func=lambda m: t("upload_photo") if m == "upload" else t("take_photo"),
-                                label_visibility="collapsed")
-    if mode == "camera":  # the camera is only switched on when asked for
-        key = f"pcam_{iid}_{item.id}_{gen}"
-        st.camera_input(t("take_photo"), key=key, on_change=_on_upload, args=(iid, item.id, actor, key),
-                        label_visibility="collapsed")
-    else:
-        key = f"pu_{iid}_{item.id}_{gen}"
-        st.file_uploader(t("upload_photo"), type=["jpg", "jpeg", "png", "webp", "heic", "heif"], key=key,
-                         on_change=_on_upload, args=(iid, item.id, actor, key), label_visibility="collapsed")
 
 
 def gallery(view: svc.DraftView) -> None:
@@ -124,4 +56,4 @@ def gallery(view: svc.DraftView) -> None:
         refs = view.photos.get(item.id)
         if refs:
             st.caption(md(item.text))
-            thumbs(refs, iid=view.header.id, item_id=item.id, actor=None, editable=False)
+            thumbs(refs, iid=view.header.id, item_id=item.id)

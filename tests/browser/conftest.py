@@ -26,8 +26,6 @@ from typing import Any
 import pytest
 import yaml
 
-from app.ui.inspection_form import item_anchor
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -364,20 +362,14 @@ def new_page(browser, request, tmp_path) -> Iterator:
 
 
 # ----------------------------------------------------------------------------- driving the app
-# an item's card is the block of its fragment, the one holding the element with the item's anchor id
-CARD_JS = "(key) => { const a = document.getElementById(key); return a && a.closest('[data-testid=stVerticalBlock]'); }"
-WAIT_SAVED_JS = """
-([key, before]) => {
-  const card = (""" + CARD_JS + """)(key);
-  const m = card && card.querySelector('.pz-saved');
-  const err = card && card.querySelector('.pz-error');
-  if (err) return 'error: ' + err.innerText;
-  return !!m && m.dataset.seq !== before;
-}
+# the inspection screen (app/ui/inspection_screen): a card per item, [data-item-id][data-state]
+# (a tap turns the card "pending" at once; "saved" follows the server's acknowledgement)
+WAIT_SETTLED_JS = """
+([id]) => { const c = document.querySelector(`.pzi [data-item-id='${id}']`);
+  if (!c) return false;
+  if (c.dataset.state === 'error') return 'error: ' + c.querySelector('[data-role=status]').innerText;
+  return c.dataset.state === 'saved'; }
 """
-
-
-item_key = item_anchor  # the HTML id on an item's text: an item's card is the block holding it
 
 
 class Ui:
@@ -469,70 +461,81 @@ class Ui:
         self.choose("检查表", checklist_title)
         page.get_by_role("button", name="开始检查").click()
         page.wait_for_url(re.compile(r"[?&]insp=\d+"))
-        self.old_screen()
-        page.locator(".pz-item").first.wait_for()
+        page.locator("[data-item-id]").first.wait_for()
         return int(self.query()["insp"])
 
-    def old_screen(self) -> None:
-        """Reopen the current inspection on the old per-item screen (``?screen=v1``, kept behind the new
-        client-side screen until it is removed); the tests of the new screen are test_inspection_screen_browser.py."""
-        if "screen=v1" not in self.page.url:
-            self.page.locator("[data-item-id]").first.wait_for()  # the run that opened it has finished
-            self.page.goto(self.page.url + "&screen=v1")
-
-    # -- items
+    # -- the inspection screen (one client-side component; see app/ui/inspection_screen)
     def item(self, item_id: str) -> Any:
-        # the item's card: the fragment block with the item's text as a direct element
-        return self.page.locator(f"div[data-testid=stVerticalBlock]:has(> div.stElementContainer #{item_key(item_id)})")
+        """The item's card."""
+        return self.page.locator(f".pzi [data-item-id='{item_id}']")
 
     def answer_control(self, item_id: str) -> Any:
-        """The item's answer buttons (its photo area has a segmented control of its own)."""
+        """The item's answer buttons (role radio, named by their labels)."""
         return self.item(item_id).get_by_role("radiogroup", name="检查结果")
 
-    def saved_seq(self, item_id: str) -> str | None:
-        marker = self.item(item_id).locator(".pz-saved")
-        return marker.get_attribute("data-seq") if marker.count() else None
-
     def tap(self, item_id: str, label: str) -> None:
-        """Tap an answer and wait until the item shows a new 已保存 marker (the answer is in the database)."""
+        """Tap an answer and wait until the card shows 已保存 (the server acknowledged it: it is in the database)."""
         box = self.item(item_id)
         box.wait_for()
-        self.settle()  # never tap while a full run is still drawing the page
-        before = self.saved_seq(item_id)
         button = self.answer_control(item_id).get_by_role("radio", name=label, exact=True)
         assert button.get_attribute("aria-checked") == "false", f"{item_id}: {label} already chosen"
         button.click()
-        handle = self.page.wait_for_function(WAIT_SAVED_JS, arg=[item_key(item_id), before])
-        outcome = handle.json_value()
+        outcome = self.page.wait_for_function(WAIT_SETTLED_JS, arg=[item_id]).json_value()
         assert outcome is True, f"{item_id}: {outcome}"
-        marker = box.locator(".pz-saved").inner_text()
+        marker = box.locator("[data-role=status]").inner_text()
         assert re.fullmatch(r"✓ 已保存 \d{2}:\d{2}:\d{2}", marker.strip()), marker
+
+    def wait_synced(self, timeout_ms: int = 30_000) -> None:
+        """Until the screen's outbox is empty (everything tapped is in the database)."""
+        self.page.wait_for_function("() => { const w = document.querySelector('.pzi');"
+                                    " return w && w.dataset.queued === '0'; }", timeout=timeout_ms)
 
     def selected(self, item_id: str) -> list[str]:
         """Labels of the item's chosen answer buttons (aria-checked=true)."""
         control = self.answer_control(item_id)
-        control.locator("button[role=radio]").first.wait_for()
-        return [t.strip() for t in control.locator("button[role=radio][aria-checked=true]").all_inner_texts()]
+        control.locator("button[role=radio]").first.wait_for(state="attached")
+        return [t.strip() for t in control.locator("button[role=radio][aria-checked=true]").all_text_contents()]
 
     def wait_items(self, item_ids: list[str]) -> None:
+        """Until the items' cards are shown (their section is the one on screen)."""
         for item_id in item_ids:
             self.answer_control(item_id).locator("button[role=radio]").first.wait_for()
+
+    def section_shown(self) -> int:
+        """The index of the section on screen."""
+        return int(self.page.locator(".pzi").get_attribute("data-section") or "-1")
+
+    def choose_section(self, title_prefix: str) -> None:
+        """Pick a section in the screen's section picker (option text "N. title (answered/total)")."""
+        picker = self.page.locator("[data-role=section-picker]")
+        texts = picker.locator("option").all_text_contents()
+        index = next(i for i, t in enumerate(texts) if t.startswith(title_prefix))
+        picker.select_option(str(index))
+        self.page.wait_for_function("(i) => document.querySelector('.pzi').dataset.section === String(i)", arg=index)
+
+    def action(self, name: str) -> None:
+        """Press the visible screen control with ``data-action=name`` (next-section, review, …)."""
+        self.page.locator(f"[data-action={name}]:visible").first.click()
+
+    def next_section(self, first_item: str) -> None:
+        self.action("next-section")
+        self.answer_control(first_item).locator("button[role=radio]").first.wait_for()
+
+    def to_review(self) -> None:
+        """☰ 检查汇总 (sent once the outbox is empty) and wait for the review step."""
+        self.action("review")
+        self.page.wait_for_url(lambda url: "step=review" in url)
+
+    def progress(self) -> str:
+        """The screen header's "进度 answered/total"."""
+        text = self.page.locator(".pzi [data-role=progress]")
+        text.wait_for()
+        return text.inner_text().strip()
 
     def settle(self) -> None:
         """Wait until the page holds no element of an earlier script run (Streamlit marks those stale
         while a run is going on and removes them when it ends)."""
         self.page.wait_for_function("() => !document.querySelector('[data-stale=true]')")
-
-    def progress(self) -> str:
-        """The header's "进度 answered/total" (redrawn by full runs only, not by an item's fragment)."""
-        text = self.page.get_by_text(re.compile(r"^进度 \d+/\d+$"))
-        text.wait_for()
-        self.settle()
-        return text.inner_text().strip()
-
-    def next_section(self, first_item: str) -> None:
-        self.page.get_by_role("button", name="下一部分 ▶").click()
-        self.answer_control(first_item).locator("button[role=radio]").first.wait_for()
 
     def metric(self, label: str) -> str:
         m = self.page.locator("[data-testid=stMetric]").filter(

@@ -1,8 +1,10 @@
 """A server killed with SIGKILL in the middle of an inspection loses no answer that showed 已保存.
 
-The test runs its own server on its own data directory: it signs in, answers items (waiting for each
-item's saved marker), SIGKILLs the server's process group right after the last marker, starts a new
-server on the same data directory and port, and opens the same URL (?insp=…; the session is the cookie).
+The test runs its own server on its own data directory: it signs in, answers items on the inspection
+screen (waiting for each card's saved state, i.e. the server's acknowledgement), SIGKILLs the server's
+process group right after the last one, starts a new server on the same data directory and port, and
+opens the same URL (?insp=…; the session is the cookie). Answers still queued when the server dies are
+tests/browser/test_inspection_screen_browser.py's test_kill_9_with_answers_queued_then_restart.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ TAPS: list[list[tuple[str, str, dict[str, Any]]]] = [
      ("env.lights", "合格", {"result": "pass"})],
     [("svc.greeting", "4分", {"points": "4"}),
      ("svc.register", "3处 −1.5", {"count": 3}),
-     ("svc.phone", "不合格", {"result": "fail"})],  # the last tap: the server dies right after its marker
+     ("svc.phone", "不合格", {"result": "fail"})],  # the last tap: the server dies right after its saved state
 ]
 
 
@@ -62,7 +64,7 @@ def test_kill_9_loses_no_saved_answer(make_server, open_ui) -> None:
     for item_id, label, _ in TAPS[1]:
         assert ui.selected(item_id) == [label], f"{item_id} lost its answer {label}"
     assert ui.selected("svc.uniform") == []
-    ui.choose("部分", "1. 前台环境")
+    ui.choose_section("1. 前台环境")
     ui.wait_items([i for i, _, _ in TAPS[0]])
     for item_id, label, _ in TAPS[0]:
         assert ui.selected(item_id) == [label], f"{item_id} lost its answer {label}"

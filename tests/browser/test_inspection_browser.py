@@ -1,8 +1,8 @@
 """The tablet inspection screen in a real browser (headless Debian Chromium, 820×1180).
 
 Each test signs in through the login form as its own user on the session's live server, so the tests
-do not depend on each other. Every tap waits for the item's ``已保存`` marker (its ``data-seq`` changes
-once the answer is in the database) before the next one.
+do not depend on each other. The item screen is the client-side component (app/ui/inspection_screen):
+every tap waits for the card's ``已保存`` state (the server acknowledged the answer) before the next one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from .conftest import (
     SITE_CHECKLIST,
     SITE_CHECKLIST_ID,
     STAFF_CHECKLIST_ID,
-    WAIT_SAVED_JS,
     LiveServer,
     Ui,
 )
@@ -107,57 +106,51 @@ def test_supervisor_inspects_with_reload_and_submits(live_server: LiveServer, op
     assert ui.query()["step"] == "items"
     assert ui.progress() == "进度 0/12"
 
-    # section 1, all four items
+    # section 1, all four items: the header follows every tap
     for item_id, label, _ in SECTIONS[0]:
         ui.tap(item_id, label)
-    ui.next_section(SECTIONS[1][0][0])
-    # a tap reruns only its item's fragment: the header is redrawn by a full run (section change, reload)
     assert ui.progress() == "进度 4/12"
+    ui.next_section(SECTIONS[1][0][0])
+    assert ui.section_shown() == 1
 
-    # section 2: two items, then a reload in the middle of the section
+    # section 2: two items, then a reload in the middle of the section (the tab reopens that section)
     for item_id, label, _ in SECTIONS[1][:2]:
         ui.tap(item_id, label)
     page.reload()
     ui.wait_items([i for i, _, _ in SECTIONS[1]])
-    assert ui.query()["insp"] == str(iid) and ui.query()["sec"] == "1"
+    assert ui.query()["insp"] == str(iid) and ui.section_shown() == 1
     assert ui.progress() == "进度 6/12"
     assert_selected(ui, SECTIONS[1][:2], [i for i, _, _ in SECTIONS[1][2:]])
 
     for item_id, label, _ in SECTIONS[1][2:]:
         ui.tap(item_id, label)
-    # a failed item opens its note; the note is saved when entered
-    uniform = ui.item("svc.uniform")
-    note = uniform.locator("input[type=text]")
-    note.wait_for()
-    before = ui.saved_seq("svc.uniform")
+    # a note on the failed item is saved when the field is left
+    note = ui.item("svc.uniform").locator("textarea")
     note.fill("工牌未佩戴")
-    note.press("Enter")
-    assert page.wait_for_function(WAIT_SAVED_JS, arg=["item_svc__uniform", before]).json_value() is True
+    note.blur()
+    ui.wait_synced()
     ui.screenshot("02-section.png")
 
-    # the section selectbox: back to section 1 (every answer still there), then on to section 3
-    # (only to sections not left through the selectbox before: see test_section_selectbox_then_previous_button)
-    ui.choose("部分", SECTION_TITLES[0])
+    # the section picker: back to section 1 (every answer still there), then on to section 3
+    ui.choose_section(SECTION_TITLES[0])
     ui.wait_items([i for i, _, _ in SECTIONS[0]])
-    assert ui.query()["sec"] == "0"
     assert ui.progress() == "进度 8/12"
     assert_selected(ui, SECTIONS[0])
-    ui.choose("部分", SECTION_TITLES[2])
+    ui.choose_section(SECTION_TITLES[2])
     ui.wait_items([i for i, _, _ in SECTIONS[2]])
-    assert ui.query()["sec"] == "2"
     assert_selected(ui, [], [i for i, _, _ in SECTIONS[2]])
     for item_id, label, _ in SECTIONS[2]:
         ui.tap(item_id, label)
     assert_selected(ui, SECTIONS[2])
+    assert ui.progress() == "进度 12/12"
 
     # review: the percent and grade are what the scoring core computes for these answers
     answers = {item_id: answer for sec in SECTIONS for item_id, _, answer in sec}
     expected = score(checklist(live_server, SITE_CHECKLIST_ID), answers)
     assert expected.percent is not None and expected.grade
-    page.get_by_role("button", name="☰ 检查汇总").click()
-    page.wait_for_url(lambda url: "step=review" in url)
+    assert page.locator(".pzi [data-role=score]").inner_text() == f"{expected.percent}%"
+    ui.to_review()
     assert ui.metric("得分率") == f"{expected.percent}%"
-    assert ui.progress() == "进度 12/12"
     assert ui.metric("等级") == expected.grade
     assert ui.metric("已答") == "12/12"
     page.get_by_text(f"不合格项（{len(expected.failed_items)}）").wait_for()
@@ -179,7 +172,26 @@ def test_supervisor_inspects_with_reload_and_submits(live_server: LiveServer, op
 
 
 # ----------------------------------------------------------------------------- 2. photo evidence
-def test_photo_on_failed_item_survives_reload(live_server: LiveServer, open_ui) -> None:
+def photo_links(server: LiveServer, iid: int, item_id: str) -> list[tuple[int, Any]]:
+    """(link id, capture time) of the item's photos, from the database."""
+    from sqlalchemy import select
+
+    from app.db.models import InspectionPhoto
+
+    db = server.database()
+    try:
+        with db.read() as s:
+            return [(r.id, r.captured_at) for r in s.execute(
+                select(InspectionPhoto.id, InspectionPhoto.captured_at).where(
+                    InspectionPhoto.inspection_id == iid, InspectionPhoto.item_id == item_id)
+                .order_by(InspectionPhoto.id))]
+    finally:
+        db.engine.dispose()
+
+
+def test_photo_on_failed_item_survives_reload_and_is_removed(live_server: LiveServer, open_ui) -> None:
+    from datetime import UTC, datetime
+
     from playwright.sync_api import expect
 
     from app.photos import PhotoRejected, ingest_photo
@@ -189,53 +201,65 @@ def test_photo_on_failed_item_survives_reload(live_server: LiveServer, open_ui) 
     ui.sign_in(live_server.org.sup_photo)
     iid = ui.start_inspection(SITE_TITLE)
     box = ui.item("env.lights")
-    assert box.locator("input[type=file]").count() == 0  # no photo area before the item fails
+    reason = box.locator("[data-role=no-photo-reason]")
+    expect(reason).to_be_hidden()  # no reason is asked for before the item fails
 
     ui.tap("env.lights", "不合格")
-    upload = box.locator("input[type=file]")
-    upload.wait_for(state="attached")
-    box.get_by_text("缺少照片").wait_for()
-    box.locator("input[type=text]").first.wait_for()  # the note opened too
-    upload.set_input_files(files=[{"name": "lamp.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
-    thumb = box.locator("[data-testid=stImage] img")
-    thumb.wait_for()
-    expect(box.get_by_text("缺少照片")).to_have_count(0)
+    expect(reason).to_be_visible()  # failed, no photo: a photo or a reason for none
+    box.locator("input[data-role=gallery]").set_input_files(
+        files=[{"name": "lamp.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
+    thumb = box.locator("img.pzi-thumb[data-photo-id]")
+    thumb.wait_for(timeout=30_000)
+    ui.wait_synced()
+    expect(reason).to_be_hidden()
     page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=thumb.element_handle())
+    links = photo_links(live_server, iid, "env.lights")
+    assert len(links) == 1 and links[0][1] is not None
+    # the capture time travels as its own field (the file's time: Playwright hands over a file made now)
+    captured = links[0][1] if links[0][1].tzinfo else links[0][1].replace(tzinfo=UTC)
+    assert abs((captured - datetime.now(UTC)).total_seconds()) < 600, captured
     ui.screenshot("05-photo.png")
 
     page.reload()
     box = ui.item("env.lights")
-    box.locator("[data-testid=stImage] img").wait_for()
-    expect(box.locator("[data-testid=stImage] img")).to_have_count(1)
+    box.locator("img.pzi-thumb[data-photo-id]").wait_for()
+    expect(box.locator("img.pzi-thumb")).to_have_count(1)
     assert ui.selected("env.lights") == ["不合格"]
-    assert box.get_by_text("缺少照片").count() == 0
 
-    # a file that is no JPEG at all, named like one: refused, with the pipeline's reason in Chinese
+    # a file that is no image at all, named like one: the browser cannot decode it, nothing is sent; the
+    # server's pipeline refuses the same bytes with its reason in Chinese (a client that skips the check)
     evil = b"MZ" + os.urandom(4000)
     with pytest.raises(PhotoRejected) as refused:
         ingest_photo(evil, root=live_server.data_dir / "never", filename="evil.jpg")
     message = str(refused.value)
     assert "文件不是图片" in message and "可执行程序" in message
-    box.locator("input[type=file]").set_input_files(
+    box.locator("input[data-role=gallery]").set_input_files(
         files=[{"name": "evil.jpg", "mimeType": "image/jpeg", "buffer": evil}])
-    error = box.locator("[data-testid=stAlertContentError]")
-    error.wait_for()
-    assert message in error.inner_text().replace("\u2060", "")  # md() puts invisible joiners after colons
-    expect(box.locator("[data-testid=stImage] img")).to_have_count(1)
+    page.wait_for_function("() => document.querySelector(\"[data-item-id='env.lights']\").dataset.state === 'error'")
+    assert "无法读取该图片" in box.locator("[data-role=status]").inner_text()
+    expect(box.locator("img.pzi-thumb")).to_have_count(1)
     ui.screenshot("06-photo-rejected.png")
+    csrf = page.request.get(f"{live_server.url}/api/v1/me").json()["csrf"]
+    r = page.request.post(f"{live_server.url}/api/v1/inspections/{iid}/photos", headers={"X-CSRF-Token": csrf},
+                          multipart={"item_id": "env.lights",
+                                     "file": {"name": "evil.jpg", "mimeType": "image/jpeg", "buffer": evil}})
+    assert r.status == 422 and message in r.json()["message"], r.text()
+    assert len(photo_links(live_server, iid, "env.lights")) == 1
 
-    from sqlalchemy import func, select
-
-    from app.db.models import InspectionPhoto
-
-    db = live_server.database()
-    try:
-        with db.read() as s:
-            n = s.scalar(select(func.count()).select_from(InspectionPhoto)
-                         .where(InspectionPhoto.inspection_id == iid, InspectionPhoto.item_id == "env.lights"))
-    finally:
-        db.engine.dispose()
-    assert n == 1
+    # remove it: the first tap only arms the button, the second removes (queued like any other change)
+    remove = box.locator("[data-action=remove-photo]")
+    assert remove.bounding_box()["height"] >= 44 and remove.bounding_box()["width"] >= 44
+    remove.click()
+    expect(remove).to_have_text("再点一次删除")
+    assert len(photo_links(live_server, iid, "env.lights")) == 1
+    remove.click()
+    expect(box.locator("img.pzi-thumb")).to_have_count(0)
+    ui.wait_synced()
+    assert photo_links(live_server, iid, "env.lights") == []
+    expect(reason).to_be_visible()  # failed and no photo again: the reason field is back
+    page.reload()
+    ui.item("env.lights").locator("[data-role=no-photo-reason]").wait_for()
+    expect(ui.item("env.lights").locator("img.pzi-thumb")).to_have_count(0)
 
 
 # ----------------------------------------------------------------------------- 4. staff self-check
@@ -253,15 +277,15 @@ def test_self_check_by_staff(live_server: LiveServer, open_ui) -> None:
 
     page.get_by_role("button", name="开始检查").click()
     page.wait_for_url(lambda url: "insp=" in url)
-    ui.old_screen()
+    page.locator("[data-item-id]").first.wait_for()
     iid = int(ui.query()["insp"])
     taps = [("look.uniform", "合格"), ("look.hair", "合格"), ("look.shoes", "1处 −0.5")]
     for item_id, label in taps:
         ui.tap(item_id, label)
-    page.get_by_role("button", name="☰ 检查汇总").click()
-    page.wait_for_url(lambda url: "step=review" in url)
-    assert ui.metric("得分率") == "90.00%"  # 4.5 of 5
     assert ui.progress() == "进度 3/3"
+    ui.to_review()
+    assert ui.metric("得分率") == "90.00%"  # 4.5 of 5
+    assert ui.metric("已答") == "3/3"
     page.get_by_role("button", name="✓ 提交检查").click()
     page.get_by_text(f"已提交 · {STAFF_TITLE}").wait_for()
 
@@ -300,22 +324,19 @@ def test_role_navigation(live_server: LiveServer, open_ui) -> None:
 
 
 # ----------------------------------------------------------------------------- regressions (section navigation)
-def test_section_selectbox_then_previous_button(live_server: LiveServer, open_ui) -> None:
-    """Section 1 → (selectbox) section 2 → ◀ 上一部分 must show section 1 again."""
+def test_section_picker_then_previous_button(live_server: LiveServer, open_ui) -> None:
+    """Section 1 → (picker) section 2 → ◀ 上一部分 must show section 1 again, its answer still chosen."""
     ui: Ui = open_ui(live_server)
     ui.sign_in(live_server.org.sup_sel)
-    ui.start_inspection(SITE_TITLE)
-    ui.choose("部分", SECTION_TITLES[1])
+    iid = ui.start_inspection(SITE_TITLE)
+    ui.tap("env.desk", "合格")
+    ui.choose_section(SECTION_TITLES[1])
     ui.wait_items([i for i, _, _ in SECTIONS[1]])
-    ui.page.get_by_role("button", name="◀ 上一部分").click()
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        ui.answer_control("env.desk").locator("button[role=radio]").first.wait_for(timeout=5000)
-    except PlaywrightTimeout:
-        shown = ui.page.locator(".pz-item").all_inner_texts()
-        raise AssertionError(f"◀ 上一部分 did not go back to section 1: URL {ui.page.url}, items {shown}") from None
-    assert ui.query()["sec"] == "0"
+    ui.action("prev-section")
+    ui.wait_items(["env.desk"])
+    assert ui.section_shown() == 0 and ui.selected("env.desk") == ["合格"]
+    _, stored, _ = inspection_row(live_server, iid)
+    assert stored == {"env.desk": {"result": "pass"}}
 
 
 # ----------------------------------------------------------------------------- display rounding

@@ -1,7 +1,8 @@
 """The client-side inspection screen (app/ui/inspection_screen, the default item screen) in Chromium, on SQLite and
 PostgreSQL, each scenario checked in the DATABASE: the loss paths of issue 11 (next/prev, review/back,
 jump, re-tap), 20 answers given offline for 60 s, a reload while offline, a server killed with answers
-queued, and two devices on the same draft (the tap made last wins).
+queued, two devices and two tabs on the same draft (the tap made last wins), and the no-photo reason on a
+failed card.
 
 Inspections are opened through the API (each test on its own shift date) and driven through the screen.
 """
@@ -58,12 +59,20 @@ _DAYS = iter(range(1, 400))
 
 
 def go_offline(page: Any) -> None:
-    """Cut the browser context's network and wait until the page knows it (the switch is asynchronous)."""
+    """Cut the browser context's network and wait until the page knows it (the switch is asynchronous).
+
+    Two signals: ``navigator.onLine`` is false (from then on the screen sends nothing until its ``online``
+    event), and a request from the page really fails. The second is polled from here: ``wait_for_function``
+    does not await a predicate's promise (a promise is truthy), so an async predicate would pass at once.
+    """
     page.context.set_offline(True)
     page.wait_for_function("() => navigator.onLine === false")
-    # navigator.onLine can flip before requests really fail: wait until a request from the page fails
-    page.wait_for_function("async () => { try { await fetch('/api/v1/healthz', {cache: 'no-store'});"
-                           " return false; } catch (e) { return true; } }")
+    probe = ("async () => { try { await fetch('/api/v1/healthz', {cache: 'no-store'}); return false; }"
+             " catch (e) { return true; } }")
+    deadline = time.monotonic() + 10
+    while not page.evaluate(probe):
+        assert time.monotonic() < deadline, "requests still go through 10 s after going offline"
+        time.sleep(0.05)
 
 
 class Screen:
@@ -271,14 +280,12 @@ def test_reload_while_offline_then_online_sends_the_queue(server: LiveServer, op
     _tap_in_order(sc, list(labels), labels)
     with pytest.raises(Exception):  # noqa: B017 - no page can load without a network
         ui.page.reload()
-    # the browser's error page must have replaced the app's page before the network returns: until it
-    # has, the old page's retry timer may still send the queue (which would be right, but not this test)
+    # the browser's error page has replaced the app's page: nothing was sent, everything is queued (read
+    # BEFORE going online: Chromium reloads a page that failed offline by itself once the network is back,
+    # and that reloaded page sends the queue at once, which is right but would race this read)
     ui.page.wait_for_function("() => location.href.startsWith('chrome-error://')")
+    assert values(server, sc.iid) == {}, "every tap was queued while offline, none sent before the reload"
     ui.page.context.set_offline(False)
-    # the reload happened with answers still queued (under load the first tap sometimes reaches the
-    # server before Chromium's offline switch bites; the last one never does)
-    early = values(server, sc.iid)
-    assert "s1.i3" not in early and set(early) <= {"s1.i1", "s1.i2"}, early
     sc.open()
     sc.wait_synced()
     assert values(server, sc.iid) == {"s1.i1": {"result": "pass"}, "s1.i2": {"result": "fail"},
@@ -348,6 +355,38 @@ def test_two_devices_the_last_tap_wins_and_both_converge(server: LiveServer, ope
         assert [s.selected(i) for i in ("s1.i1", "s1.i2", "s1.i3")] == [["不合格"], ["合格"], ["合格"]]
 
 
+def test_two_tabs_of_one_browser_the_last_tap_wins_and_both_converge(server: LiveServer, open_ui) -> None:
+    """Two pages of ONE browser context (two tabs: one cookie jar, one localStorage, so one outbox key per
+    user and inspection) on the same draft: the same items tapped alternately in both tabs."""
+    a: Ui = open_ui(server)
+    sa = Screen.start(a, LONG_CHECKLIST_ID)
+    b = Ui(a.page.context.new_page(), server)
+    sb = Screen(b, sa.iid)
+    sb.open()
+    items = ["s1.i1", "s1.i2", "s1.i3", "s1.i4"]
+    labels = ["合格", "不合格", "不适用"]  # s1.i3 is the N/A one (every third item has N/A)
+    last: dict[str, tuple[str, str]] = {}
+    for rnd in range(3):
+        for n, item_id in enumerate(items):
+            tab, other = (sa, "A"), (sb, "B")
+            first, second = (tab, other) if (rnd + n) % 2 == 0 else (other, tab)
+            for k, (screen, name) in enumerate((first, second)):
+                choice = [x for x in labels if x != "不适用" or item_id == "s1.i3"]
+                label = choice[(rnd + n + k) % len(choice)]
+                if screen.selected(item_id) == [label]:  # a re-tap changes nothing: take the next choice
+                    label = choice[(rnd + n + k + 1) % len(choice)]
+                screen.tap(item_id, label)
+                last[item_id] = (name, label)
+    want = {"合格": {"result": "pass"}, "不合格": {"result": "fail"}, "不适用": {"result": "na"}}
+    assert values(server, sa.iid) == {i: want[label] for i, (_, label) in last.items()}, last
+    assert {tab for tab, _ in last.values()} == {"A", "B"}, "both tabs made some of the last taps"
+    for s in (sa, sb):
+        s.open()
+        s.wait_synced()
+        assert {i: s.selected(i) for i in items} == {i: [label] for i, (_, label) in last.items()}
+    assert values(server, sa.iid) == {i: want[label] for i, (_, label) in last.items()}
+
+
 # ----------------------------------------------------------------------------- photos, notes, refusals
 def _jpeg(width: int, height: int) -> bytes:
     import io
@@ -411,6 +450,53 @@ def test_photo_downscaled_in_the_browser_note_saved_and_refusal_reverts(server: 
     assert values(server, sc.iid)["env.lights"] == {"result": "fail"}
 
 
+def test_no_photo_reason_on_the_failed_card(server: LiveServer, open_ui) -> None:
+    """A failed ``evidence: on_fail`` item without a photo asks for 无照片原因 on its card; the reason is queued
+    like a note, stored literally, excuses the photo at review, and shows again after a reload."""
+    from app.db.models import Answer
+
+    ui: Ui = open_ui(server)
+    sc = Screen.start(ui, SITE_CHECKLIST_ID)
+    page = sc.page
+    field = sc.card("env.lights").locator("[data-role=no-photo-reason]")
+    assert field.is_hidden() and sc.card("env.desk").locator("[data-role=no-photo-reason]").count() == 0
+    sc.tap("env.lights", "不合格")
+    field.wait_for()
+    assert field.get_attribute("aria-label") == "无照片原因"
+    hostile = "灯具断电<img src=x onerror=alert(1)>\n![x](http://127.0.0.1:9/x.png) " + "长" * 400
+    field.fill(hostile)
+    field.blur()
+    sc.wait_synced()
+
+    def reason() -> str | None:
+        db = server.database()
+        try:
+            with db.read() as s:
+                return s.scalar(select(Answer.no_photo_reason).where(Answer.inspection_id == sc.iid,
+                                                                     Answer.item_id == "env.lights"))
+        finally:
+            db.engine.dispose()
+
+    expected = hostile.replace("\n", " ")  # a one-line text field: the browser drops the line break
+    assert reason() == expected and values(server, sc.iid)["env.lights"] == {"result": "fail"}
+    sc.open()
+    field = sc.card("env.lights").locator("[data-role=no-photo-reason]")
+    field.wait_for()
+    assert field.input_value() == expected
+    assert page.evaluate("() => document.querySelectorAll('.pzi img:not(.pzi-thumb)').length") == 0
+    # the review does not ask for this item's photo any more
+    sc.action("review")
+    page.get_by_text("未作答（11）").wait_for()
+    assert page.get_by_text("不合格须拍照（或填写无照片原因）").count() == 0
+    # cleared on the card: asked for again
+    page.locator("[data-action=back-to-items]").click()
+    field = sc.card("env.lights").locator("[data-role=no-photo-reason]")
+    field.fill("")
+    field.blur()
+    sc.wait_synced()
+    assert reason() is None
+
+
 # ----------------------------------------------------------------------------- look: sticky header, colours, targets
 SCROLL_BY = """(dy) => { for (let p = document.querySelector('.pzi').parentElement; p; p = p.parentElement) {
   const s = getComputedStyle(p);
@@ -431,7 +517,7 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
         "b => getComputedStyle(b).backgroundColor") for item, label in
         (("env.desk", "合格"), ("env.signage", "不适用"), ("env.floor", "1处 −1"))}
     assert len(set(colours.values())) == 3, f"pass, N/A and fail must never look the same: {colours}"
-    assert colours["合格"] == "rgb(22, 163, 74)" and colours["1处 −1"] == "rgb(220, 38, 38)"
+    assert colours["合格"] == "rgb(21, 128, 61)" and colours["1处 −1"] == "rgb(220, 38, 38)"  # green-700: 5:1 with white
     small = page.evaluate("() => [...document.querySelectorAll('.pzi button:not([hidden]), .pzi select')]"
                           ".filter(b => b.offsetParent).map(b => b.getBoundingClientRect())"
                           ".filter(r => r.width < 44 || r.height < 44).length")
@@ -445,7 +531,7 @@ def test_sticky_header_colours_touch_targets_and_screenshots(live_server: LiveSe
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "inspection-screen-portrait.png"), full_page=False)
     # scroll down: the header (progress, score, section picker, navigation) stays in view
-    page.evaluate(SCROLL_BY, 300)
+    page.evaluate(SCROLL_BY, 640)  # down to the queued card (env.lights, failed: its no-photo reason shows)
     page.wait_for_timeout(400)
     head = page.locator("[data-role=header]").bounding_box()
     assert head is not None and 0 <= head["y"] < 120, f"the header scrolled away: {head}"

@@ -212,9 +212,6 @@ def test_hostile_text_in_every_field_runs_nothing_fetches_nothing_and_shows_lite
                              expect=["检查项" + p["mdimg"] + p["img"], "恶意标准" + p["script"]]))
         results.append(visit(ui, f"?insp={seeded['draft']}&step=review&sec=0", expect=["检查项" + p["mdimg"]]))
         results.append(visit(ui, f"?insp={seeded['iid']}&step=done", expect=["恶意标准" + p["script"], p["svg"]]))
-        # the old per-item screen, still behind ?screen=v1 (the visit above is the client-side screen)
-        results.append(visit(ui, f"?insp={seeded['draft']}&step=items&screen=v1",
-                             expect=["检查项" + p["mdimg"] + p["img"], "恶意标准" + p["script"]]))
         results.append(visit(ui, "history", expect=["恶意标准" + p["script"], site_name]))
         results.append(visit(ui, f"history?view={seeded['iid']}",
                              expect=[p["svg"], "部分" + p["jslink"]],
@@ -302,6 +299,8 @@ def test_sign_in_page_escapes_and_the_session_is_only_an_httponly_cookie(live_se
 
 
 def test_a_disabled_user_is_stopped_at_the_next_tap(make_server, open_ui) -> None:
+    import re
+
     from sqlalchemy import select
 
     from app.db.models import Answer
@@ -317,12 +316,20 @@ def test_a_disabled_user_is_stopped_at_the_next_tap(make_server, open_ui) -> Non
     try:
         with db.write() as s:
             org.set_user_active(s, actor=SYSTEM, username=live_server.org.sup_sel, active=False)
+        # the screen's next request is refused (401): the tap stays queued on the tablet, the banner says why
         ui.answer_control("env.lights").get_by_role("radio", name="合格", exact=True).click()
-        ui.page.get_by_text("登录已失效").wait_for()
-        assert ui.page.get_by_label("用户名").count() == 1  # the sign-in form is back
+        ui.page.get_by_text("登录已失效 · 1 项待同步（请重新登录）").wait_for()
+        assert ui.item("env.lights").get_attribute("data-state") == "pending"
         with db.read() as s:
             stored = {r.item_id for r in s.execute(select(Answer.item_id, Answer.value)
                                                    .where(Answer.inspection_id == iid)) if r.value}
         assert stored == {"env.desk"}  # the tap after disabling wrote nothing
+        ui.page.reload()  # and the page itself goes back to the sign-in form
+        ui.page.wait_for_url(re.compile(r"/auth/login"))
+        assert ui.page.get_by_label("用户名").count() == 1
+        with db.read() as s:
+            stored = {r.item_id for r in s.execute(select(Answer.item_id, Answer.value)
+                                                   .where(Answer.inspection_id == iid)) if r.value}
+        assert stored == {"env.desk"}
     finally:
         db.engine.dispose()

@@ -4,12 +4,15 @@ The component (``inspection.js``, ``score.js``, ``inspection.css`` in this folde
 checklist and the draft's stored answers, notes and photos, draws every section on the tablet itself
 (a section change never goes to the server) and never derives an answer from a widget's absence. Every
 tap is written first to a local outbox (``localStorage`` key ``pinzhi.outbox.u<user id>.i<inspection id>``:
-a list of ``{kind: "answer"|"note"|"photo", item_id, value|note|photo, op_id, at}``, ``at`` = tap time in
-epoch ms), shown at once, then sent in order to the JSON API v1 with the session cookie and the
-``X-CSRF-Token`` of ``GET /api/v1/me``: ``PUT …/answers/{item_id}`` (idempotent by ``op_id``, ordered by
-``answered_at``), ``PUT …/notes/{item_id}``, ``POST …/photos``. A network failure, a 5xx or a restarting
-server keeps the op queued and retried (also after a reload: the outbox is read back at mount);
-a refusal (4xx) drops the op, shows the server's reason on the card and puts the stored value back.
+one localStorage entry per op, ``{kind: "answer"|"note"|"reason"|"photo"|"remove_photo", item_id,
+value|note|reason|photo|link_id, op_id, at}``, ``at`` = tap time in epoch ms), shown at once, then sent in
+order to the JSON API v1 with the session cookie and the ``X-CSRF-Token`` of ``GET /api/v1/me``:
+``PUT …/answers/{item_id}`` (idempotent by ``op_id``, ordered by ``answered_at``), ``PUT …/notes/{item_id}``,
+``PUT …/no-photo-reason/{item_id}``, ``POST …/photos`` (form fields ``item_id``, ``file``, ``captured_at``),
+``DELETE …/photos/{link_id}`` (a 404 counts as done: the photo is gone). A network failure, a 5xx or a
+restarting server keeps the op queued and retried (also after a reload: the outbox is read back at mount);
+while the browser reports itself offline (``navigator.onLine``) nothing is tried until it is back online.
+A refusal (4xx) drops the op, shows the server's reason on the card and puts the stored value back.
 
 Data contract (``data=`` of the mount), all JSON:
 
@@ -18,8 +21,11 @@ Data contract (``data=`` of the mount), all JSON:
 - ``checklist``: ``{"sections": [{"id", "title", "title_en", "points", "items": [{"id", "text", "text_en",
   "points", "scoring": "pass_fail"|"deduct"|"scale", "per", "step", "na", "critical", "evidence"}]}]}``;
 - ``answers``: ``{item_id: {"result": …} | {"count": n} | {"points": x}}``; ``tapped``: ``{item_id: epoch ms}``;
-- ``notes``: ``{item_id: text}``; ``photos``: ``{item_id: [{"link_id", "photo_id"}]}``;
+- ``notes``: ``{item_id: text}``; ``photos``: ``{item_id: [{"link_id", "photo_id", "captured_at"}]}``;
+- ``no_photo_reasons``: ``{item_id: text}`` (asked for on a failed ``evidence: on_fail`` item);
 - ``section``: the section to open (index) or ``None``; ``focus_item``: an item to scroll to and highlight;
+- ``hints``: ``{item_id: text}``, a line of plain text under an item (the training records' figures
+  beside the training items);
 - ``labels``: the UI texts (Chinese or English).
 
 In ``"nav"`` mode the data is ``{"mode": "nav", "buttons": [{"action", "label", "item"?, "primary"?}]}``.
@@ -29,8 +35,8 @@ The component reports one trigger, ``nav``: ``{"action": "review"|"back-to-items
 
 DOM hooks (tests, assistive technology): each card ``[data-item-id][data-state=unanswered|pending|saved|error]``;
 each choice ``button[role=radio][aria-checked]`` named by its label (a stepper beyond 9 choices);
-``[data-action=next-section|prev-section|review|back-to-items|next-unanswered|clear]``;
-``[data-role=progress|score|section-picker|offline-banner|status]``.
+``[data-action=next-section|prev-section|review|back-to-items|next-unanswered|clear|remove-photo]``;
+``[data-role=progress|score|section-picker|offline-banner|status|hint|no-photo-reason|thumbs]``.
 
 The JS is served as a file from this folder under ``/_stcore/bidi-components/pinzhi.inspection/`` (the
 component is registered with this folder as its asset directory), so it runs under the app's
@@ -57,7 +63,8 @@ EXTRA_KEYS = ("next_unanswered", "clear", "pending", "offline", "syncing", "sign
               "storage_full", "photo_unreadable", "taken")
 LABEL_KEYS = ("pass", "fail", "na", "pts", "progress", "score_so_far", "section", "prev", "next", "to_review",
               "back_to_items", "saved", "save_failed", "note", "result", "take_photo", "upload_photo", "photo",
-              "critical_checklist", "critical_section", "evidence_required", "evidence_on_fail")
+              "critical_checklist", "critical_section", "evidence_required", "evidence_on_fail",
+              "no_photo_reason", "no_photo_reason_placeholder", "remove_photo", "remove_photo_confirm")
 
 
 def labels() -> dict[str, str]:
@@ -100,13 +107,17 @@ def _register() -> Any:
                                       js="inspection.js", isolate_styles=False)
 
 
-def screen(view: svc.DraftView, *, user_id: int, section: int | None, focus_item: str | None) -> dict[str, Any] | None:
+def screen(view: svc.DraftView, *, user_id: int, section: int | None, focus_item: str | None,
+           hints: dict[str, str] | None = None) -> dict[str, Any] | None:
     """Mount the inspection screen; returns the ``nav`` trigger of this run (or None)."""
     component = _register()
     data = {"mode": "items", "inspection_id": view.header.id, "user_id": user_id, "lang": lang(), "api": "/api/v1",
             "checklist": checklist_data(view.checklist), "answers": _jsonable(view.answers), "notes": dict(view.notes),
-            "photos": {k: [{"link_id": p.link_id, "photo_id": p.photo_id} for p in ps] for k, ps in view.photos.items()},
-            "section": section, "focus_item": focus_item, "labels": labels()}
+            "photos": {k: [{"link_id": p.link_id, "photo_id": p.photo_id,
+                            "captured_at": p.captured_at.isoformat() if p.captured_at else None} for p in ps]
+                       for k, ps in view.photos.items()},
+            "no_photo_reasons": dict(view.no_photo_reasons),
+            "section": section, "focus_item": focus_item, "hints": hints or {}, "labels": labels()}
     result = component(key=f"pzi_{view.header.id}", data=data, on_nav_change=lambda: None)
     return getattr(result, "nav", None)
 

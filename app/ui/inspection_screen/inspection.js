@@ -109,6 +109,14 @@ function choices(item, L) {
   return out;
 }
 
+// a failed answer (the evidence rule "on_fail" asks for a photo, or a reason for none)
+function failed(item, v) {
+  if (!v || v.result === "na") return false;
+  if (item.scoring === "pass_fail") return v.result === "fail";
+  if (item.scoring === "deduct") return Number(v.count) > 0;
+  return Number(v.points) < Number(item.points);
+}
+
 const MAX_BUTTONS = 9;
 
 // our own container inside the component's host (the host also holds Streamlit's <link> to inspection.css)
@@ -153,6 +161,7 @@ class Screen {
     for (const [k, v] of Object.entries(data.answers || {})) this.stored[k] = clean(v); // what the server holds (as far as we know)
     this.storedAt = { ...(data.tapped || {}) };
     this.notes = { ...(data.notes || {}) };
+    this.reasons = { ...(data.no_photo_reasons || {}) };
     this.photos = {};
     for (const [k, v] of Object.entries(data.photos || {})) this.photos[k] = [...v];
     this.errors = {}; // item id -> server's reason
@@ -173,12 +182,15 @@ class Screen {
     this.refreshAll();
     if (focus) requestAnimationFrame(() => this.focusItem(focus));
     this.onOnline = () => { this.retry = 0; this.flush(); };
+    this.onOffline = () => { this.online = false; this.refreshBanner(); };
     window.addEventListener("online", this.onOnline);
+    window.addEventListener("offline", this.onOffline);
     this.flush();
   }
 
   destroy() {
     window.removeEventListener("online", this.onOnline);
+    window.removeEventListener("offline", this.onOffline);
     clearTimeout(this.timer);
   }
 
@@ -257,13 +269,20 @@ class Screen {
       url = `${this.api}/inspections/${this.iid}/notes/${encodeURIComponent(op.item_id)}`;
       headers["Content-Type"] = "application/json";
       init = { method: "PUT", body: JSON.stringify({ note: op.note }) };
+    } else if (op.kind === "reason") {
+      url = `${this.api}/inspections/${this.iid}/no-photo-reason/${encodeURIComponent(op.item_id)}`;
+      headers["Content-Type"] = "application/json";
+      init = { method: "PUT", body: JSON.stringify({ reason: op.reason }) };
+    } else if (op.kind === "remove_photo") {
+      url = `${this.api}/inspections/${this.iid}/photos/${encodeURIComponent(op.link_id)}`;
+      init = { method: "DELETE" };
     } else {
       url = `${this.api}/inspections/${this.iid}/photos`;
       const form = new FormData();
       form.append("item_id", op.item_id);
       const blob = dataUrlBlob(op.photo); // not fetch(data:): the CSP's connect-src is 'self' only
       form.append("file", blob, `photo-${op.at}.jpg`);
-      form.append("caption", `${this.L.taken} ${new Date(op.at).toISOString().slice(0, 19).replace("T", " ")}Z`);
+      form.append("captured_at", new Date(op.captured || op.at).toISOString()); // UTC, with its "Z"
       init = { method: "POST", body: form };
     }
     const r = await fetch(url, { ...init, headers, credentials: "same-origin", cache: "no-store" });
@@ -283,27 +302,46 @@ class Screen {
     clearTimeout(this.timer);
     try {
       while (this.outbox.length) {
+        if (navigator.onLine === false) {
+          // the browser knows it is offline: try nothing until its "online" event (no request can slip
+          // out while the switch to offline is still under way)
+          this.online = false;
+          return;
+        }
         const op = this.outbox[0];
+        if (op.kind === "photo" && op.cancelled) { // removed before it was sent
+          this.outbox.shift();
+          this.unstore(op);
+          this.refreshCard(op.item_id);
+          continue;
+        }
+        op.inflight = true;
         let r;
         try {
           r = await this.request(op);
         } catch (e) {
-          r = null; // network down (or the server is restarting)
+          // network down (or the server is restarting); GET /me refused: signed out
+          r = e && e.status === 401 ? { status: 401 } : null;
+        } finally {
+          op.inflight = false;
         }
         if (r === null || r.status >= 500 || r.status === 401 || r.status === 429) {
           this.online = false;
-          this.refreshBanner(r && r.status === 401);
+          this.signedOut = !!r && r.status === 401; // kept until a request goes through
+          this.refreshBanner();
           const wait = Math.min(1000 * 2 ** this.retry, 5000);
           this.retry += 1;
           this.timer = setTimeout(() => this.flush(), wait);
           return;
         }
         this.online = true;
+        this.signedOut = false;
         this.retry = 0;
         const body = await r.json().catch(() => ({}));
         this.outbox.shift();
         this.unstore(op);
-        this.applied(op, r.ok, body);
+        // removing a photo that is already gone (a replay after a lost response) is done, not refused
+        this.applied(op, r.ok || (op.kind === "remove_photo" && r.status === 404), body);
       }
     } finally {
       this.sending = false;
@@ -332,8 +370,31 @@ class Screen {
         const input = this.cards[id].querySelector("textarea");
         if (!this.pendingFor(id, "note")) input.value = this.notes[id] || "";
       }
+    } else if (op.kind === "reason") {
+      if (ok) {
+        this.reasons[id] = body.reason || "";
+        delete this.errors[id];
+        this.savedTime[id] = Date.now();
+      } else {
+        this.errors[id] = body.message || `HTTP error`;
+        const input = this.cards[id].querySelector("[data-role=no-photo-reason]");
+        if (input && !this.pendingFor(id, "reason")) input.value = this.reasons[id] || "";
+      }
+    } else if (op.kind === "remove_photo") {
+      if (ok) {
+        this.photos[id] = (this.photos[id] || []).filter((p) => p.link_id !== op.link_id);
+        delete this.errors[id];
+        this.savedTime[id] = Date.now();
+      } else {
+        this.errors[id] = body.message || `HTTP error`; // the thumbnail shows again
+      }
+    } else if (ok && op.cancelled) {
+      // removed while it was being uploaded: take it off again
+      this.enqueue({ kind: "remove_photo", item_id: id, link_id: body.link_id, photo_id: body.photo_id, op_id: uuid(),
+                     at: Date.now() });
     } else if (ok) {
-      (this.photos[id] = this.photos[id] || []).push({ link_id: body.link_id, photo_id: body.photo_id });
+      (this.photos[id] = this.photos[id] || []).push({ link_id: body.link_id, photo_id: body.photo_id,
+                                                       captured_at: body.captured_at || null });
       delete this.errors[id];
       this.savedTime[id] = Date.now();
     } else {
@@ -408,6 +469,8 @@ class Screen {
     if (item.evidence === "required") badges.append(el("span", { class: "pzi-badge pzi-amber", text: L.evidence_required }));
     if (item.evidence === "on_fail") badges.append(el("span", { class: "pzi-badge pzi-amber", text: L.evidence_on_fail }));
     card.append(el("div", { class: "pzi-text" }, el("b", { text: `${number}. ` }), document.createTextNode(text)), badges);
+    const hint = (this.data.hints || {})[item.id];
+    if (hint) card.append(el("div", { class: "pzi-hint", "data-role": "hint", text: hint }));
     const opts = choices(item, L);
     const group = el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": L.result });
     if (opts.length <= MAX_BUTTONS) {
@@ -452,6 +515,21 @@ class Screen {
     if (pendingNote) note.value = pendingNote.note;
     note.addEventListener("change", () => this.enqueue({ kind: "note", item_id: item.id, note: note.value, op_id: uuid(), at: Date.now() }) || this.refreshCard(item.id));
     const tools = el("div", { class: "pzi-tools" }, note);
+    if (item.evidence === "on_fail") {
+      // a failed item with no photo: why none could be taken (excuses the photo at submit)
+      const reason = el("input", { type: "text", class: "pzi-note pzi-reason", "data-role": "no-photo-reason",
+                                   "aria-label": L.no_photo_reason, placeholder: L.no_photo_reason_placeholder,
+                                   maxlength: 500 });
+      reason.value = this.reasons[item.id] || "";
+      const pendingReason = this.pendingFor(item.id, "reason");
+      if (pendingReason) reason.value = pendingReason.reason;
+      reason.addEventListener("change", () => {
+        this.enqueue({ kind: "reason", item_id: item.id, reason: reason.value, op_id: uuid(), at: Date.now() });
+        this.refreshCard(item.id);
+      });
+      tools.append(el("label", { class: "pzi-reason-row", "data-role": "no-photo-reason-row", hidden: true },
+        el("span", { class: "pzi-reason-label", text: L.no_photo_reason }), reason));
+    }
     if (item.evidence !== "none") {
       const thumbs = el("div", { class: "pzi-thumbs", "data-role": "thumbs" });
       const camera = el("input", { type: "file", accept: "image/*", capture: "environment", class: "pzi-file", "data-role": "camera" });
@@ -487,9 +565,56 @@ class Screen {
     canvas.height = Math.max(1, Math.round(bitmap.height * k));
     canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     const dataUrl = canvas.toDataURL("image/jpeg", 0.85);
-    const at = file.lastModified || Date.now();
-    this.enqueue({ kind: "photo", item_id: itemId, photo: dataUrl, op_id: uuid(), at, w: canvas.width, h: canvas.height });
+    const at = Date.now();
+    this.enqueue({ kind: "photo", item_id: itemId, photo: dataUrl, op_id: uuid(), at, captured: file.lastModified || at,
+                   w: canvas.width, h: canvas.height });
     this.refreshCard(itemId);
+  }
+
+  // the photos a card shows: stored ones not being removed
+  visiblePhotos(itemId) {
+    const going = new Set(this.outbox.filter((op) => op.kind === "remove_photo" && op.item_id === itemId).map((op) => op.link_id));
+    return (this.photos[itemId] || []).filter((p) => !going.has(p.link_id));
+  }
+
+  removePhoto(itemId, target) {
+    if (target.op) { // a photo still in the outbox
+      const op = target.op;
+      if (op.inflight) {
+        op.cancelled = true; // being uploaded: removed again once the server has it
+        this.store(op);
+      } else {
+        this.outbox = this.outbox.filter((o) => o !== op);
+        this.unstore(op);
+      }
+      this.refreshBanner();
+    } else {
+      this.enqueue({ kind: "remove_photo", item_id: itemId, link_id: target.link_id, photo_id: target.photo_id,
+                     op_id: uuid(), at: Date.now() });
+    }
+    this.refreshCard(itemId);
+  }
+
+  thumbBox(itemId, src, target, queued) {
+    const L = this.L;
+    const img = el("img", { class: `pzi-thumb${queued ? " pzi-queued" : ""}`, src, alt: queued ? L.pending : L.photo,
+                            "data-photo-id": queued ? null : target.photo_id,
+                            title: target.captured_at ? `${L.taken} ${new Date(target.captured_at).toLocaleString()}` : null });
+    const remove = el("button", { type: "button", class: "pzi-thumb-remove", "data-action": "remove-photo",
+                                  "aria-label": L.remove_photo, title: L.remove_photo, text: "✕" });
+    let undo = null;
+    remove.addEventListener("click", () => {
+      if (remove.dataset.confirm !== "true") { // first tap arms it; a second tap within 4 s removes
+        remove.dataset.confirm = "true";
+        remove.textContent = L.remove_photo_confirm;
+        undo = setTimeout(() => { remove.dataset.confirm = "false"; remove.textContent = "✕"; }, 4000);
+        return;
+      }
+      clearTimeout(undo);
+      this.removePhoto(itemId, target);
+    });
+    return el("div", { class: "pzi-thumb-box", "data-link-id": queued ? null : target.link_id,
+                       "data-queued": queued ? "true" : null }, img, remove);
   }
 
   // -- answering
@@ -591,14 +716,23 @@ class Screen {
     else if (state === "saved") status.textContent = `✓ ${L.saved}`;
     else status.textContent = "";
     const thumbs = card.querySelector("[data-role=thumbs]");
+    const shownPhotos = this.visiblePhotos(itemId);
+    let queuedPhotos = 0;
     if (thumbs) {
       thumbs.replaceChildren();
-      for (const p of this.photos[itemId] || []) {
-        thumbs.append(el("img", { class: "pzi-thumb", src: `${this.api}/photos/${p.photo_id}?size=thumb`, alt: L.photo, "data-photo-id": p.photo_id }));
-      }
+      for (const p of shownPhotos) thumbs.append(this.thumbBox(itemId, `${this.api}/photos/${p.photo_id}?size=thumb`, p, false));
       for (const op of this.outbox) {
-        if (op.kind === "photo" && op.item_id === itemId) thumbs.append(el("img", { class: "pzi-thumb pzi-queued", src: op.photo, alt: L.pending }));
+        if (op.kind === "photo" && op.item_id === itemId && !op.cancelled) {
+          thumbs.append(this.thumbBox(itemId, op.photo, { op, captured_at: op.captured }, true));
+          queuedPhotos += 1;
+        }
       }
+    }
+    const reasonRow = card.querySelector("[data-role=no-photo-reason-row]");
+    if (reasonRow) {
+      const pendingReason = this.pendingFor(itemId, "reason");
+      const hasReason = pendingReason ? !!pendingReason.reason.trim() : !!this.reasons[itemId];
+      reasonRow.hidden = !((failed(this.items[itemId], value) && !shownPhotos.length && !queuedPhotos) || hasReason);
     }
   }
 
@@ -622,11 +756,11 @@ class Screen {
     });
   }
 
-  refreshBanner(signedOut = false) {
+  refreshBanner() {
     const banner = this.root.querySelector("[data-role=offline-banner]");
     const n = this.outbox.length;
     this.wrap.dataset.queued = String(n);
-    if (signedOut) {
+    if (this.signedOut && n) {
       banner.hidden = false;
       banner.textContent = this.L.signed_out.replace("{n}", n);
     } else if (n && !this.online) {
