@@ -80,7 +80,7 @@ for a in rows:
         finding = found.get(a.id)
         with st.container(key=f"finding_{a.id}"):
             # what the inspector found: the note on the failed item and the before photos
-            st.markdown(f"**{t('ca_finding')}**：" + (md(finding.note) if finding and finding.note
+            st.markdown(f"**{t('ca_finding')}**{t('colon')}" + (md(finding.note) if finding and finding.note
                                                       else f"*{t('ca_no_note')}*"))
             if finding and finding.photos:
                 st.image([photos_ui.photo(pid) for pid, _ in finding.photos],
@@ -88,11 +88,11 @@ for a in rows:
                          alt=[c or t("ca_before") for _, c in finding.photos])
         if a.fix_note:
             by = " ".join(x for x in (a.fixed_by or "", local_time(a.fixed_at)) if x)
-            st.markdown(f"**{t('ca_fix_note')}**：" + md(a.fix_note + (f"（{by}）" if by else "")))
+            st.markdown(f"**{t('ca_fix_note')}**{t('colon')}" + md(a.fix_note + (t("paren", text=by) if by else "")))
         if a.fix_photo_id:
             st.image(photos_ui.photo(a.fix_photo_id), caption=t("ca_after"), width=160, alt=t("ca_after"))
         if a.verify_note:
-            st.caption(md(f"{t('ca_verify_note')}：{a.verify_note} {a.verified_by or ''}"))
+            st.caption(md(f"{t('ca_verify_note')}{t('colon')}{a.verify_note} {a.verified_by or ''}"))
         if a.status == "open":
             with st.expander(t("ca_report_fix"), expanded=actor.role == "staff"):
                 note = st.text_area(t("ca_what_done"), key=f"ca_note_{a.id}", max_chars=actions.NOTE_MAX, height=90)

@@ -70,7 +70,7 @@ with tab_work:
         if ws.rows:
             # the standard as read: every problem cell marked (red), its problems in the last column
             table = pd.DataFrame([{**{header(c): r.get(c, "") for c in standards.COLUMNS},
-                                   t("std_col_problems"): "；".join(p.message for p in by_row.get(n, []))}
+                                   t("std_col_problems"): t("rep.sep").join(p.message for p in by_row.get(n, []))}
                                   for n, r in enumerate(ws.rows)])
             bad = {(n, header(p.column) if p.column else t("std_col_problems"))
                    for n, ps in by_row.items() for p in ps}
@@ -104,7 +104,7 @@ with tab_work:
                 else:
                     st.rerun()
         if ws.edited:
-            st.caption(md(t("std_edited", items="、".join(f"{i}（{who}）" for i, who in ws.edited.items()))))
+            st.caption(md(t("std_edited", items=t("list_sep").join(i + t("paren", text=who) for i, who in ws.edited.items()))))
         if ws.ok:
             st.success(t("std_valid"))
             try:
@@ -149,7 +149,7 @@ with tab_work:
                     else:  # the workshop is done: cleared, the outcome shown above the upload form
                         st.session_state["std_done"] = (
                             md(t("std_published", id=ws.checklist_id, label=label,
-                                 kinds="、".join(t(k) for k in done.site_kinds) or "—")) if done.created
+                                 kinds=t("list_sep").join(t(k) for k in done.site_kinds) or "—")) if done.created
                             else t("std_same"))
                         st.session_state.pop(WS, None)
                         st.rerun()
@@ -167,7 +167,7 @@ with tab_versions:
                                                    if e.checklist.id == i))
     mine = [e for e in all_versions if e.checklist.id == pick]
     st.dataframe([{t("std_label"): e.label, t("std_status"): t("std_status_" + e.status),
-                   t("std_site_kinds"): "、".join(t(k) for k in e.site_kinds) or "—",
+                   t("std_site_kinds"): t("list_sep").join(t(k) for k in e.site_kinds) or "—",
                    t("possible"): str(e.checklist.possible), t("items"): len(e.checklist.items),
                    t("std_published_by"): e.published_by or t("std_shipped"),
                    t("std_published_at"): local_time(e.published_at), t("std_file"): e.source_file or "",

@@ -264,7 +264,7 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     actor.require_site(site_id)
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound("管理处不存在")
+        raise NotFound("org.site_missing")
     if subject_type == "staff":
         staff = session.get(Staff, staff_id) if staff_id is not None else None
         if staff is None or staff.site_id != site_id:
@@ -272,12 +272,11 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     elif subject_type == "site":
         staff_id = None
     else:
-        raise Invalid("检查对象必须是 staff 或 site")
+        raise Invalid("inspection.subject_unknown")
     entry = catalog.entry_for(session, checklist_id, site_kind=site.kind)  # the version in force there
     c = entry.checklist
     if not entry.in_force:
-        raise Invalid(f"检查表 {c.title} 当前未对此类项目启用",
-                      en=f"Checklist {c.title} is not in force for this kind of site")
+        raise Invalid("inspections.checklist_not_force_kind", title=c.title)
     if c.subject != subject_type:
         raise Invalid("inspection.checklist_subject_mismatch", title=c.title,
                       subject=msg("subject_staff" if c.subject == "staff" else "subject_site"))
@@ -651,7 +650,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     rv = _review(checklist, answers, photos_of(session, inspection_id), reasons)
     waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
     if rv.blockers and len(waived) < len(rv.blockers):
-        raise Invalid(blocked_message(checklist, rv))
+        raise Invalid("inspection.submit_blocked", detail=blocked_message(checklist, rv))
     from app.config import signatures_required
     from app.services import signatures
 
@@ -660,8 +659,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
         audit.record(session, actor=actor, action="signature.waived", entity="inspection", entity_id=inspection_id,
                      detail={"roles": unsigned, "reason": signature_waiver})
     elif unsigned:
-        zh, en = signatures.missing_message(unsigned)
-        raise Invalid(zh, en=en)
+        raise Invalid("signatures.missing", roles=signatures.missing_message(unsigned))
     if waived:
         assert evidence_waiver is not None
         at = _now()

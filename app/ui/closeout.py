@@ -129,8 +129,7 @@ def signature_step(view: svc.DraftView, actor: Actor, *, ready: bool) -> list[st
 
 
 def pending_message(pending: list[str], subject_type: str) -> str:
-    return t("sig_pending", roles="、".join(_role_title(r, subject_type) for r in pending)
-             if lang() != "en" else ", ".join(_role_title(r, subject_type) for r in pending))
+    return t("sig_pending", roles=t("list_sep").join(_role_title(r, subject_type) for r in pending))
 
 
 def signatures_block(iid: int, subject_type: str, sigs: dict[str, sig_svc.SignatureView]) -> None:

@@ -41,12 +41,12 @@ def _training_hint(iid: int, item_id: str) -> str:
         return ""
     rate = rates.attendance_rate if which == "attendance" else rates.pass_rate
     if rate is None:
-        return "培训记录：本月暂无记录 / no training records this month"
-    label = "到位率" if which == "attendance" else "合格率"
+        return t("if.training_none")
+    label = t("if.attendance") if which == "attendance" else t("if.pass_rate")
     suggestion = rates.suggestion(which)
-    return (f"培训记录：{label} {fmt.pct(rate, 1)}"
-            f"（{rates.attended if which == 'attendance' else rates.passed}/"
-            f"{rates.invited if which == 'attendance' else rates.examined}）· 建议 / suggested: "
+    return (f"{t('if.training_label')}{label} {fmt.pct(rate, 1)}"
+            f" ({rates.attended if which == 'attendance' else rates.passed}/"
+            f"{rates.invited if which == 'attendance' else rates.examined}) · {t('if.suggested')}: "
             f"{t(suggestion) if suggestion else '—'}")
 
 
