@@ -80,7 +80,7 @@ def cmd_report_inspection(args: argparse.Namespace) -> int:
     db = open_database()
     try:
         with db.read() as s:
-            data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id)
+            data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id, lang=cli_lang())
     except ServiceError as exc:
         return _fail(str(exc))
     Path(args.out).write_bytes(data)

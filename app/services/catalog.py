@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import messages
 from app.config import checklists_dir
 from app.db.dml import insert_if_absent
 from app.db.models import SITE_KINDS, ChecklistInForce, ChecklistVersion, User
@@ -291,7 +292,7 @@ def publish_text(session: Session, *, actor: Actor | None, text: str, label: str
     checklist, problems = parse_checklist_text(text, source_file or "checklist")
     if checklist is None:
         raise Invalid("catalog.checklist_invalid", problems=Joined(tuple(map(str, problems[:5])),
-                                                                    {"zh": text("rep.sep", "zh"), "en": text("rep.sep", "en")}))
+                                                                    {"zh": messages.text("rep.sep", "zh"), "en": messages.text("rep.sep", "en")}))
     h = content_hash(text)
     cid = checklist.id
     kinds = None if site_kinds is None else tuple(site_kinds)

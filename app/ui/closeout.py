@@ -151,11 +151,13 @@ def signatures_block(iid: int, subject_type: str, sigs: dict[str, sig_svc.Signat
 
 def pdf_button(actor: Actor, iid: int, *, key: str, label: str | None = None, primary: bool = False) -> None:
     """Download the one-inspection PDF (generated when pressed; the service checks the permission)."""
+    chosen = lang()  # the download runs its callable later: the language is taken now
+
     def make() -> bytes:
         from app.reports.inspection_pdf import inspection_pdf
 
         with read() as s:
-            return inspection_pdf(s, actor=actor, inspection_id=iid)
+            return inspection_pdf(s, actor=actor, inspection_id=iid, lang=chosen)
 
     st.download_button(label or t("report_pdf"), make, file_name=f"pinzhi-inspection-{iid}.pdf",
                        mime="application/pdf", key=key, on_click="ignore", width="stretch",
