@@ -20,8 +20,8 @@ with read() as s:
     sites = org.visible_sites(s, actor=actor)
 c1, c2, c3 = st.columns(3)
 status = c1.selectbox(t("ca_status"), [None, "open", "fixed", "verified"], index=1 if actor.role == "staff" else 0,
-                      format_func=lambda v: t("all") if v is None else t(f"ca_{v}"), key="ca_status")
-site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site")
+                      format_func=lambda v: t("all") if v is None else t(f"ca_{v}"), key="ca_status", placeholder=t("all"))
+site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site", placeholder=t("all"))
 overdue_only = c3.toggle(t("ca_overdue_only"), key="ca_overdue")
 with read() as s:
     rows = actions.list_actions(s, actor=actor, status=status, site_id=site.id if site else None,

@@ -137,7 +137,7 @@ with tab_work:
                 label = c1.text_input(t("std_label"), key="std_label", max_chars=standards.LABEL_MAX)
                 kinds = c2.multiselect(t("std_site_kinds"), SITE_KINDS, format_func=t, key="std_kinds",
                                        default=list(current.site_kinds) if current and current.site_kinds
-                                       else list(catalog.shipped_site_kinds(ws.checklist_id)))
+                                       else list(catalog.shipped_site_kinds(ws.checklist_id)), placeholder=t("choose_option"))
                 reason = st.text_area(t("std_reason"), key="std_reason", max_chars=standards.REASON_MAX)
                 if st.form_submit_button(t("std_publish"), type="primary"):
                     try:
@@ -164,7 +164,7 @@ with tab_versions:
         st.stop()
     pick = st.selectbox(t("checklist"), ids, key="std_pick",
                         format_func=lambda i: next(f"{e.checklist.title} · {i}" for e in all_versions
-                                                   if e.checklist.id == i))
+                                                   if e.checklist.id == i), placeholder=t("choose_option"))
     mine = [e for e in all_versions if e.checklist.id == pick]
     st.dataframe([{t("std_label"): e.label, t("std_status"): t("std_status_" + e.status),
                    t("std_site_kinds"): t("list_sep").join(t(k) for k in e.site_kinds) or "—",
@@ -174,7 +174,7 @@ with tab_versions:
                    t("std_reason"): e.reason or "", "sha256": e.content_hash[:12]} for e in mine],
                  hide_index=True, width="stretch", key="std_versions")
     version = st.selectbox(t("std_version"), mine, key=f"std_ver_{pick}",
-                           format_func=lambda e: f"{e.label} · {t('std_status_' + e.status)}")
+                           format_func=lambda e: f"{e.label} · {t('std_status_' + e.status)}", placeholder=t("choose_option"))
     if version is not None:
         c1, c2, c3 = st.columns(3)
         with read() as s:

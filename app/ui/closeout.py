@@ -18,7 +18,7 @@ from app.services import signatures as sig_svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui, signature_pad
-from app.ui.i18n import lang, t
+from app.ui.i18n import lang, t, tv
 from app.ui.safe import md
 from app.ui.state import local_time, read, write
 
@@ -176,11 +176,11 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
     h = co.header
     with st.container(key="pz-result"):
         st.success(md(f"{t('submitted')} · {h.checklist_title}"))
-        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · v{h.checklist_version} · "
                       f"{t('inspector')} {h.inspector}"))
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("percent"), fmt.pct(h.percent))
-        m2.metric(t("grade"), md(h.grade or "—"))
+        m2.metric(t("grade"), md(tv("grade", h.grade) or "—"))
         m3.metric(t("awarded"), f"{_short(co.awarded)} / {_short(co.applicable)}")
         m4.metric(t("result_failed_n"), str(len(co.failed)))
         c1, c2 = st.columns(2)

@@ -175,7 +175,7 @@ def run(actor: Actor, iid: int) -> None:
         return
     h = view.header
     st.subheader(md(h.checklist_title))
-    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · v{h.checklist_version} · "
                   f"{t('kind_' + h.kind)}"))
     if step == "review":
         _review_step(view, actor)
