@@ -148,17 +148,37 @@ class InspectionIn(Model):
     kind: Literal["supervisor", "self_check"] = "supervisor"
 
 
+class RuleOut(Model):
+    """One lettered clause of a multi-clause item; ``per`` null is "all" (本项不得分)."""
+
+    id: str
+    text: str
+    per: float | None
+
+
 class ItemOut(Model):
     id: str
     text: str
     text_en: str | None
     points: float
-    scoring: Literal["pass_fail", "deduct", "scale"]
+    scoring: Literal["pass_fail", "deduct", "scale", "sample", "bonus", "penalty"]
     per: float | None
     step: float
     na: bool
     critical: Literal["none", "section", "checklist"]
     evidence: Literal["none", "optional", "on_fail", "required"]
+    method: Literal["records", "onsite", "mystery", "phone", "interview"] = "onsite"
+    rules: list[RuleOut] = Field(default_factory=list, description="clauses of a multi-clause deduct item")
+    min_sample: int = Field(default=1, description="a sample item: the fewest records to check")
+    max: float | None = Field(default=None, description="a bonus or penalty item: the most it adds or takes")
+    group: str | None = Field(default=None, description="the id of the group (分项) the item sits in")
+
+
+class GroupOut(Model):
+    id: str
+    title: str
+    title_en: str | None
+    points: float
 
 
 class SectionOut(Model):
@@ -167,6 +187,7 @@ class SectionOut(Model):
     title_en: str | None
     points: float
     items: list[ItemOut]
+    groups: list[GroupOut] = Field(default_factory=list)
 
 
 class ChecklistOut(Model):
@@ -184,18 +205,28 @@ class ChecklistOut(Model):
             id=c.id, version=c.version, title=c.title, kind=c.kind, subject=c.subject, self_check=c.self_check,
             sections=[SectionOut(id=s.id, title=s.title, title_en=s.title_en, points=float(s.points), items=[
                 ItemOut(id=i.id, text=i.text, text_en=i.text_en, points=float(i.points), scoring=i.scoring,
-                        per=_num(i.per), step=float(i.step), na=i.na, critical=i.critical, evidence=i.evidence)
-                for i in s.items]) for s in c.sections],
+                        per=_num(i.per), step=float(i.step), na=i.na, critical=i.critical, evidence=i.evidence,
+                        method=i.method, rules=[RuleOut(id=r.id, text=r.text, per=_num(r.per)) for r in i.rules],
+                        min_sample=i.min_sample, max=_num(i.max), group=i.group)
+                for i in s.items], groups=[GroupOut(id=g.id, title=g.title, title_en=g.title_en, points=float(g.points))
+                                           for g in s.groups]) for s in c.sections],
         )
 
 
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
 class AnswerValue(Model):
-    """``{"result": "pass"|"fail"|"na"}`` (pass/fail items, or N/A), ``{"count": n}`` (deduct items) or
-    ``{"points": x}`` (scale items)."""
+    """``{"result": "pass"|"fail"|"na"}`` (pass/fail items, or N/A), ``{"count": n}`` (deduct items with one
+    ``per``, bonus and penalty items), ``{"points": x}`` (scale items), ``{"counts": {"a": n, …}}`` (multi-clause
+    deduct items; omitted clauses count 0) or ``{"checked": n, "failed": k}`` (sample items)."""
 
     result: Literal["pass", "fail", "na"] | None = None
     count: int | None = Field(default=None, ge=0, le=1_000_000)
     points: float | None = Field(default=None, ge=0, le=1_000_000)
+    counts: dict[Annotated[str, Field(max_length=64)], Count] | None = Field(default=None, max_length=100)
+    checked: int | None = Field(default=None, ge=0, le=1_000_000)
+    failed: int | None = Field(default=None, ge=0, le=1_000_000)
 
     def stored(self) -> dict[str, Any]:
         out: dict[str, Any] = self.model_dump(exclude_none=True)

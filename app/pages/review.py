@@ -9,7 +9,7 @@ import streamlit as st
 from app.reports.csvout import scorecard_csv
 from app.reports.excel import scorecard_workbook
 from app.reports.pdf import site_month_pdf
-from app.services import actions, org, scorecard, signoff
+from app.services import actions, clause_pareto, org, scorecard, signoff
 from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import detail
@@ -89,6 +89,11 @@ try:
                       scorecard.scorecard(s, actor=actor, month=month, subject_type="site", site_id=site_id))
         matrix = scorecard.section_matrix(s, actor=actor, month=month, subject_type=subject_type, site_id=site_id)
         worst = actions.pareto(s, actor=actor, month=month, site_id=site_id, subject_type=subject_type)
+        worst_clauses = clause_pareto.pareto_clauses(s, actor=actor, month=month, site_id=site_id,
+                                                     subject_type=subject_type)
+        adjust = clause_pareto.adjustments(s, actor=actor, month=month, subject_type=subject_type, site_id=site_id)
+        group_rows = clause_pareto.group_figures(s, actor=actor, month=month, site_id=site_id,
+                                                 subject_type=subject_type)
         overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
         signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
 except ServiceError as exc:
@@ -174,6 +179,11 @@ table = [{
         COL["pass_rate"]: None if ln.training is None or ln.training.pass_rate is None
         else float(num(ln.training.pass_rate))} if subject_type == "site" else {}),
 } for ln in lines]
+if adjust:  # version-2 standards: what bonus rows added and penalty rows took this month
+    for row, ln in zip(table, lines, strict=True):
+        adj = adjust.get(ln.subject_id)
+        row[t("v2_bonus")] = float(adj.bonus) if adj else None
+        row[t("v2_penalty")] = float(adj.penalty) if adj else None
 if not table:
     st.info(t("no_records"))
 table_key = f"rv_table_{month}_{site_id}_{subject_type}"
@@ -223,6 +233,21 @@ if picked:
             keep_params(view=str(h.id))
             st.rerun()
 
+def clause_pareto_block(rows: list[clause_pareto.ClauseLoss]) -> None:
+    """Multi-clause items: which clause cost the most (a bar per clause, the table below it)."""
+    st.markdown(f"**{t('v2_pareto_clauses')}**")
+    labels = [f"{n}. {wrap(c.item_id + ' ' + c.letter, 8, 2)}" for n, c in enumerate(rows, start=1)]
+    fig = go.Figure(go.Bar(x=labels, y=[float(c.lost) for c in rows], name=t("v2_lost"),
+                           hovertext=[plot_text(f"{c.item_text} · {c.letter}. {c.clause_text}") for c in rows]))
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 20, "b": 10}, xaxis={"tickangle": 0},
+                      yaxis={"title": t("v2_lost")})
+    chart(fig, "rv_fig_pareto_clauses")
+    st.dataframe([{"#": k, t("v2_item"): f"{c.item_id} {c.item_text}", t("v2_clause"): f"{c.letter}. {c.clause_text}",
+                   t("v2_lost"): round(float(c.lost), 2), t("v2_times_col"): c.times,
+                   t("v2_inspections_col"): c.inspections}
+                  for k, c in enumerate(rows, start=1)], hide_index=True, width="stretch")
+
+
 # ----------------------------------------------------------------------------- charts
 tab_trend, tab_heat, tab_pareto, tab_self, tab_sites = st.tabs(
     [t("rv.tab_trend"), t("rv.tab_sections"), t("rv.tab_pareto"), t("rv.tab_self"), t("rv.tab_sites")])
@@ -268,6 +293,11 @@ with tab_heat:
         chart(fig, "rv_fig_heat")
     else:
         st.info(t("no_records"))
+    if group_rows:  # version-2 standards: the groups (分项) inside the sections
+        st.dataframe([{t("checklist"): g.checklist_title, t("v2_section"): g.section_title, t("v2_group"): g.group_title,
+                       t("v2_points"): float(g.points), t("v2_inspections_col"): g.inspections,
+                       "%": None if g.percent is None else round(float(g.percent), 2)} for g in group_rows],
+                     hide_index=True, width="stretch")
 
 with tab_pareto:
     if worst:
@@ -292,6 +322,8 @@ with tab_pareto:
         chart(fig, "rv_fig_pareto")
         st.dataframe([{"#": k, t("rv.item"): txt, t("rv.points_lost"): float(p), t("rv.times"): n}
                       for k, (_, txt, p, n) in enumerate(worst, start=1)], hide_index=True, width="stretch")
+        if worst_clauses:
+            clause_pareto_block(worst_clauses)
     else:
         st.info(t("no_records"))
 
@@ -344,7 +376,7 @@ e1, e2, e3 = st.columns(3)
 e1.download_button(t("rv.excel"), make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    width="stretch", key="rv_xlsx", on_click="ignore")
-e2.download_button("CSV", scorecard_csv(lines).encode("utf-8"),
+e2.download_button("CSV", scorecard_csv(lines, adjust).encode("utf-8"),
                    file_name=f"pinzhi-{month}{'-' + site.code if site else ''}-{subject_type}.csv",
                    mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
 if site is not None:

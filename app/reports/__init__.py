@@ -206,3 +206,33 @@ __all__ = [
     "site_name",
     "two",
 ]
+
+
+# ---- standards language version 2 in the reports
+def _num_text(d: Decimal) -> str:
+    return str(int(d)) if d == d.to_integral_value() else f"{d.normalize():f}"
+
+
+def v2_answer_words(item: Any, answer: Any, lang: str = "zh") -> str | None:
+    """A version-2 answer in words for a report: the clauses that happened, a sample, a bonus or a penalty;
+    ``None`` for the version-1 kinds (and for N/A or a missing answer)."""
+    if not isinstance(answer, dict) or answer.get("result") == "na":
+        return None
+    if item.rules and isinstance(answer.get("counts"), dict):
+        parts = []
+        for k, r in enumerate(item.rules):
+            n = int(Decimal(str(answer["counts"].get(r.id, 0))))
+            if n:
+                what = (text("v2w.nothing", lang) if r.per is None
+                        else text("v2w.count", lang, n=n, lost=_num_text(n * r.per)))
+                parts.append(f"{chr(ord('A') + k)}. {r.text}" + text("paren", lang, text=what))
+        return text("rep.sep", lang).join(parts) if parts else text("v2w.no_deduction", lang)
+    if item.scoring == "sample" and "checked" in answer:
+        return text("v2w.sample", lang, checked=int(answer["checked"]), failed=int(answer.get("failed", 0)))
+    if item.scoring in ("bonus", "penalty") and "count" in answer:
+        n = int(answer["count"])
+        amount = n * (item.per or Decimal(0))
+        if item.max is not None:
+            amount = min(amount, item.max)
+        return text("v2w.bonus" if item.scoring == "bonus" else "v2w.penalty", lang, n=n, amount=_num_text(amount))
+    return None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.reports import safe_text
+from app.services.clause_pareto import Adjustment
 from app.services.scorecard import ScorecardLine
 from scoring.monthly import KINDS
 
@@ -49,15 +50,19 @@ def csv_header(kinds: Sequence[str]) -> list[str]:
     return head
 
 
-def scorecard_csv(lines: Sequence[ScorecardLine]) -> str:
-    """The scorecard lines as CSV text (starts with a BOM; CRLF line ends, as Excel writes them)."""
+def scorecard_csv(lines: Sequence[ScorecardLine], adjust: Mapping[int, Adjustment] | None = None) -> str:
+    """The scorecard lines as CSV text (starts with a BOM; CRLF line ends, as Excel writes them).
+
+    With ``adjust`` (:func:`app.services.clause_pareto.adjustments`) holding any subject, two more columns
+    ``bonus`` and ``penalty`` (version-2 standards: what bonus rows added and penalty rows took in the month).
+    """
     rows = [json_row(line) for line in lines]
     present = {k for r in rows for k in r["kinds"]}
     kinds = [k for k in KINDS if k in present] + sorted(present - set(KINDS))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(csv_header(kinds))
-    for r in rows:
+    w.writerow(csv_header(kinds) + (["bonus", "penalty"] if adjust else []))
+    for r, line in zip(rows, lines, strict=True):
         ((subject_type, code),) = r["subject"].items()
         out: list[Any] = [subject_type, code]
         for key in JSON_KEYS[1:]:
@@ -65,5 +70,8 @@ def scorecard_csv(lines: Sequence[ScorecardLine]) -> str:
                 out += [r["kinds"].get(k) for k in kinds]
             else:
                 out.append(r[key])
+        if adjust:
+            a = adjust.get(line.subject_id)
+            out += [float(a.bonus), float(a.penalty)] if a else [None, None]
         w.writerow([_cell(v) for v in out])
     return BOM + buf.getvalue()

@@ -21,9 +21,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import SHIFT_NAMES
+from app.db.models import SHIFT_NAMES, Inspection
 from app.messages import text, value
 from app.reports import (
     action_status_label,
@@ -41,7 +42,7 @@ from app.reports import (
     tx,
 )
 from app.services import actions as actions_svc
-from app.services import catalog, org
+from app.services import catalog, clause_pareto, org
 from app.services import inspections as insp_svc
 from app.services import scorecard as sc
 from app.services.actor import Actor
@@ -86,6 +87,10 @@ SHEET_STAFF = text("rep.sheet_staff")
 SHEET_SITE = text("rep.sheet_site")
 SHEET_INSPECTIONS = text("rep.sheet_inspections")
 SHEET_ACTIONS = text("rep.sheet_actions")
+SHEET_GROUPS = text("rep.sheet_groups")  # only when a checklist of the month has groups (standards version 2)
+SHEET_CLAUSES = text("rep.sheet_clauses")  # only when multi-clause items lost points this month (version 2)
+ADJUST_HEADER_KEYS = ("bonus", "penalty")  # only when a bonus or penalty row counted this month
+ADJUST_HEADERS = _heads(ADJUST_HEADER_KEYS)
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,8 @@ def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, s
             _c(h["coverage"], 10, PCT), _c(h["self_checks"], 8, INT), _c(h["self_gap"], 9, SIGNED_NUM),
             _c(h["open_actions"], 9, INT)]
     cols += [_c(t, 12, NUM) for t in titles]
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
+    cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
@@ -231,7 +238,7 @@ def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, s
         rows.append([_rank(r.rank), ln.name, ln.site_name, value("post", ln.post, lang), r.score_display,
                      value("grade", r.grade, lang) or None, r.delta_display,
                      r.inspections, r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
-                     *[secs.get(t) for t in titles]])
+                     *[secs.get(t) for t in titles], *_adjust_cells(adjust, ln.subject_id)])
     _write_sheet(ws, lang=lang, title=_("rep.title_staff", site=title_site, month=month_label(month, lang)),
                  subtitle=rule_note + _("rep.sections_note"), cols=cols, rows=rows, footer=footer,
                  freeze_cols=2, row_style=_grade_fill(6, 7, lang))
@@ -252,6 +259,8 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
             _c(h["open_actions"], 9, INT), _c(h["attendance"], 10, PCT), _c(h["pass_rate"], 10, PCT)]
     cols += [_c(_("rep.kind_mean", kind=checklist_kind_label(k, lang)), 10, NUM) for k in kinds]
     cols += [_c(t, 12, NUM) for t in titles]
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site", site_id=site_id)
+    cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
@@ -261,7 +270,8 @@ def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, si
                      r.delta_display, r.inspections,
                      r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
                      tr.attendance_rate if tr else None, tr.pass_rate if tr else None,
-                     *[r.kinds.get(k) for k in kinds], *[secs.get(t) for t in titles]])
+                     *[r.kinds.get(k) for k in kinds], *[secs.get(t) for t in titles],
+                     *_adjust_cells(adjust, ln.subject_id)])
     _write_sheet(ws, lang=lang, title=_("rep.title_site", site=title_site, month=month_label(month, lang)),
                  subtitle=rule_note + _("rep.sections_note"), cols=cols, rows=rows, footer=footer,
                  freeze_cols=2, row_style=_grade_fill(5, 6, lang))
@@ -283,6 +293,11 @@ def _inspections_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: 
              kind_label(h.kind, lang), h.inspector, h.percent, value("grade", h.grade, lang) or None,
              local(h.submitted_at), h.amended]
             for h in heads]
+    snaps = _bonus_penalty(session, [h.id for h in heads])
+    if snaps:  # version-2 standards: each inspection's bonus and penalty
+        cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)]
+        for row, h in zip(rows, heads, strict=True):
+            row += list(snaps.get(h.id, (None, None)))
     fail = value("grade", FAIL_GRADE, lang)
     _write_sheet(ws, lang=lang, title=_("rep.title_inspections", site=title_site, month=month_label(month, lang)),
                  subtitle=_("rep.inspections_note", n=len(rows)), cols=cols, rows=rows,
@@ -309,6 +324,54 @@ def _actions_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str,
     _write_sheet(ws, lang=lang, title=_("rep.title_actions", site=title_site, month=month_label(month, lang)),
                  subtitle=_("rep.actions_note", n=len(rows), open=n_open, overdue=n_over), cols=cols, rows=rows,
                  freeze_cols=1, row_style=lambda row: {7: FAIL_FILL} if row[6] == late else {})
+
+
+# ----------------------------------------------------------------------------- standards language version 2
+def _adjust_cells(adjust: dict[int, clause_pareto.Adjustment], subject_id: int) -> list[Decimal | None]:
+    if not adjust:
+        return []
+    a = adjust.get(subject_id)
+    return [a.bonus, a.penalty] if a else [None, None]
+
+
+def _bonus_penalty(session: Session, ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Inspection id -> (bonus, penalty) from its score snapshot, for those with either."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for start in range(0, len(ids), 500):
+        q = select(Inspection.id, Inspection.snapshot).where(Inspection.id.in_(ids[start:start + 500]))
+        for iid, snap in session.execute(q):
+            bonus = Decimal(str((snap or {}).get("bonus") or 0))
+            penalty = Decimal(str((snap or {}).get("penalty") or 0))
+            if bonus or penalty:
+                out[iid] = (bonus, penalty)
+    return out
+
+
+def _groups_sheet(ws: Worksheet, groups: list[clause_pareto.GroupFigure], *, month: str, title_site: str,
+                  lang: str = "zh") -> None:
+    """Groups (分项) of the month's checklists: points awarded of those applicable, over the supervisor inspections."""
+    _ = tx(lang)
+    cols = [_c(_("rep.col.checklist"), 26, align="left"), _c(_("rep.col.section"), 16, align="left"),
+            _c(_("rep.col.group"), 20, align="left"), _c(_("rep.col.points"), 7, NUM), _c(_("rep.col.n_inspections"), 8, INT),
+            _c(_("rep.col.awarded_total"), 9, NUM), _c(_("rep.col.applicable_total"), 9, NUM),
+            _c(_("rep.col.percent"), 9, PCT)]
+    rows = [[g.checklist_title, g.section_title, g.group_title, g.points, g.inspections, g.awarded, g.applicable,
+             g.percent] for g in groups]
+    _write_sheet(ws, lang=lang, title=_("rep.title_groups", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.groups_note"), cols=cols, rows=rows, freeze_cols=1)
+
+
+def _clauses_sheet(ws: Worksheet, clauses: list[clause_pareto.ClauseLoss], *, month: str, title_site: str,
+                   lang: str = "zh") -> None:
+    """Multi-clause items: points lost per clause (which clause cost the most), most first."""
+    _ = tx(lang)
+    cols = [_c(_("rep.col.no"), 6, INT), _c(_("rep.col.item_id"), 10), _c(_("rep.col.item"), 36, align="left"),
+            _c(_("rep.col.clause"), 36, align="left"), _c(_("rep.col.lost_total"), 9, NUM), _c(_("rep.col.times"), 7, INT),
+            _c(_("rep.col.n_inspections"), 8, INT)]
+    rows = [[k, c.item_id, c.item_text, f"{c.letter}. {c.clause_text}" + (_("rep.all_clause") if c.all_clause else ""),
+             c.lost, c.times, c.inspections] for k, c in enumerate(clauses, start=1)]
+    _write_sheet(ws, lang=lang, title=_("rep.title_clauses", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.clauses_note"), cols=cols, rows=rows, freeze_cols=1)
 
 
 # ----------------------------------------------------------------------------- the workbook
@@ -344,6 +407,12 @@ def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: i
                        site_id=site_id, title_site=title_site, lang=lang)
     _actions_sheet(wb.create_sheet(_("rep.sheet_actions")), session, actor=actor, month=month, site_id=site_id,
                    title_site=title_site, lang=lang)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
+    if groups:
+        _groups_sheet(wb.create_sheet(_("rep.sheet_groups")), groups, month=month, title_site=title_site, lang=lang)
+    clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=1_000_000)
+    if clauses:
+        _clauses_sheet(wb.create_sheet(_("rep.sheet_clauses")), clauses, month=month, title_site=title_site, lang=lang)
     wb.properties.title = safe_text(_("rep.workbook_title", site=title_site, month=month_label(month, lang)))
     wb.properties.creator = _("rep.creator")
     buf = io.BytesIO()

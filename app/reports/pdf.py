@@ -34,8 +34,10 @@ from app.reports import (
     signoff_text,
     site_name,
     tx,
+    v2_answer_words,
 )
 from app.services import actions as actions_svc
+from app.services import clause_pareto
 from app.services import inspections as insp_svc
 from app.services import photos as photos_svc
 from app.services import scorecard as sc
@@ -98,6 +100,7 @@ class _Failed:
     lost: Decimal
     note: str | None
     photos: tuple[bytes, ...]
+    detail: str | None = None  # a version-2 answer in words (clauses, sample, penalty)
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str,
             continue
         by_id = {i.id: i for i in result.items}
         sections = {s.id: s.title for s in view.checklist.sections}
+        groups = {g.id: g.title for g in view.checklist.groups}
         items = []
         for item_id in result.failed_items:
             its = by_id[item_id]
@@ -136,8 +140,12 @@ def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str,
                     pics.append(photos_svc.photo_bytes(session, actor=actor, photo_id=ref.photo_id, size="thumb"))
                 except (ServiceError, OSError):
                     continue  # a missing file must not stop the report; the item is still listed
-            items.append(_Failed(view.checklist.item(item_id).text, sections.get(its.section_id, its.section_id),
-                                 its.applicable - its.awarded, view.notes.get(item_id), tuple(pics)))
+            item = view.checklist.item(item_id)
+            where = sections.get(its.section_id, its.section_id)
+            if item.group is not None:
+                where += f" · {groups.get(item.group, item.group)}"
+            items.append(_Failed(item.text, where, its.applicable - its.awarded + its.penalty,
+                                 view.notes.get(item_id), tuple(pics), v2_answer_words(item, view.answers.get(item_id), lang)))
         out.append(_FailedInspection(f"{h.shift_date:%Y-%m-%d} {label_of('shift', h.shift_name, lang)}", h.subject_name, h.checklist_title,
                                      h.percent, h.grade, h.inspector, tuple(items)))
     return out
@@ -264,6 +272,10 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str, 
     trend = sc.trends(session, actor=actor, month=month, subject_type="site", subject_ids=[site_id],
                       site_id=site_id, n=12)[site_id]
     pareto = actions_svc.pareto(session, actor=actor, month=month, site_id=site_id, top=10)
+    clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=10)
+    groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
+    adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site",
+                                       site_id=site_id).get(site_id)
     failed = _failed_items(session, actor, site_id=site_id, month=month, lang=lang)
     from app.services import training as training_svc
 
@@ -309,11 +321,22 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str, 
         order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
         kinds = "   ".join(f"{checklist_kind_label(k, lang)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
         parts = [_("rep.kind_means", kinds=kinds) if kinds else _("rep.kind_means_none")]
+        if adjust is not None:
+            parts.append(_("rep.adjust_line", bonus=fmt2(adjust.bonus), penalty=fmt2(adjust.penalty),
+                           n=adjust.inspections))
         if r and r.self_checks:
             parts.append(_("rep.self_checks_line", n=r.self_checks, gap=fmt2(r.self_gap_display, signed=True)))
         parts.append(_("rep.training_line", sessions=tr.sessions, invited=tr.invited, attended=tr.attended,
                        examined=tr.examined, passed=tr.passed))
-        pdf.multi_cell(BODY_W, 5, _("rep.sep").join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(BODY_W, 5, _("rep.sep").join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        if groups:  # version-2 standards: the groups (分项) of the month's checklists
+            pdf.ln(2)
+            _table(pdf, [_("rep.col.checklist"), _("rep.col.section"), _("rep.col.group"), _("rep.col.points"),
+                         _("rep.col.n_inspections"), _("rep.col.percent")],
+                   [[one_line(g.checklist_title, NAME_CHARS), g.section_title, g.group_title, fmt2(g.points),
+                     str(g.inspections), fmt2(g.percent, suffix="%")] for g in groups],
+                   (28, 18, 24, 10, 10, 10), ("L", "L", "L", "R", "C", "R"))
 
         # --- charts
         _heading(pdf, _("rep.pdf_h2"))
@@ -349,6 +372,15 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str, 
                    [[str(i), item_text, fmt2(lost), str(n)]
                     for i, (_id, item_text, lost, n) in enumerate(pareto, start=1)],
                    (8, 70, 12, 10), ("C", "L", "R", "C"))
+            if clauses:  # multi-clause items: which clause cost the most
+                pdf.ln(2)
+                pdf.set_font(FONT, "B", 9.5)
+                pdf.cell(BODY_W, 6, _("rep.clauses_heading"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                _table(pdf, [_("rep.col.no"), _("rep.col.item"), _("rep.col.clause"), _("rep.col.lost_total"),
+                             _("rep.col.times")],
+                       [[str(i), f"{c.item_id} {c.item_text}", f"{c.letter}. {c.clause_text}", fmt2(c.lost),
+                         str(c.times)] for i, c in enumerate(clauses, start=1)],
+                       (8, 36, 36, 12, 8), ("C", "L", "L", "R", "C"))
         else:
             pdf.set_font(FONT, "", 9)
             pdf.cell(BODY_W, 6, _("rep.no_deductions"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -376,6 +408,8 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str, 
                 pdf.set_font(FONT, "", 9)
                 line = _("rep.failed_item", item=multi_line(it.item_text), section=one_line(it.section, NAME_CHARS),
                          lost=fmt2(it.lost))
+                if it.detail:
+                    line += f"   {multi_line(it.detail)}"
                 if it.note:
                     line += _("rep.failed_note", note=multi_line(it.note))
                 if it.photos:

@@ -72,6 +72,8 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     m2.metric(t("grade"), tv("grade", r.grade) or "—")
     m3.metric(t("awarded"), f"{_fmt(r.awarded)} / {_fmt(r.applicable)}")
     m4.metric(t("answered"), f"{rv.answered}/{rv.total}")
+    if r.bonus or r.penalty:  # version-2 standards: included in the score above
+        st.caption(t("v2_adjust", b=_fmt(r.bonus), p=_fmt(r.penalty)))
     checklist = view.checklist
 
     def jump_list(title: str, ids: tuple[str, ...], kind: str) -> None:

@@ -97,7 +97,9 @@ SELF_CHECK_CHECKLIST: dict[str, Any] = {
 
 def write_checklists(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    for doc in (SITE_CHECKLIST, SELF_CHECK_CHECKLIST, LONG_CHECKLIST):
+    from v2_standard import v2_standard_doc  # a version-2 standard (tests/v2_standard.py)
+
+    for doc in (SITE_CHECKLIST, SELF_CHECK_CHECKLIST, LONG_CHECKLIST, v2_standard_doc(hostile=True)):
         (directory / f"{doc['id']}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                                                      encoding="utf-8")
     shutil.copy(ROOT / "checklists" / "office-safety.yaml", directory / "office-safety.yaml")

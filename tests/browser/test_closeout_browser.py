@@ -221,6 +221,8 @@ def test_staff_inspection_signed_by_both_then_result_and_pdf(server: LiveServer,
     # the result screen in English (the checklist's own texts stay as written)
     page.goto(f"{server.url}/?insp={iid}&lang=en")
     page.locator(".st-key-pz-result").wait_for()
+    # the PDF button is drawn once its report is built: wait for it before reading the screen's text
+    page.locator(".st-key-pz-result").get_by_text("Download the inspection report (PDF)").wait_for()
     settle(ui)
     text = page.locator(".st-key-pz-result").inner_text()
     for expected in ("Failed items (2)", "Corrective actions opened by this inspection (2)", "Inspector's signature",

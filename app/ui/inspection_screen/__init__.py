@@ -18,9 +18,14 @@ Data contract (``data=`` of the mount), all JSON:
 
 - ``mode``: ``"items"`` (the screen) or ``"nav"`` (a row of buttons, used around the review step);
 - ``inspection_id`` (int), ``user_id`` (int), ``lang`` (``"zh"``/``"en"``), ``api`` (``"/api/v1"``);
-- ``checklist``: ``{"sections": [{"id", "title", "title_en", "points", "items": [{"id", "text", "text_en",
-  "points", "scoring": "pass_fail"|"deduct"|"scale", "per", "step", "na", "critical", "evidence"}]}]}``;
-- ``answers``: ``{item_id: {"result": …} | {"count": n} | {"points": x}}``; ``tapped``: ``{item_id: epoch ms}``;
+- ``checklist``: ``{"sections": [{"id", "title", "title_en", "points", "groups": [{"id", "title", "title_en",
+  "points"}], "items": [{"id", "text", "text_en", "points", "scoring": "pass_fail"|"deduct"|"scale"|"sample"|
+  "bonus"|"penalty", "per", "step", "na", "critical", "evidence", "method", "rules": [{"id", "text", "per"}],
+  "min_sample", "max", "group"}]}]}`` (standards language version 2: a rule's ``per`` ``null`` is "all",
+  本项不得分; ``group`` is the id of the item's 分项 or ``null``; ``max`` ``null`` when none);
+- ``answers``: ``{item_id: {"result": …} | {"count": n} | {"points": x} | {"counts": {clause id: n}} |
+  {"checked": n, "failed": k}}`` (exactly the shapes ``scoring.evaluate`` accepts; a multi-clause item's clauses
+  at 0 are left out, ``{"counts": {}}`` is "no deduction"); ``tapped``: ``{item_id: epoch ms}``;
 - ``notes``: ``{item_id: text}``; ``photos``: ``{item_id: [{"link_id", "photo_id", "captured_at"}]}``;
 - ``no_photo_reasons``: ``{item_id: text}`` (asked for on a failed ``evidence: on_fail`` item);
 - ``section``: the section to open (index) or ``None``; ``focus_item``: an item to scroll to and highlight;
@@ -35,6 +40,11 @@ The component reports one trigger, ``nav``: ``{"action": "review"|"back-to-items
 
 DOM hooks (tests, assistive technology): each card ``[data-item-id][data-state=unanswered|pending|saved|error]``;
 each choice ``button[role=radio][aria-checked]`` named by its label (a stepper beyond 9 choices);
+a multi-clause item's clause rows ``[data-clause=<id>]`` (a counter ``[data-role=clause-count]`` between
+``button[data-step=-1|1]``, or for a ``per: all`` clause two ``button[role=radio][data-clause-value=0|1]``),
+a sample item's ``[data-field=checked|failed]`` counters (an ``input`` between ``button[data-step]``),
+a group heading ``[data-group-id]``, the method badge ``[data-role=method]``, the header's ``[data-role=adjust]``
+(bonus and penalty so far);
 ``[data-action=next-section|prev-section|review|back-to-items|next-unanswered|clear|remove-photo]``;
 ``[data-role=progress|score|section-picker|offline-banner|status|hint|no-photo-reason|thumbs]``.
 
@@ -55,6 +65,7 @@ import streamlit as st
 from app.services import inspections as svc
 from app.ui.i18n import lang, t
 from scoring import Checklist
+from scoring.model import Group, Item
 
 NAME = "pinzhi.inspection"
 ASSET_DIR = Path(__file__).resolve().parent
@@ -65,12 +76,18 @@ LABEL_KEYS = ("pass", "fail", "na", "pts", "progress", "score_so_far", "section"
               "back_to_items", "saved", "save_failed", "note", "result", "take_photo", "upload_photo", "photo",
               "critical_checklist", "critical_section", "evidence_required", "evidence_on_fail",
               "no_photo_reason", "no_photo_reason_placeholder", "remove_photo", "remove_photo_confirm")
+# the version-2 kinds (multi-clause items, samples, bonus and penalty, groups, methods)
+V2_LABEL_KEYS = ("v2_no_deduction", "v2_all_no", "v2_all_yes", "v2_each", "v2_all", "v2_checked", "v2_failed",
+                 "v2_min_sample", "v2_bonus_each", "v2_penalty_each", "v2_max", "v2_times", "v2_adjust",
+                 "v2_bonus", "v2_penalty", "v2_sample_badge", "method_records", "method_onsite", "method_mystery",
+                 "method_phone", "method_interview")
 
 
 def labels() -> dict[str, str]:
     out = {k: t(k) for k in LABEL_KEYS}
     out["count"] = t("count_fmt", n=999).replace("999", "{n}")
     out.update({k: t(f"screen.{k}") for k in EXTRA_KEYS})
+    out.update({k: t(k) for k in V2_LABEL_KEYS})
     return out
 
 
@@ -85,8 +102,19 @@ def checklist_data(checklist: Checklist) -> dict[str, Any]:
     return {"sections": [
         {"id": s.id, "title": s.title, "title_en": s.title_en, "points": _num(s.points), "items": [
             {"id": i.id, "text": i.text, "text_en": i.text_en, "points": _num(i.points), "scoring": i.scoring,
-             "per": _num(i.per), "step": _num(i.step), "na": i.na, "critical": i.critical, "evidence": i.evidence}
-            for i in s.items]} for s in checklist.sections]}
+             "per": _num(i.per), "step": _num(i.step), "na": i.na, "critical": i.critical, "evidence": i.evidence,
+             **_v2_item(i)}
+            for i in s.items], "groups": [_v2_group(g) for g in s.groups]} for s in checklist.sections]}
+
+
+def _v2_item(i: Item) -> dict[str, Any]:
+    """The version-2 fields of an item (standards language version 2)."""
+    return {"method": i.method, "rules": [{"id": r.id, "text": r.text, "per": _num(r.per)} for r in i.rules],
+            "min_sample": i.min_sample, "max": _num(i.max), "group": i.group}
+
+
+def _v2_group(g: Group) -> dict[str, Any]:
+    return {"id": g.id, "title": g.title, "title_en": g.title_en, "points": _num(g.points)}
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:

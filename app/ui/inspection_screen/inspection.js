@@ -70,11 +70,16 @@ function clean(v) {
 }
 
 function sameValue(a, b) {
-  if (!a && !b) return true;
-  if (!a || !b) return false;
+  // deep (a multi-clause answer holds an object); numbers compare by their text ("0.5" == 0.5)
+  const isObj = (x) => x !== null && typeof x === "object";
+  if (!isObj(a) || !isObj(b)) {
+    if (isObj(a) || isObj(b)) return false;
+    if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+    return String(a) === String(b);
+  }
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && String(a[k]) === String(b[k]));
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameValue(a[k], b[k]));
 }
 
 function scroller(node) {
@@ -98,6 +103,8 @@ function choices(item, L) {
       out.push({ value: { count: n }, label: n === 0 ? L.count.replace("{n}", n) : `${L.count.replace("{n}", n)} −${fmtNum(minus)}`,
                  kind: n === 0 ? "pass" : "fail" });
     }
+  } else if (item.scoring === "bonus" || item.scoring === "penalty") {
+    out.push(...adjustmentChoices(item, L));
   } else {
     const steps = Math.round(Number(item.points) / Number(item.step));
     for (let k = 0; k <= steps; k++) {
@@ -414,7 +421,8 @@ class Screen {
         el("div", { class: "pzi-progress-text", "data-role": "progress" }),
         el("div", { class: "pzi-bar" }, el("div", { class: "pzi-bar-fill", "data-role": "progress-bar" }))),
       el("div", { class: "pzi-score-box" }, el("div", { class: "pzi-score-label", text: L.score_so_far }),
-        el("div", { class: "pzi-score", "data-role": "score" })));
+        el("div", { class: "pzi-score", "data-role": "score" }),
+        el("div", { class: "pzi-adjust", "data-role": "adjust", hidden: true })));
     this.picker = el("select", { class: "pzi-picker", "data-role": "section-picker", "aria-label": L.section });
     this.sections.forEach((s, i) => this.picker.append(el("option", { value: i })));
     this.picker.addEventListener("change", () => this.show(Number(this.picker.value), true));
@@ -431,7 +439,7 @@ class Screen {
     this.secEls = this.sections.map((s, si) => {
       const sec = el("div", { class: "pzi-section", "data-section-index": si, "data-section-id": s.id, hidden: true });
       sec.append(el("h3", { class: "pzi-section-title", text: `${si + 1}. ${this.title(s)} · ${fmtNum(s.points)}${L.pts}` }));
-      s.items.forEach((it) => sec.append(this.buildCard(it)));
+      this.appendItems(sec, s);
       wrap.append(sec);
       return sec;
     });
@@ -468,12 +476,16 @@ class Screen {
     if (item.critical === "section") badges.append(el("span", { class: "pzi-badge pzi-red", text: L.critical_section }));
     if (item.evidence === "required") badges.append(el("span", { class: "pzi-badge pzi-amber", text: L.evidence_required }));
     if (item.evidence === "on_fail") badges.append(el("span", { class: "pzi-badge pzi-amber", text: L.evidence_on_fail }));
+    this.v2Badges(item, badges);
     card.append(el("div", { class: "pzi-text" }, el("b", { text: `${number}. ` }), document.createTextNode(text)), badges);
     const hint = (this.data.hints || {})[item.id];
     if (hint) card.append(el("div", { class: "pzi-hint", "data-role": "hint", text: hint }));
-    const opts = choices(item, L);
-    const group = el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": L.result });
-    if (opts.length <= MAX_BUTTONS) {
+    const v2 = this.v2Controls(item);
+    const opts = v2 ? [] : choices(item, L);
+    const group = v2 || el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": L.result });
+    if (v2) {
+      // version-2 controls (clause counters, sample counts): built by v2Controls
+    } else if (opts.length <= MAX_BUTTONS) {
       for (const o of opts) {
         const b = el("button", { type: "button", role: "radio", "aria-checked": "false", class: `pzi-choice pzi-${o.kind}`,
                                  "data-value": JSON.stringify(o.value), text: o.label });
@@ -700,9 +712,10 @@ class Screen {
     const pending = this.outbox.some((op) => op.item_id === itemId);
     const state = this.errors[itemId] ? "error" : pending ? "pending" : value ? "saved" : "unanswered";
     card.dataset.state = state;
-    for (const b of card.querySelectorAll("button[role=radio]")) {
+    for (const b of card.querySelectorAll("button[role=radio][data-value]")) {
       b.setAttribute("aria-checked", sameValue(JSON.parse(b.dataset.value), value) ? "true" : "false");
     }
+    this.refreshV2(card, this.items[itemId], value);
     if (card._numeric) {
       const hit = card._numeric.find((o) => sameValue(o.value, value));
       card.querySelector("[data-role=step-value]").textContent = hit ? hit.label : "—";
@@ -750,6 +763,7 @@ class Screen {
     const score = this.wrap.querySelector("[data-role=score]");
     score.textContent = sc.percent === null ? "—" : `${sc.percent}%`;
     score.dataset.percent = sc.percent === null ? "" : sc.percent;
+    this.refreshAdjust(sc);
     this.sections.forEach((s, i) => {
       const n = s.items.filter((it) => answers[it.id]).length;
       this.picker.options[i].textContent = `${i + 1}. ${this.title(s)} (${n}/${s.items.length})`;
@@ -776,3 +790,247 @@ class Screen {
     banner.dataset.offline = n && !this.online ? "true" : "false";
   }
 }
+
+// ----------------------------------------------------------------------------- standards language version 2
+// Multi-clause deduct items (a counter per lettered clause, a `per: all` clause as a yes/no), sample items
+// (checked / failed counters), bonus and penalty counters, group headings and the method badge. The answers
+// are exactly what scoring.evaluate accepts: {"counts": {clause: n}} (clauses at 0 left out; {} = no
+// deduction), {"checked": n, "failed": k}, {"count": n}.
+const MAX_COUNT = 99;
+const CLAUSE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function millionths(x) {
+  return fmtNum(Number(x) / 1e6);
+}
+
+// bonus / penalty: one choice per count up to what `max` allows (a stepper beyond 9 choices)
+function adjustmentChoices(item, L) {
+  const per = Number(item.per);
+  const top = item.max !== null && item.max !== undefined ? Math.ceil(Number(item.max) / per - 1e-9) : 20;
+  const sign = item.scoring === "bonus" ? "+" : "−";
+  const out = [];
+  for (let n = 0; n <= top; n++) {
+    const amount = item.max !== null && item.max !== undefined ? Math.min(n * per, Number(item.max)) : n * per;
+    const times = L.v2_times.replace("{n}", n);
+    out.push({ value: { count: n }, label: n === 0 ? times : `${times} ${sign}${fmtNum(amount)}`,
+               kind: n === 0 ? "zero" : (item.scoring === "bonus" ? "pass" : "fail") });
+  }
+  return out;
+}
+
+function countsOf(value) {
+  return value && value.counts && typeof value.counts === "object" ? value.counts : null;
+}
+
+Object.assign(Screen.prototype, {
+  // a section's cards, those of a group (分项) under its heading
+  appendItems(sec, section) {
+    const groups = {};
+    for (const g of section.groups || []) groups[g.id] = g;
+    const boxes = {};
+    for (const it of section.items) {
+      const g = it.group && groups[it.group];
+      if (!g) {
+        sec.append(this.buildCard(it));
+        continue;
+      }
+      if (!boxes[g.id]) {
+        boxes[g.id] = el("div", { class: "pzi-group", "data-group-id": g.id },
+          el("h4", { class: "pzi-group-title", text: `${this.title(g)} · ${fmtNum(g.points)}${this.L.pts}` }));
+        sec.append(boxes[g.id]);
+      }
+      boxes[g.id].append(this.buildCard(it));
+    }
+  },
+
+  usesMethods() {
+    if (this._usesMethods === undefined) {
+      this._usesMethods = Object.values(this.items).some((it) => it.method && it.method !== "onsite");
+    }
+    return this._usesMethods;
+  },
+
+  v2Badges(item, badges) {
+    const L = this.L;
+    if (item.rules && item.rules.length) { // no single "per" (the "−x/1处" badge): each clause shows its own
+      const per = [...badges.children].find((b) => b.textContent.startsWith("−"));
+      if (per) per.remove();
+    }
+    if (item.scoring === "bonus" || item.scoring === "penalty") {
+      badges.firstChild.remove(); // no points of their own
+      const each = item.scoring === "bonus" ? L.v2_bonus_each : L.v2_penalty_each;
+      badges.prepend(el("span", { class: `pzi-badge ${item.scoring === "bonus" ? "pzi-green" : "pzi-red"}`,
+                                  "data-role": "adjustment", text: each.replace("{x}", fmtNum(item.per)) }));
+      if (item.max !== null && item.max !== undefined) {
+        badges.append(el("span", { class: "pzi-badge", text: L.v2_max.replace("{x}", fmtNum(item.max)) }));
+      }
+    }
+    if (item.scoring === "sample") {
+      badges.append(el("span", { class: "pzi-badge", text: `${L.v2_sample_badge} · ${L.v2_min_sample.replace("{n}", item.min_sample || 1)}` }));
+    }
+    if (item.method && this.usesMethods()) {
+      badges.append(el("span", { class: "pzi-badge pzi-method", "data-role": "method", "data-method": item.method,
+                                 text: L[`method_${item.method}`] || item.method }));
+    }
+  },
+
+  // the answer controls of a version-2 item, or null for the version-1 kinds (drawn by buildCard)
+  v2Controls(item) {
+    if (item.scoring === "deduct" && item.rules && item.rules.length) return this.clauseControls(item);
+    if (item.scoring === "sample") return this.sampleControls(item);
+    return null;
+  },
+
+  radio(item, value, label, kind) {
+    const b = el("button", { type: "button", role: "radio", "aria-checked": "false", class: `pzi-choice pzi-${kind}`,
+                             "data-value": JSON.stringify(value), text: label });
+    b.addEventListener("click", () => this.tap(item.id, value));
+    return b;
+  },
+
+  counter(label, onStep, valueEl) {
+    const minus = el("button", { type: "button", class: "pzi-choice pzi-step", "data-step": "-1", "aria-label": `${label} −`, text: "−" });
+    const plus = el("button", { type: "button", class: "pzi-choice pzi-step", "data-step": "1", "aria-label": `${label} +`, text: "+" });
+    minus.addEventListener("click", () => onStep(-1));
+    plus.addEventListener("click", () => onStep(1));
+    return el("div", { class: "pzi-counter" }, minus, valueEl, plus);
+  },
+
+  clauseControls(item) {
+    const L = this.L;
+    const box = el("div", { class: "pzi-v2 pzi-clauses" });
+    const top = el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": L.result },
+      this.radio(item, { counts: {} }, L.v2_no_deduction, "pass"));
+    if (item.na) top.append(this.radio(item, { result: "na" }, L.na, "na"));
+    box.append(top);
+    item.rules.forEach((r, i) => {
+      const letter = CLAUSE_LETTERS[i] || r.id;
+      const all = r.per === null || r.per === undefined;
+      const row = el("div", { class: "pzi-clause", "data-clause": r.id });
+      const badge = all ? L.v2_all : L.v2_each.replace("{x}", fmtNum(r.per));
+      row.append(el("div", { class: "pzi-clause-text" }, el("b", { text: `${letter}. ` }), document.createTextNode(r.text),
+                    el("span", { class: `pzi-badge${all ? " pzi-red" : ""}`, text: badge })));
+      if (all) {
+        const yn = el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": `${letter}. ${r.text}` });
+        for (const [v, label, kind] of [[0, L.v2_all_no, "pass"], [1, L.v2_all_yes, "fail"]]) {
+          const b = el("button", { type: "button", role: "radio", "aria-checked": "false", class: `pzi-choice pzi-${kind}`,
+                                   "data-clause-value": v, text: label });
+          b.addEventListener("click", () => this.setClause(item, r.id, v));
+          yn.append(b);
+        }
+        row.append(yn);
+      } else {
+        const shown = el("span", { class: "pzi-step-value", "data-role": "clause-count", "aria-live": "polite" });
+        row.append(this.counter(`${letter}`, (d) => this.stepClause(item, r.id, d), shown));
+      }
+      box.append(row);
+    });
+    return box;
+  },
+
+  setClause(item, clauseId, n) {
+    const counts = { ...(countsOf(this.shown(item.id)) || {}) };
+    if (n > 0) counts[clauseId] = n;
+    else delete counts[clauseId];
+    this.tap(item.id, { counts });
+  },
+
+  stepClause(item, clauseId, d) {
+    const counts = countsOf(this.shown(item.id));
+    const cur = counts ? Number(counts[clauseId] || 0) : 0;
+    const next = Math.min(Math.max(cur + d, 0), MAX_COUNT);
+    if (next === cur && counts) return;
+    if (!counts && next === 0) return; // "−" on an unanswered item: nothing to take away
+    this.setClause(item, clauseId, next);
+  },
+
+  sampleControls(item) {
+    const L = this.L;
+    const box = el("div", { class: "pzi-v2 pzi-sample" });
+    for (const [field, label] of [["checked", L.v2_checked], ["failed", L.v2_failed]]) {
+      const input = el("input", { type: "text", inputmode: "numeric", pattern: "[0-9]*", class: "pzi-count-input",
+                                  "data-role": `${field}-input`, "aria-label": label, maxlength: 6, placeholder: "—" });
+      input.addEventListener("change", () => {
+        const v = parseInt(input.value, 10);
+        if (Number.isInteger(v) && v >= 0) this.setSample(item, field, v);
+        else this.refreshCard(item.id);
+      });
+      const row = el("div", { class: "pzi-field", "data-field": field },
+        el("span", { class: "pzi-field-label", text: label }),
+        this.counter(label, (d) => this.stepSample(item, field, d), input));
+      box.append(row);
+    }
+    box.append(el("span", { class: "pzi-sample-result", "data-role": "sample-result" }));
+    if (item.na) {
+      box.append(el("div", { class: "pzi-choices", role: "radiogroup", "aria-label": L.result },
+        this.radio(item, { result: "na" }, L.na, "na")));
+    }
+    return box;
+  },
+
+  sampleOf(item) {
+    const v = this.shown(item.id);
+    return v && "checked" in v ? { n: Number(v.checked), k: Number(v.failed) } : null;
+  },
+
+  setSample(item, field, v) {
+    const min = Number(item.min_sample || 1);
+    const cur = this.sampleOf(item) || { n: min, k: 0 };
+    let { n, k } = cur;
+    if (field === "checked") n = Math.max(min, Math.min(v, 999999));
+    else k = v;
+    k = Math.min(Math.max(k, 0), n);
+    const same = this.sampleOf(item) && n === cur.n && k === cur.k;
+    if (same) this.refreshCard(item.id);
+    else this.tap(item.id, { checked: n, failed: k });
+  },
+
+  stepSample(item, field, d) {
+    const cur = this.sampleOf(item);
+    if (!cur) {
+      if (d > 0) this.setSample(item, field, field === "checked" ? Number(item.min_sample || 1) : 1);
+      return;
+    }
+    this.setSample(item, field, (field === "checked" ? cur.n : cur.k) + d);
+  },
+
+  refreshV2(card, item, value) {
+    if (!item) return;
+    if (item.scoring === "deduct" && item.rules && item.rules.length) {
+      const counts = countsOf(value);
+      for (const row of card.querySelectorAll("[data-clause]")) {
+        const n = counts ? Number(counts[row.dataset.clause] || 0) : null;
+        const shown = row.querySelector("[data-role=clause-count]");
+        if (shown) shown.textContent = n === null ? "—" : String(n);
+        row.dataset.count = n === null ? "" : String(n);
+        for (const b of row.querySelectorAll("button[data-clause-value]")) {
+          const on = n !== null && (Number(b.dataset.clauseValue) === 1 ? n >= 1 : n === 0);
+          b.setAttribute("aria-checked", on ? "true" : "false");
+        }
+      }
+    } else if (item.scoring === "sample") {
+      const s = value && "checked" in value ? { n: Number(value.checked), k: Number(value.failed) } : null;
+      for (const [field, x] of [["checked", s && s.n], ["failed", s && s.k]]) {
+        const input = card.querySelector(`[data-role=${field}-input]`);
+        if (document.activeElement !== input) input.value = s ? String(x) : "";
+      }
+      const result = card.querySelector("[data-role=sample-result]");
+      if (s && s.n > 0) {
+        const got = Math.round((Number(item.points) * (s.n - s.k) / s.n) * 100 + 1e-9) / 100; // display only
+        result.textContent = `→ ${fmtNum(got)}/${fmtNum(item.points)}${this.L.pts}`;
+      } else {
+        result.textContent = "";
+      }
+    }
+  },
+
+  refreshAdjust(sc) {
+    const box = this.wrap.querySelector("[data-role=adjust]");
+    const has = Object.values(this.items).some((it) => it.scoring === "bonus" || it.scoring === "penalty");
+    box.hidden = !has;
+    if (!has) return;
+    box.textContent = this.L.v2_adjust.replace("{b}", millionths(sc.bonus)).replace("{p}", millionths(sc.penalty));
+    box.dataset.bonus = millionths(sc.bonus);
+    box.dataset.penalty = millionths(sc.penalty);
+  },
+});
