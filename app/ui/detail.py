@@ -55,7 +55,7 @@ def v2_answer_text(item: Any, answer: dict[str, Any]) -> str | None:
             if r.id in counts:
                 what = t("v2_all") if r.per is None else f"{t('count_fmt', n=counts[r.id])} −{_n(counts[r.id] * r.per)}"
                 parts.append(f"{clause_letter(item, r.id)}. {r.text} {what}")
-        return "✗ " + "；".join(parts)
+        return "✗ " + t("rep.sep").join(parts)
     if item.scoring == "sample" and "checked" in answer:
         n, k = int(answer["checked"]), int(answer.get("failed", 0))
         mark = "✗ " if k else "✓ "
