@@ -316,7 +316,7 @@ def test_training_items_carry_the_months_training_figures_as_a_hint(world, db, t
         iid = svc.start_inspection(session=s, actor=world.supervisor, site_id=world.site_a, shift_date=world.day,
                                    shift_name="早班", subject_type="site", checklist_id="site-training")
     at = app_as(tokens["sup"], insp=str(iid), step="items")
-    none = "培训记录：本月暂无记录 / no training records this month"
+    none = "培训记录：本月暂无记录"
     assert screen_data(at)["hints"] == {"training.attendance": none, "training.pass_rate": none}
 
 

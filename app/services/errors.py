@@ -23,16 +23,21 @@ class ServiceError(Exception):
     def __init__(self, key: str = "", /, *, en: str | None = None, **params: Any):
         self.key: str | None = key if messages.has(key) else None
         self.params: dict[str, Any] = params
-        self._zh, self.en = ("" if self.key else key), en
+        self._zh, self._en = ("" if self.key else key), en
         super().__init__(self.message("zh"))
+
+    @property
+    def en(self) -> str | None:
+        """The English text (kept for callers of the former ``Invalid("中文", en=...)`` form)."""
+        return self.message("en") if self.key is not None else self._en
 
     def message(self, lang: str = "zh") -> str:
         if self.key is not None:
             return messages.text(self.key, lang, **self.params)
-        return self.en if lang == "en" and self.en else self._zh
+        return self._en if lang == "en" and self._en else self._zh
 
     def __reduce__(self) -> Any:  # pickles (e.g. across a process pool) keep key and parameters
-        return (_rebuild, (type(self), self.key or self._zh, self.en, self.params, self.__dict__))
+        return (_rebuild, (type(self), self.key or self._zh, self._en, self.params, self.__dict__))
 
 
 def _rebuild(cls: type[ServiceError], key: str, en: str | None, params: dict[str, Any],
