@@ -267,8 +267,11 @@ def test_unknown_known_and_disabled_users_take_the_same_time(db, world):
                 auth.sign_in(s, username=name, password="wrong-password-1", address="10.0.0.9")
             timings[kind].append(time.perf_counter() - start)
     med = {k: statistics.median(v) for k, v in timings.items()}
+    # the defect this guards against is an order of magnitude (no argon2 verification for an unknown or
+    # disabled user: well under 1 ms against ~50-100 ms); the bounds leave room for a shared, noisy CI
+    # machine (a full run under load once measured 1.35 for an unknown user with the dummy hash in place)
     for kind in ("unknown", "disabled"):
-        assert 0.8 <= med[kind] / med["known"] <= 1.25, med
+        assert 0.5 <= med[kind] / med["known"] <= 2.0, med
 
 
 # ----------------------------------------------------------------------------- password policy

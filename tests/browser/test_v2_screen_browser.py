@@ -242,9 +242,12 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
     page.locator("[data-testid=stDataFrame]").last.scroll_into_view_if_needed()  # charts draw once in view
     # two bar charts in the tab: the item Pareto (5 items lost points) and, below it, the clauses:
     # 1.1 A 1 (twice 0.5), 1.3 C 1, 1.3 B 0.3
-    # (the other tabs' charts are in the page too: the item Pareto's 5 bars are followed by the clauses' 3)
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
-                           ".map(c => c.querySelectorAll('.barlayer .point').length).join().includes('5,3')")
+    # (the other tabs' charts are in the page too; the item Pareto may hold more items than these 5 when other
+    # tests of the shared session server inspected site V this month with failures, but only this test answers
+    # the version-2 standard, so the chart right after the item Pareto has exactly the 3 clause bars)
+    page.wait_for_function("() => { const n = [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+                           ".map(c => c.querySelectorAll('.barlayer .point').length);"
+                           " return n.some((k, i) => i > 0 && k === 3 && n[i - 1] >= 5); }")
     table = page.locator("[data-testid=stDataFrame]").last
     table.wait_for()
     if shots:
