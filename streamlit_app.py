@@ -26,7 +26,7 @@ NAV = [
 
 # a local icon file: a :material/...: page icon would make the browser fetch the favicon from Google's fonts
 # server, which the Content-Security-Policy forbids (no outside origins)
-st.set_page_config(page_title="品质巡检 Pinzhi", page_icon=str(ICON), layout="wide",
+st.set_page_config(page_title=t("app"), page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="collapsed")
 style()
 actor = current_actor()
@@ -46,5 +46,5 @@ else:
                 f'<button type="submit">{t("signout")}</button></form>')
 with st.sidebar:
     st.radio(t("lang"), ["zh", "en"], key="lang", horizontal=True,
-             format_func=lambda v: "中文" if v == "zh" else "English")
+             format_func=lambda v: t("lang." + v))
 st.navigation(pages, position="top" if actor is not None else "hidden").run()

@@ -9,6 +9,7 @@ import sys
 from app.config import data_dir, database_url
 from app.db.engine import Database, make_engine
 from app.db.migrate import ensure_schema
+from app.messages import cli_lang
 from app.services import auth
 from app.services.actor import SYSTEM
 from app.services.errors import ServiceError
@@ -83,7 +84,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                 auth.create_user(s, actor=SYSTEM, username=args.username, password=password, role=args.role,
                                  display_name=args.name, site_codes=args.site, staff_code=args.staff)
     except ServiceError as exc:
-        print(f"pinzhi: {exc}", file=sys.stderr)
+        print(f"pinzhi: {exc.message(cli_lang())}", file=sys.stderr)
         return 2
     print(f"user {args.username} ({args.role}) added")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.messages import cli_lang
 from app.services import importing
 from app.services.actor import SYSTEM, Actor
 from app.services.errors import ServiceError
@@ -44,7 +45,7 @@ def _run(args: argparse.Namespace, noun: str, importer: Importer) -> int:
         print(f"nothing imported: {len(exc.problems)} problem(s) in {name}")
         return 1
     except ServiceError as exc:
-        print(f"pinzhi: {exc}", file=sys.stderr)
+        print(f"pinzhi: {exc.message(cli_lang())}", file=sys.stderr)
         return 1
     print(f"imported {summary.count} {noun} from {name}")
     return 0

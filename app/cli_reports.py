@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from app.cli_db import open_database
+from app.messages import cli_lang
 from app.reports import check_month, site_id_for_code
 from app.reports.csvout import json_row, scorecard_csv
 from app.services.actor import SYSTEM
@@ -59,7 +60,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
                 lines = scorecard(s, actor=SYSTEM, month=args.month, subject_type=args.subject or "staff",
                                   site_id=site_id)
     except ServiceError as exc:
-        return _fail(str(exc))
+        return _fail(exc.message(cli_lang()))
     if fmt == "xlsx":
         assert out is not None
         Path(out).write_bytes(data)
@@ -79,7 +80,7 @@ def cmd_report_inspection(args: argparse.Namespace) -> int:
     db = open_database()
     try:
         with db.read() as s:
-            data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id)
+            data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id, lang=cli_lang())
     except ServiceError as exc:
         return _fail(str(exc))
     Path(args.out).write_bytes(data)

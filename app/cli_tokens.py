@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from app.cli_db import open_database
+from app.messages import cli_lang
 from app.services import api_tokens
 from app.services.actor import SYSTEM
 from app.services.errors import ServiceError
@@ -20,7 +21,7 @@ def _run(fn: Callable[..., T], **kwargs: object) -> T | None:
         with open_database().write() as s:
             return fn(s, actor=SYSTEM, **kwargs)
     except ServiceError as exc:
-        print(f"pinzhi: {exc}", file=sys.stderr)
+        print(f"pinzhi: {exc.message(cli_lang())}", file=sys.stderr)
         return None
 
 

@@ -267,6 +267,21 @@ def test_errors_are_json_with_codes(api: Api):
     assert r.status_code == 422 and r.json()["error"] == "invalid"
 
 
+def test_errors_speak_the_requests_language_and_name_their_message(api: Api):
+    """A service error: its message id (``key``) and its text in the language the request prefers."""
+    body = {}
+    for lang, header in (("zh", None), ("zh", "zh-CN,zh;q=0.9,en;q=0.8"), ("en", "en-US,en;q=0.9,zh;q=0.5")):
+        r = api.call("sup", "GET", "/inspections/999999", headers={"Accept-Language": header} if header else None)
+        assert r.status_code == 404
+        body[lang] = r.json()
+        assert body[lang]["key"] == "inspection.unknown"
+    assert body["zh"]["message"] == "检查记录 999999 不存在"
+    assert body["en"]["message"] == "There is no inspection 999999"
+    r = api.http.get(f"{PREFIX}/me", headers={"Accept-Language": "en"})  # the API layer's own errors too
+    assert r.status_code == 401 and r.json()["key"] == "api.unauthenticated"
+    assert r.json()["message"].startswith("Not signed in")
+
+
 def test_unexpected_error_is_a_logged_500_without_traceback(db, caplog):
     def broken():
         raise RuntimeError("secret internals")

@@ -316,7 +316,7 @@ def test_training_items_carry_the_months_training_figures_as_a_hint(world, db, t
         iid = svc.start_inspection(session=s, actor=world.supervisor, site_id=world.site_a, shift_date=world.day,
                                    shift_name="早班", subject_type="site", checklist_id="site-training")
     at = app_as(tokens["sup"], insp=str(iid), step="items")
-    none = "培训记录：本月暂无记录 / no training records this month"
+    none = "培训记录：本月暂无记录"
     assert screen_data(at)["hints"] == {"training.attendance": none, "training.pass_rate": none}
 
 
@@ -440,7 +440,7 @@ def test_checklists_page_shows_sections_and_item_origins(world, db, tokens, monk
     at.run()
     assert {m.label: m.value for m in at.metric} == {
         "满分": "100", "部分": str(len(real.sections)), "项": str(len(real.items)), "启用": "✓"}
-    assert "id jindi-community-cs · " in as_shown(at.caption[0].value)
+    assert "编号 jindi-community-cs · " in as_shown(at.caption[0].value)
     assert [as_shown(e.label) for e in at.expander] == [
         f"{sec.title} · {sec.points}分 · {len(sec.items)}项" for sec in real.sections]
     assert as_shown(at.expander[0].label).startswith("服务形象及环境 · ")
@@ -470,7 +470,7 @@ def test_admin_adds_a_site(world, db, tokens):
                      "C": ("金地天悦小区", "sales_office")}
     # the new site is listed in the tab's table after the rerun
     at.run()
-    assert "金地天悦小区" in list(at.dataframe[1].value["name"])
+    assert "金地天悦小区" in list(at.dataframe[1].value["管理处名称"])
 
 
 @pytest.mark.parametrize("username", ["sup", "manager", "zhangli"])

@@ -231,11 +231,10 @@ def test_review_ranked_table_matches_the_scorecard(rv, db):
     assert rows[1]["环比Δ"] == -16.67  # 张丽: 100 last month
     assert [r["未关闭整改"] for r in rows] == [ln.open_actions for ln in lines] == [1, 1, 2, 0]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["参评对象 / subjects"] == "4" and metrics["已排名 / ranked"] == "3"
-    assert metrics["平均分 / mean"] == "80.56"  # (91.67 + 83.33 + 66.67) / 3 of the exact scores
+    assert metrics["参评对象"] == "4" and metrics["已排名"] == "3"
+    assert metrics["平均分"] == "80.56"  # (91.67 + 83.33 + 66.67) / 3 of the exact scores
     # the charts are drawn in their tabs
-    assert [t.label for t in at.tabs] == ["趋势 Trend", "分项热力图 Sections", "扣分排行 Pareto",
-                                          "自查 vs 督导 Self-check", "管理处对比 Sites"]
+    assert [t.label for t in at.tabs] == ["趋势", "分项热力图", "扣分排行", "自查 vs 督导", "管理处对比"]
     assert at.multiselect(key=f"rv_trend_{MONTH}_None_staff").value == [rv.w.staff_a2, rv.w.staff_a1, rv.w.staff_b1]
 
 
@@ -469,8 +468,8 @@ def test_training_shows_sessions_and_rates(rv):
     assert at.selectbox(key="tr_site").value.id == rv.w.site_a
     assert at.text_input(key="tr_month").value == MONTH
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"培训场次 / sessions": "1", "到位率 / attendance (目标100%)": "100.0%",
-                       "合格率 / pass rate (目标90%)": "50.0%"}
+    assert metrics == {"培训场次": "1", "到位率（目标100%）": "100.0%",
+                       "合格率（目标90%）": "50.0%"}
     labels = [as_shown(e.label) for e in at.expander]
     assert f"{MONTH} · 消防安全培训 · 周老师 · 签到 2/2 · 合格 1/2" in labels
     rows = at.data_editor(key=f"tr_edit_{rv.training_session}").value
@@ -479,7 +478,7 @@ def test_training_shows_sessions_and_rates(rv):
     # another month: no session, no rates to speak of
     at.text_input(key="tr_month").input(PREV).run()
     ok(at)
-    assert {m.label: m.value for m in at.metric}["培训场次 / sessions"] == "0"
+    assert {m.label: m.value for m in at.metric}["培训场次"] == "0"
     assert not [e for e in at.expander if "消防安全培训" in e.label]
 
 
@@ -487,10 +486,10 @@ def test_training_add_session_through_the_form(rv, db):
     at = ok(app_as(rv.tokens["manager"], page="training.py"))
     form = at.form(key="tr_new")
     by = {t.label: t for t in form.text_input}
-    by["培训主题 / topic"].input("投诉处理流程")
-    by["讲师 / trainer"].input("李经理")
-    by["教材 / material"].input("客服手册")
-    assert by["计划月份 / planned month"].value == MONTH
+    by["培训主题"].input("投诉处理流程")
+    by["讲师"].input("李经理")
+    by["教材"].input("客服手册")
+    assert by["计划月份"].value == MONTH
     assert len(form.multiselect[0].value) == 3  # every active staff member of site A is invited
     form.button[0].click().run()
     ok(at)
@@ -500,7 +499,7 @@ def test_training_add_session_through_the_form(rv, db):
     assert len(new) == 1 and new[0].trainer == "李经理" and new[0].material == "客服手册"
     assert new[0].invited == 3 and new[0].attended == 0 and new[0].pass_mark == 60
     assert any(as_shown(e.label).startswith(f"{MONTH} · 投诉处理流程 · 李经理 · 签到 0/3") for e in at.expander)
-    assert {m.label: m.value for m in at.metric}["培训场次 / sessions"] == "2"
+    assert {m.label: m.value for m in at.metric}["培训场次"] == "2"
 
 
 

@@ -70,7 +70,7 @@ def test_training_page_shows_staff_only_their_own_score(rv):  # noqa: F811 - fix
     frames = [d.value for d in at.dataframe]
     assert len(frames) == 1
     records = frames[0].to_dict("records")
-    assert len(records) == 1 and records[0]["成绩 / score"] == "85.00" and records[0]["主题 / topic"] == "消防安全培训"
+    assert len(records) == 1 and records[0]["成绩"] == "85.00" and records[0]["培训主题"] == "消防安全培训"
     assert "王强" not in str(records) and "50" not in str(records)
 
 

@@ -414,9 +414,9 @@ def test_site_pdf_keeps_the_signature_with_the_last_block(world: World, tmp_path
     real_init, real_rows = pdf_mod._Doc.__init__, pdf_mod._photo_row
     extra = [0.0]
 
-    def counting_init(self: Any, running_title: str) -> None:
+    def counting_init(self: Any, running_title: str, *args: Any) -> None:
         passes[-1] += 1
-        real_init(self, running_title)
+        real_init(self, running_title, *args)
 
     def spaced_rows(pdf: Any, photos: Any) -> None:
         real_rows(pdf, photos)

@@ -1,4 +1,7 @@
-"""Every error of the API is JSON ``{"error": code, "message": text}`` with a fitting status, never a traceback."""
+"""Every error of the API is JSON ``{"error": code, "message": text}`` with a fitting status, never a traceback.
+
+A service error also carries ``"key"``, its message id in the catalogue (app/messages.py); its message is in
+the request's language (``Accept-Language``: English when it prefers ``en`` to ``zh``, else Chinese)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.messages import accept_language, text
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError, Unavailable
 
 log = logging.getLogger("pinzhi.api")
@@ -27,21 +31,25 @@ SERVICE_ERRORS: tuple[tuple[type[ServiceError], int, str], ...] = (
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
               415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
-INTERNAL = "服务器内部错误，请稍后再试 / Internal error, please try again later"
-DB_DOWN = "数据库暂时无法访问，请稍后再试 / The database cannot be reached, please try again later"
+INTERNAL = "api.internal"  # message ids (app/locale)
+DB_DOWN = "api.db_down"
 
 
 class ApiError(Exception):
-    """An error raised by the API layer itself (authentication, CSRF)."""
+    """An error raised by the API layer itself (authentication, CSRF); ``key``: its message id."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+    def __init__(self, status: int, code: str, key: str, headers: dict[str, str] | None = None):
+        super().__init__(key)
+        self.status, self.code, self.key, self.headers = status, code, key, headers
+
+
+def _lang(request: Request) -> str:
+    return accept_language(request.headers.get("accept-language"))
 
 
 def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                   fields: list[dict[str, str]] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": code, "message": message}
+                   fields: list[dict[str, str]] | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": code, "message": message, **(extra or {})}
     if fields is not None:
         body["fields"] = fields
     return JSONResponse(body, status_code=status, headers=headers)
@@ -53,22 +61,25 @@ def _loc(parts: Any) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+    async def _api(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, text(exc.key, _lang(request)), headers=exc.headers,
+                              extra={"key": exc.key})
 
     @app.exception_handler(ServiceError)
-    async def _service(_: Request, exc: ServiceError) -> JSONResponse:
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        message = exc.message(_lang(request))
+        extra = {"key": exc.key} if exc.key else None
         for cls, status, code in SERVICE_ERRORS:
             if isinstance(exc, cls):
-                return error_response(status, code, str(exc),
+                return error_response(status, code, message, extra=extra,
                                       headers={"Retry-After": "5"} if status == 503 else None)
-        return error_response(400, "bad_request", str(exc))
+        return error_response(400, "bad_request", message, extra=extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [{"loc": _loc(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()]
         first = fields[0] if fields else {"loc": "", "message": ""}
-        message = f"请求数据有误 / Invalid request: {first['loc']}: {first['message']}"
+        message = text("api.invalid_request", _lang(request), loc=first["loc"], detail=first["message"])
         return error_response(422, "invalid", message, fields=fields)
 
     @app.exception_handler(HTTPException)
@@ -77,18 +88,18 @@ def install(app: FastAPI) -> None:
                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
-        return error_response(409, "conflict", "数据与当前状态冲突，请刷新后重试 / Conflicts with the current state, reload and retry")
+        return error_response(409, "conflict", text("api.conflict", _lang(request)))
 
-    async def _db_down(_: Request, exc: Exception) -> JSONResponse:
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", exc.__class__.__name__)
-        return error_response(503, "database_unavailable", DB_DOWN, headers={"Retry-After": "5"})
+        return error_response(503, "database_unavailable", text(DB_DOWN, _lang(request)), headers={"Retry-After": "5"})
 
     @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
         log.warning("data error: %s", exc.orig)
-        return error_response(422, "invalid", "数据超出允许范围 / A value is out of range")
+        return error_response(422, "invalid", text("api.out_of_range", _lang(request)))
 
     app.add_exception_handler(OperationalError, _db_down)  # connection refused or lost, database locked
     app.add_exception_handler(InterfaceError, _db_down)
@@ -120,4 +131,5 @@ class CatchAll:
             log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await error_response(500, "internal", INTERNAL)(scope, receive, send)
+            accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+            await error_response(500, "internal", text(INTERNAL, accept_language(accept)))(scope, receive, send)

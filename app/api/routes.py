@@ -4,13 +4,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import text
 
 from app.api import schemas as m
 from app.api.security import Caller, dependencies
 from app.db.engine import Database
+from app.messages import accept_language
 from app.services import inspections as insp_svc
 from app.services import org, photos, signatures
 from app.services import scorecard as scorecard_svc
@@ -190,13 +191,14 @@ def build_router(get_db: Callable[[], Database]) -> APIRouter:
 
     @api.get("/inspections/{inspection_id}/report.pdf", tags=["inspections"], response_class=Response,
              responses={200: {"content": {"application/pdf": {}}, "description": "the one-inspection report"}})
-    def inspection_report(who: Reader, inspection_id: InspectionId) -> Response:
+    def inspection_report(who: Reader, inspection_id: InspectionId, request: Request) -> Response:
         """The report of one inspection as PDF: header, score and grade, failed items with photos, corrective
         actions, signatures (or 拒签 and the reason). Whoever may view the inspection may download it."""
         from app.reports.inspection_pdf import inspection_pdf  # fpdf2 and the fonts load on first use
 
         with get_db().read() as s:
-            data = inspection_pdf(s, actor=who.actor, inspection_id=inspection_id)
+            data = inspection_pdf(s, actor=who.actor, inspection_id=inspection_id,
+                                  lang=accept_language(request.headers.get("accept-language")))
         return Response(data, media_type="application/pdf", headers={
             "Cache-Control": "private, no-store",
             "Content-Disposition": f'attachment; filename="pinzhi-inspection-{inspection_id}.pdf"'})

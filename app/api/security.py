@@ -23,8 +23,8 @@ cookie_scheme = APIKeyCookie(name=auth.SESSION_COOKIE, auto_error=False, scheme_
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="token",
                            description="an API token created by an admin (pinzhi token create USERNAME)")
 
-UNAUTHENTICATED = "未登录或登录已失效 / Not signed in, or the session or token is no longer valid"
-CSRF = "缺少或错误的 X-CSRF-Token / Missing or wrong X-CSRF-Token (GET /api/v1/me returns it as csrf)"
+UNAUTHENTICATED = "api.unauthenticated"  # message ids (app/locale)
+CSRF = "api.csrf"
 
 
 @dataclass(frozen=True)

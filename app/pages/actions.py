@@ -9,7 +9,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from app.services import actions, org
 from app.services.errors import ServiceError
 from app.ui import photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import t, tr
 from app.ui.safe import md
 from app.ui.state import local_time, read, require_actor, write
 
@@ -20,8 +20,8 @@ with read() as s:
     sites = org.visible_sites(s, actor=actor)
 c1, c2, c3 = st.columns(3)
 status = c1.selectbox(t("ca_status"), [None, "open", "fixed", "verified"], index=1 if actor.role == "staff" else 0,
-                      format_func=lambda v: t("all") if v is None else t(f"ca_{v}"), key="ca_status")
-site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site")
+                      format_func=lambda v: t("all") if v is None else t(f"ca_{v}"), key="ca_status", placeholder=t("all"))
+site = c2.selectbox(t("site"), [None, *sites], format_func=lambda x: t("all") if x is None else x.name, key="ca_site", placeholder=t("all"))
 overdue_only = c3.toggle(t("ca_overdue_only"), key="ca_overdue")
 with read() as s:
     rows = actions.list_actions(s, actor=actor, status=status, site_id=site.id if site else None,
@@ -47,7 +47,7 @@ def attempt(fn: Callable[..., object]) -> None:
         with write() as s:
             fn(session=s)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         st.rerun()
 
@@ -80,7 +80,7 @@ for a in rows:
         finding = found.get(a.id)
         with st.container(key=f"finding_{a.id}"):
             # what the inspector found: the note on the failed item and the before photos
-            st.markdown(f"**{t('ca_finding')}**：" + (md(finding.note) if finding and finding.note
+            st.markdown(f"**{t('ca_finding')}**{t('colon')}" + (md(finding.note) if finding and finding.note
                                                       else f"*{t('ca_no_note')}*"))
             if finding and finding.photos:
                 st.image([photos_ui.photo(pid) for pid, _ in finding.photos],
@@ -88,11 +88,11 @@ for a in rows:
                          alt=[c or t("ca_before") for _, c in finding.photos])
         if a.fix_note:
             by = " ".join(x for x in (a.fixed_by or "", local_time(a.fixed_at)) if x)
-            st.markdown(f"**{t('ca_fix_note')}**：" + md(a.fix_note + (f"（{by}）" if by else "")))
+            st.markdown(f"**{t('ca_fix_note')}**{t('colon')}" + md(a.fix_note + (t("paren", text=by) if by else "")))
         if a.fix_photo_id:
             st.image(photos_ui.photo(a.fix_photo_id), caption=t("ca_after"), width=160, alt=t("ca_after"))
         if a.verify_note:
-            st.caption(md(f"{t('ca_verify_note')}：{a.verify_note} {a.verified_by or ''}"))
+            st.caption(md(f"{t('ca_verify_note')}{t('colon')}{a.verify_note} {a.verified_by or ''}"))
         if a.status == "open":
             with st.expander(t("ca_report_fix"), expanded=actor.role == "staff"):
                 note = st.text_area(t("ca_what_done"), key=f"ca_note_{a.id}", max_chars=actions.NOTE_MAX, height=90)

@@ -5,8 +5,9 @@ import streamlit as st
 from app.services import inspections as svc
 from app.services import org, signoff
 from app.services.errors import ServiceError
+from app.services.org import SHIFT_NAMES
 from app.ui import inspection_form
-from app.ui.i18n import t
+from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
@@ -36,7 +37,7 @@ if drafts:
     for d in drafts[:10]:
         c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="center")
         c1.markdown(f"**{md(d.checklist_title)}** · {md(d.site_name)} · {md(d.subject_name)}")
-        c1.caption(md(f"{d.shift_date} {d.shift_name} · {local_time(d.updated_at)}"))
+        c1.caption(md(f"{d.shift_date} {tv('shift', d.shift_name)} · {local_time(d.updated_at)}"))
         if c2.button(t("resume"), key=f"resume_{d.id}", width="stretch"):
             _open(d.id)
         if c3.button(t("discard"), key=f"discard_{d.id}", width="stretch"):
@@ -51,7 +52,7 @@ if drafts:
                         with write() as s:
                             svc.discard_draft(session=s, actor=actor, inspection_id=d.id)
                     except ServiceError as exc:
-                        st.error(md(exc))
+                        st.error(md(tr(exc)))
                     else:
                         st.session_state.pop("confirm_discard", None)
                         st.session_state["discarded"] = d.checklist_title
@@ -65,10 +66,11 @@ st.markdown(f"## {t('new_inspection')}")
 if not sites:
     st.info(t("no_sites"))
     st.stop()
-site = st.selectbox(t("site"), sites, format_func=lambda x: f"{x.name}（{t(x.kind)}）", key="new_site")
+site = st.selectbox(t("site"), sites, format_func=lambda x: x.name + t("paren", text=t(x.kind)), key="new_site", placeholder=t("choose_option"))
 c1, c2 = st.columns(2)
 day = c1.date_input(t("date"), value=local_today(), max_value=local_today(), key="new_day")
-shift = c2.segmented_control(t("shift"), ["早班", "中班", "夜班"], default="早班", key="new_shift")
+shift = c2.segmented_control(t("shift"), list(SHIFT_NAMES), default=SHIFT_NAMES[0], key="new_shift",
+                             format_func=lambda v: tv("shift", v))
 subject_type = st.segmented_control(t("subject"), ["staff", "site"], default="staff", key="new_subject",
                                     format_func=lambda v: t("subject_" + v))
 staff_id = None
@@ -80,8 +82,8 @@ if month_signed:
 with read() as s:
     if subject_type == "staff":
         people = org.site_staff(s, actor=actor, site_id=site.id)
-        person = st.selectbox(t("staff"), people, format_func=lambda p: f"{p.name} · {p.post} · {p.code}",
-                              key=f"new_staff_{site.id}")
+        person = st.selectbox(t("staff"), people, format_func=lambda p: f"{p.name} · {tv('post', p.post)} · {p.code}",
+                              key=f"new_staff_{site.id}", placeholder=t("choose_option"))
         staff_id = person.id if person else None
     entries = svc.available_checklists(s, actor=actor, subject_type=subject_type or "staff", site_kind=site.kind)
 if not entries:
@@ -95,8 +97,8 @@ default_id = svc.default_checklist(entries, subject_type=subject_type or "staff"
 default_index = next((n for n, e in enumerate(entries) if e.checklist.id == default_id), 0)
 # the key follows the site's kind too, so the default changes with the subject and the kind of site
 entry = st.selectbox(t("checklist"), entries, key=f"new_cl_{subject_type}_{site.kind}", index=default_index,
-                     format_func=lambda e: f"{e.checklist.title} · {len(e.checklist.items)}{t('items')}")
-choice = {"site_id": site.id, "shift_date": day, "shift_name": shift or "早班",
+                     format_func=lambda e: f"{e.checklist.title} · {len(e.checklist.items)}{t('items')}", placeholder=t("choose_option"))
+choice = {"site_id": site.id, "shift_date": day, "shift_name": shift or SHIFT_NAMES[0],
           "subject_type": subject_type or "staff", "staff_id": staff_id, "checklist_id": entry.checklist.id}
 
 
@@ -105,7 +107,7 @@ def _start(new: bool) -> None:
         with write() as s:
             new_id = svc.start_inspection(session=s, actor=actor, new=new, **choice)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     else:
         st.session_state.pop("dup_draft", None)
         _open(new_id)

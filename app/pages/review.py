@@ -14,7 +14,7 @@ from app.services import inspections as svc
 from app.services.errors import ServiceError
 from app.ui import detail
 from app.ui.fmt import num
-from app.ui.i18n import t
+from app.ui.i18n import lang, t, tr, tv
 from app.ui.safe import md, plot_text
 from app.ui.state import keep_params, local_time, local_today, read, require_actor, write
 
@@ -47,7 +47,7 @@ if view_id and view_id.isdigit():
         with read() as s:
             detail.show(svc.load_inspection(s, actor=actor, inspection_id=int(view_id)), actor)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
     st.stop()
 
 st.title(t("review"))
@@ -74,11 +74,12 @@ def on_filter() -> None:
 
 
 c1, c2, c3 = st.columns([1, 2, 1])
-c1.selectbox(t("month"), months, key="rv_month", on_change=on_filter)
-c2.selectbox(t("site"), [None, *by_id], key="rv_site", on_change=on_filter,
-             format_func=lambda x: t("all") if x is None else f"{by_id[x].name}（{by_id[x].code}）")
+c1.selectbox(t("month"), months, key="rv_month", on_change=on_filter, placeholder=t("choose_option"))
+site_labels: dict[int | None, str] = {None: t("all"), **{x: by_id[x].name + t("paren", text=by_id[x].code) for x in by_id}}
+c2.selectbox(t("site"), [None, *by_id], key="rv_site", on_change=on_filter, format_func=site_labels.__getitem__, placeholder=t("all"))
+subject_labels = {v: t("subject_" + v) for v in ("staff", "site")}
 c3.segmented_control(t("subject"), ["staff", "site"], key="rv_subject", on_change=on_filter,
-                     format_func=lambda v: t("subject_" + v))
+                     format_func=subject_labels.__getitem__)
 keep_params(m=month, site=None if site_id is None else str(site_id), subj=subject_type)
 
 try:
@@ -96,7 +97,7 @@ try:
         overdue = actions.list_actions(s, actor=actor, site_id=site_id, overdue_only=True)
         signed = signoff.status(s, site_id=site_id, month=month) if site_id else None
 except ServiceError as exc:
-    st.error(md(exc))
+    st.error(md(tr(exc)))
     st.stop()
 
 
@@ -108,21 +109,21 @@ def fmt(d: Decimal | None, suffix: str = "") -> str:
 if site is not None:
     with st.container(border=True):
         if signed is not None and signed.status == "signed":
-            st.markdown(f"✅ **{md(site.name)} {month} 已签字确认** · {local_time(signed.signed_at)}")
-            reason = st.text_input("重新开启原因 / reason to reopen", key="rv_reopen_reason")
-            if st.button("重新开启 / reopen month", key="rv_reopen"):
+            st.markdown(f"✅ **{md(t('rv.signed', site=site.name, month=month))}** · {local_time(signed.signed_at)}")
+            reason = st.text_input(t("field.reopen_reason"), key="rv_reopen_reason")
+            if st.button(t("rv.reopen"), key="rv_reopen"):
                 try:
                     with write() as s:
                         signoff.reopen(session=s, actor=actor, site_id=site.id, month=month, reason=reason)
                     st.rerun()
                 except ServiceError as exc:
-                    st.error(md(exc))
+                    st.error(md(tr(exc)))
         else:
-            note = "（曾重新开启：" + (signed.reopen_reason or "") + "）" if signed is not None else ""
-            st.markdown(f"📝 {md(site.name)} {month} 尚未签字确认{md(note)}")
+            note = t("rv.was_reopened", reason=signed.reopen_reason or "") if signed is not None else ""
+            st.markdown(f"📝 {md(t('rv.not_signed', site=site.name, month=month))}{md(note)}")
             confirm_key = f"rv_confirm_{site.id}_{month}"
             if not st.session_state.get(confirm_key):
-                if st.button("签字确认本月考核 / sign off", key="rv_sign", type="primary"):
+                if st.button(t("rv.sign_off"), key="rv_sign", type="primary"):
                     st.session_state[confirm_key] = True
                     st.rerun()
             else:
@@ -144,7 +145,7 @@ if site is not None:
                         with write() as s:
                             signoff.sign_off(session=s, actor=actor, site_id=site.id, month=month)
                     except ServiceError as exc:
-                        st.error(md(exc))
+                        st.error(md(tr(exc)))
                     else:
                         st.session_state.pop(confirm_key, None)
                         st.rerun()
@@ -155,24 +156,27 @@ if site is not None:
 # ----------------------------------------------------------------------------- ranked table
 m1, m2, m3, m4 = st.columns(4)
 ranked = [ln for ln in lines if ln.row.rank is not None]
-m1.metric("参评对象 / subjects", len(lines))
-m2.metric("已排名 / ranked", len(ranked))
+m1.metric(t("rv.subjects"), len(lines))
+m2.metric(t("rv.ranked"), len(ranked))
 avg = sum((ln.row.score for ln in ranked if ln.row.score is not None), Decimal(0)) / len(ranked) if ranked else None
-m3.metric("平均分 / mean", fmt(avg))
-m4.metric("逾期整改 / overdue", len(overdue))
+m3.metric(t("rv.mean"), fmt(avg))
+m4.metric(t("rv.overdue_actions"), len(overdue))
 
+COL = {k: t(f"col.{k}") for k in ("rank", "name", "site", "post", "score", "grade", "delta", "inspections",
+                                  "coverage", "self_gap", "open_actions", "attendance", "pass_rate")}
 table = [{
-    "排名": ln.row.rank,
-    **({"姓名": ln.name, "管理处": ln.site_name, "岗位": ln.post or ""} if subject_type == "staff"
-       else {"管理处": ln.name}),
-    "得分": None if ln.row.score is None else float(ln.row.score_display or 0),
-    "等级": ln.row.grade or "", "环比Δ": None if ln.row.delta is None else float(ln.row.delta_display or 0),
-    "督导检查": ln.row.inspections, "覆盖率%": float(ln.row.coverage_percent_display),
-    "自查差值": None if ln.row.self_gap is None else float(ln.row.self_gap_display or 0),
-    "未关闭整改": ln.open_actions,
-    **({"到位率%": None if ln.training is None or ln.training.attendance_rate is None
+    COL["rank"]: ln.row.rank,
+    **({COL["name"]: ln.name, COL["site"]: ln.site_name, COL["post"]: tv("post", ln.post)} if subject_type == "staff"
+       else {COL["site"]: ln.name}),
+    COL["score"]: None if ln.row.score is None else float(ln.row.score_display or 0),
+    COL["grade"]: tv("grade", ln.row.grade),
+    COL["delta"]: None if ln.row.delta is None else float(ln.row.delta_display or 0),
+    COL["inspections"]: ln.row.inspections, COL["coverage"]: float(ln.row.coverage_percent_display),
+    COL["self_gap"]: None if ln.row.self_gap is None else float(ln.row.self_gap_display or 0),
+    COL["open_actions"]: ln.open_actions,
+    **({COL["attendance"]: None if ln.training is None or ln.training.attendance_rate is None
         else float(num(ln.training.attendance_rate)),
-        "合格率%": None if ln.training is None or ln.training.pass_rate is None
+        COL["pass_rate"]: None if ln.training is None or ln.training.pass_rate is None
         else float(num(ln.training.pass_rate))} if subject_type == "site" else {}),
 } for ln in lines]
 if adjust:  # version-2 standards: what bonus rows added and penalty rows took this month
@@ -195,18 +199,17 @@ def on_pick() -> None:
     keep_params(who=str(lines[rows[0]].subject_id) if rows and rows[0] < len(lines) else None)
 
 
-name_col = "姓名" if subject_type == "staff" else "管理处"
+name_col = COL["name"] if subject_type == "staff" else COL["site"]
 with st.container(border=True, key="pz-rank-card"):  # the grid scrolls sideways inside its card
     event = st.dataframe(table, hide_index=True, width="stretch", on_select=on_pick,
                  selection_mode=["single-row", "single-cell"], key=table_key,
-                 column_config={"排名": st.column_config.NumberColumn(width="small", pinned=True),
+                 column_config={COL["rank"]: st.column_config.NumberColumn(width="small", pinned=True),
                                 name_col: st.column_config.TextColumn(pinned=True),
-                                "得分": st.column_config.NumberColumn(format="%.2f"),
-                                "环比Δ": st.column_config.NumberColumn(format="%+.2f"),
-                                "自查差值": st.column_config.NumberColumn(format="%+.2f")},
+                                COL["score"]: st.column_config.NumberColumn(format="%.2f"),
+                                COL["delta"]: st.column_config.NumberColumn(format="%+.2f"),
+                                COL["self_gap"]: st.column_config.NumberColumn(format="%+.2f")},
                  placeholder="—")
-st.caption("未达最少督导检查次数的对象列在最后，不参与排名。点一下姓名（或任一格）查看其检查记录。"
-           " / Subjects below the minimum number of inspections are listed last, unranked. Tap a name to drill down.")
+st.caption(t("rv.table_hint"))
 
 now_picked = picked_rows(event.selection) if event is not None and event.selection else []
 if now_picked and now_picked[0] < len(lines):
@@ -223,9 +226,9 @@ if picked:
         records = [h for h in records if h.subject_type == "site"]
     for h in records:
         c1, c2, c3 = st.columns([5, 2, 1])
-        c1.markdown(md(f"{h.checklist_title} · {h.shift_date} {h.shift_name} · {t('kind_' + h.kind)} · "
+        c1.markdown(md(f"{h.checklist_title} · {h.shift_date} {tv('shift', h.shift_name)} · {t('kind_' + h.kind)} · "
                        f"{h.inspector}"))
-        c2.markdown(f"**{fmt(h.percent, '%')}** {md(h.grade or '')}")
+        c2.markdown(f"**{fmt(h.percent, '%')}** {md(tv('grade', h.grade))}")
         if c3.button(t("detail"), key=f"rv_d_{h.id}"):
             keep_params(view=str(h.id))
             st.rerun()
@@ -247,13 +250,13 @@ def clause_pareto_block(rows: list[clause_pareto.ClauseLoss]) -> None:
 
 # ----------------------------------------------------------------------------- charts
 tab_trend, tab_heat, tab_pareto, tab_self, tab_sites = st.tabs(
-    ["趋势 Trend", "分项热力图 Sections", "扣分排行 Pareto", "自查 vs 督导 Self-check", "管理处对比 Sites"])
+    [t("rv.tab_trend"), t("rv.tab_sections"), t("rv.tab_pareto"), t("rv.tab_self"), t("rv.tab_sites")])
 
 with tab_trend:
     default = [ln.subject_id for ln in (ranked or lines)[:5]]
     names = {ln.subject_id: ln.name for ln in lines}
-    chosen = st.multiselect("对象 / subjects", list(names), default=default, format_func=lambda i: names[i],
-                            key=f"rv_trend_{month}_{site_id}_{subject_type}")
+    chosen = st.multiselect(t("rv.subjects"), list(names), default=default, format_func=lambda i: names[i],
+                            key=f"rv_trend_{month}_{site_id}_{subject_type}", placeholder=t("choose_option"))
     if chosen:
         with read() as s:
             series = scorecard.trends(s, actor=actor, month=month, subject_type=subject_type, subject_ids=chosen,
@@ -268,8 +271,8 @@ with tab_trend:
             fig.add_trace(go.Scatter(x=[m for m, _ in kept], y=[None if v is None else float(v) for _, v in kept],
                                      mode="lines+markers", name=plot_text(names.get(sid, str(sid))),
                                      connectgaps=False))
-        fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 70, "b": 10}, yaxis_title="得分",
-                          yaxis_range=[0, 100], xaxis={"type": "category", "title": "月份"},
+        fig.update_layout(height=400, margin={"l": 10, "r": 10, "t": 70, "b": 10}, yaxis_title=t("col.score"),
+                          yaxis_range=[0, 100], xaxis={"type": "category", "title": t("month")},
                           legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
         if shown:
             chart(fig, "rv_fig_trend")
@@ -307,15 +310,17 @@ with tab_pareto:
             acc += v
             cumulative.append(acc / total * 100)
         fig = go.Figure()
-        fig.add_trace(go.Bar(x=labels, y=lost, name="扣分", hovertext=[plot_text(txt) for _, txt, _, _ in worst]))
-        fig.add_trace(go.Scatter(x=labels, y=cumulative, name="累计%", yaxis="y2", mode="lines+markers"))
+        fig.add_trace(go.Bar(x=labels, y=lost, name=t("rv.points_lost"),
+                             hovertext=[plot_text(txt) for _, txt, _, _ in worst]))
+        fig.add_trace(go.Scatter(x=labels, y=cumulative, name=t("rv.cumulative"), yaxis="y2", mode="lines+markers"))
         # the legend above the plot area, clear of the bars and the cumulative line
         fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 60, "b": 10}, xaxis={"tickangle": 0},
-                          yaxis={"title": "扣分"}, yaxis2={"title": "累计%", "overlaying": "y", "side": "right",
+                          yaxis={"title": t("rv.points_lost")}, yaxis2={"title": t("rv.cumulative"), "overlaying": "y",
+                                                                       "side": "right",
                                                           "range": [0, 105]},
                           legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
         chart(fig, "rv_fig_pareto")
-        st.dataframe([{"#": k, "检查项": txt, "扣分": float(p), "次数": n}
+        st.dataframe([{"#": k, t("rv.item"): txt, t("rv.points_lost"): float(p), t("rv.times"): n}
                       for k, (_, txt, p, n) in enumerate(worst, start=1)], hide_index=True, width="stretch")
         if worst_clauses:
             clause_pareto_block(worst_clauses)
@@ -336,10 +341,10 @@ with tab_self:
                                    text=[plot_text(ln.name) for ln in both], hovertext=[plot_text(ln.name) for ln in both],
                                    textposition=position, textfont={"size": 12}, marker={"size": 10}))
         fig.add_shape(type="line", x0=50, y0=50, x1=100, y1=100, line={"dash": "dot", "color": "#9ca3af"})
-        fig.update_layout(height=420, xaxis_title="督导得分 supervisor", yaxis_title="自查得分 self-check",
+        fig.update_layout(height=420, xaxis_title=t("rv.supervisor_score"), yaxis_title=t("rv.self_score"),
                           xaxis_range=[50, 101], yaxis_range=[50, 101], margin={"l": 10, "r": 10, "t": 30, "b": 10})
         chart(fig, "rv_fig_self")
-        st.caption("虚线以上：自查高于督导评分（自评偏宽）。 / Above the line: self-checks rosier than supervisors.")
+        st.caption(t("rv.self_hint"))
     else:
         st.info(t("no_records"))
 
@@ -348,7 +353,7 @@ with tab_sites:
         fig = go.Figure(go.Bar(x=[wrap(ln.name, 6) for ln in site_lines],
                                y=[None if ln.row.score is None else float(ln.row.score) for ln in site_lines],
                                text=[fmt(ln.row.score) for ln in site_lines], textposition="outside"))
-        fig.update_layout(height=400, yaxis_range=[0, 110], yaxis_title="得分", xaxis={"tickangle": 0},
+        fig.update_layout(height=400, yaxis_range=[0, 110], yaxis_title=t("col.score"), xaxis={"tickangle": 0},
                           margin={"l": 10, "r": 10, "t": 30, "b": 10})
         chart(fig, "rv_fig_sites")
     else:
@@ -356,26 +361,26 @@ with tab_sites:
 
 # ----------------------------------------------------------------------------- exports
 st.divider()
-st.markdown("## 导出 / Export")
+st.markdown(f"## {t('rv.export')}")
 # generated only when clicked (Streamlit runs the callable on download)
 def make_xlsx() -> bytes:
     with read() as s:
-        return scorecard_workbook(s, actor=actor, month=month, site_id=site_id)
+        return scorecard_workbook(s, actor=actor, month=month, site_id=site_id, lang=lang())
 
 def make_pdf() -> bytes:
     assert site is not None
     with read() as s:
-        return site_month_pdf(s, actor=actor, site_id=site.id, month=month)
+        return site_month_pdf(s, actor=actor, site_id=site.id, month=month, lang=lang())
 
 e1, e2, e3 = st.columns(3)
-e1.download_button("Excel 月度考核表", make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
+e1.download_button(t("rv.excel"), make_xlsx, file_name=f"pinzhi-{month}{'-' + site.code if site else ''}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    width="stretch", key="rv_xlsx", on_click="ignore")
 e2.download_button("CSV", scorecard_csv(lines, adjust).encode("utf-8"),
                    file_name=f"pinzhi-{month}{'-' + site.code if site else ''}-{subject_type}.csv",
                    mime="text/csv", width="stretch", key="rv_csv", on_click="ignore")
 if site is not None:
-    e3.download_button("PDF 月报", make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
+    e3.download_button(t("rv.pdf"), make_pdf, file_name=f"pinzhi-{site.code}-{month}.pdf", mime="application/pdf",
                        width="stretch", key="rv_pdf", on_click="ignore")
 else:
-    e3.caption("选择一个管理处可生成 PDF 月报 / choose a site for the PDF report")
+    e3.caption(t("rv.pdf_needs_site"))

@@ -70,7 +70,7 @@ with tab_work:
         if ws.rows:
             # the standard as read: every problem cell marked (red), its problems in the last column
             table = pd.DataFrame([{**{header(c): r.get(c, "") for c in standards.COLUMNS},
-                                   t("std_col_problems"): "；".join(p.message for p in by_row.get(n, []))}
+                                   t("std_col_problems"): t("rep.sep").join(p.message for p in by_row.get(n, []))}
                                   for n, r in enumerate(ws.rows)])
             bad = {(n, header(p.column) if p.column else t("std_col_problems"))
                    for n, ps in by_row.items() for p in ps}
@@ -104,7 +104,7 @@ with tab_work:
                 else:
                     st.rerun()
         if ws.edited:
-            st.caption(md(t("std_edited", items="、".join(f"{i}（{who}）" for i, who in ws.edited.items()))))
+            st.caption(md(t("std_edited", items=t("list_sep").join(i + t("paren", text=who) for i, who in ws.edited.items()))))
         if ws.ok:
             st.success(t("std_valid"))
             try:
@@ -137,7 +137,7 @@ with tab_work:
                 label = c1.text_input(t("std_label"), key="std_label", max_chars=standards.LABEL_MAX)
                 kinds = c2.multiselect(t("std_site_kinds"), SITE_KINDS, format_func=t, key="std_kinds",
                                        default=list(current.site_kinds) if current and current.site_kinds
-                                       else list(catalog.shipped_site_kinds(ws.checklist_id)))
+                                       else list(catalog.shipped_site_kinds(ws.checklist_id)), placeholder=t("choose_option"))
                 reason = st.text_area(t("std_reason"), key="std_reason", max_chars=standards.REASON_MAX)
                 if st.form_submit_button(t("std_publish"), type="primary"):
                     try:
@@ -149,7 +149,7 @@ with tab_work:
                     else:  # the workshop is done: cleared, the outcome shown above the upload form
                         st.session_state["std_done"] = (
                             md(t("std_published", id=ws.checklist_id, label=label,
-                                 kinds="、".join(t(k) for k in done.site_kinds) or "—")) if done.created
+                                 kinds=t("list_sep").join(t(k) for k in done.site_kinds) or "—")) if done.created
                             else t("std_same"))
                         st.session_state.pop(WS, None)
                         st.rerun()
@@ -164,17 +164,17 @@ with tab_versions:
         st.stop()
     pick = st.selectbox(t("checklist"), ids, key="std_pick",
                         format_func=lambda i: next(f"{e.checklist.title} · {i}" for e in all_versions
-                                                   if e.checklist.id == i))
+                                                   if e.checklist.id == i), placeholder=t("choose_option"))
     mine = [e for e in all_versions if e.checklist.id == pick]
     st.dataframe([{t("std_label"): e.label, t("std_status"): t("std_status_" + e.status),
-                   t("std_site_kinds"): "、".join(t(k) for k in e.site_kinds) or "—",
+                   t("std_site_kinds"): t("list_sep").join(t(k) for k in e.site_kinds) or "—",
                    t("possible"): str(e.checklist.possible), t("items"): len(e.checklist.items),
                    t("std_published_by"): e.published_by or t("std_shipped"),
                    t("std_published_at"): local_time(e.published_at), t("std_file"): e.source_file or "",
                    t("std_reason"): e.reason or "", "sha256": e.content_hash[:12]} for e in mine],
                  hide_index=True, width="stretch", key="std_versions")
     version = st.selectbox(t("std_version"), mine, key=f"std_ver_{pick}",
-                           format_func=lambda e: f"{e.label} · {t('std_status_' + e.status)}")
+                           format_func=lambda e: f"{e.label} · {t('std_status_' + e.status)}", placeholder=t("choose_option"))
     if version is not None:
         c1, c2, c3 = st.columns(3)
         with read() as s:

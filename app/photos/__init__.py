@@ -7,7 +7,7 @@ Pure pipeline + filesystem store (no Streamlit, no database)::
     try:
         photo = ingest_photo(upload.getvalue(), root=photos_dir(), filename=upload.name)
     except PhotoRejected as exc:
-        st.error(exc.message_zh)       # exc.code is the stable machine code
+        st.error(exc.message(lang))    # exc.code is the stable machine code
     ...
     st.image(open_stored(photos_dir(), photo.thumb_path))
 """

@@ -45,30 +45,30 @@ _VIDEO_BRANDS = {
     b"dash",
 }
 
-# (zh, en) names of things we recognise but refuse.
-_GIF = ("GIF", "GIF")
-_TIFF = ("TIFF", "TIFF")
-_BMP = ("BMP", "BMP")
-_ICO = ("ICO 图标", "ICO icon")
-_PSD = ("PSD（Photoshop 文档）", "PSD (Photoshop document)")
-_JP2 = ("JPEG 2000", "JPEG 2000")
-_JXL = ("JPEG XL", "JPEG XL")
-_AVIF = ("AVIF", "AVIF")
-_SVG = ("SVG 矢量图", "SVG vector image")
+# Message ids (app/locale) naming the things we recognise but refuse.
+_GIF = "photo.kind.gif"
+_TIFF = "photo.kind.tiff"
+_BMP = "photo.kind.bmp"
+_ICO = "photo.kind.ico"
+_PSD = "photo.kind.psd"
+_JP2 = "photo.kind.jp2"
+_JXL = "photo.kind.jxl"
+_AVIF = "photo.kind.avif"
+_SVG = "photo.kind.svg"
 
-_PDF = ("PDF 文档", "PDF document")
-_ZIP = ("ZIP 压缩包（或 Office 文档）", "ZIP archive (or Office document)")
-_RAR = ("RAR 压缩包", "RAR archive")
-_7Z = ("7z 压缩包", "7z archive")
-_GZ = ("gzip 压缩文件", "gzip archive")
-_EXE = ("Windows 可执行程序（EXE）", "Windows executable (EXE)")
-_ELF = ("ELF 可执行程序", "ELF executable")
-_OLE = ("Office 文档", "Office document")
-_VIDEO = ("视频文件", "video file")
-_AUDIO = ("音频文件", "audio file")
-_HTML = ("HTML 网页", "HTML page")
-_TEXT = ("文本文件", "text file")
-_PS = ("PostScript 文档", "PostScript document")
+_PDF = "photo.kind.pdf"
+_ZIP = "photo.kind.zip"
+_RAR = "photo.kind.rar"
+_7Z = "photo.kind.7z"
+_GZ = "photo.kind.gz"
+_EXE = "photo.kind.exe"
+_ELF = "photo.kind.elf"
+_OLE = "photo.kind.ole"
+_VIDEO = "photo.kind.video"
+_AUDIO = "photo.kind.audio"
+_HTML = "photo.kind.html"
+_TEXT = "photo.kind.text"
+_PS = "photo.kind.ps"
 
 
 def _ftyp_brands(data: bytes) -> tuple[bytes, set[bytes]] | None:
@@ -127,7 +127,7 @@ def sniff(data: bytes) -> AcceptedFormat:
 
 def _refusal(data: bytes) -> errors.PhotoRejected:
     """Name what the bytes are, for the user-facing message."""
-    image_magics: list[tuple[tuple[bytes, ...], tuple[str, str]]] = [
+    image_magics: list[tuple[tuple[bytes, ...], str]] = [
         ((b"GIF87a", b"GIF89a"), _GIF),
         ((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"), _TIFF),
         ((b"8BPS",), _PSD),
@@ -144,7 +144,7 @@ def _refusal(data: bytes) -> errors.PhotoRejected:
     if _looks_like_svg(data):
         return errors.unsupported_format(_SVG)
 
-    other_magics: list[tuple[tuple[bytes, ...], tuple[str, str]]] = [
+    other_magics: list[tuple[tuple[bytes, ...], str]] = [
         ((b"%PDF-",), _PDF),
         ((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"), _ZIP),
         ((b"Rar!\x1a\x07",), _RAR),

@@ -11,6 +11,7 @@ every text cell of the workbook and the CSV), labels, local times and the sign-o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from app.messages import has, text, value
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -30,21 +33,34 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _BLANKS = re.compile(r"\s+")
 
-SIGNATURE_LINE = "考核人：________  审核人（经理）：________  日期：________"
+def tx(lang: str) -> Callable[..., str]:
+    """The catalogue's texts in ``lang`` (app/messages.py): ``_ = tx("en"); _("rep.all_sites")``."""
+    def translate(key: str, /, **params: Any) -> str:
+        return text(key, lang, **params)
 
-KIND_LABELS = {
-    "supervisor": "督导检查",
-    "self_check": "员工自查",
-}
-CHECKLIST_KIND_LABELS = {
-    "appearance": "仪容礼仪",
-    "safety": "安全",
-    "training": "培训",
-    "standard": "服务标准",
-    "workflow": "工作流程",
-}
-ACTION_STATUS_LABELS = {"open": "待整改", "fixed": "已整改", "verified": "已验证"}
-SUBJECT_LABELS = {"staff": "员工", "site": "管理处"}
+    return translate
+
+
+def signature_line(lang: str = "zh") -> str:
+    return text("rep.signature_line", lang)
+
+
+SIGNATURE_LINE = signature_line("zh")
+
+
+def kind_label(kind: str, lang: str = "zh") -> str:
+    """An inspection kind (supervisor, self_check)."""
+    key = f"kind_{kind}"
+    return text(key, lang) if has(key) else kind
+
+
+def checklist_kind_label(kind: str, lang: str = "zh") -> str:
+    return value("checklist_kind", kind, lang)
+
+
+def action_status_label(status: str, lang: str = "zh") -> str:
+    """open / fixed / verified, as the report columns name them (shorter than the page's labels)."""
+    return value("rep.action_status", status, lang)
 
 
 def safe_text(value: object) -> str:
@@ -56,10 +72,10 @@ def safe_text(value: object) -> str:
     """
     if value is None:
         return ""
-    text = _ILLEGAL.sub("", str(value))
-    if text.startswith(_FORMULA_START) or text.lstrip(" \u3000").startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    cell = _ILLEGAL.sub("", str(value))
+    if cell.startswith(_FORMULA_START) or cell.lstrip(" \u3000").startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
 
 
 def one_line(value: object, max_len: int | None = None) -> str:
@@ -69,16 +85,16 @@ def one_line(value: object, max_len: int | None = None) -> str:
     Names stored before the text validator existed (or typed through a door that skipped it) may
     hold newlines: Pillow cannot measure multi-line text and a PDF cell cannot hold it.
     """
-    text = _BLANKS.sub(" ", _UNPRINTABLE.sub(" ", "" if value is None else str(value))).strip()
-    if max_len is not None and len(text) > max_len:
-        text = text[: max_len - 1] + "…"
-    return text
+    line = _BLANKS.sub(" ", _UNPRINTABLE.sub(" ", "" if value is None else str(value))).strip()
+    if max_len is not None and len(line) > max_len:
+        line = line[: max_len - 1] + "…"
+    return line
 
 
 def multi_line(value: object) -> str:
     """Text for a wrapped paragraph: newlines kept (CR LF -> LF), every other control character a space."""
-    text = "" if value is None else str(value)
-    return _UNPRINTABLE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")).strip()
+    para = "" if value is None else str(value)
+    return _UNPRINTABLE.sub(" ", para.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")).strip()
 
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -89,14 +105,14 @@ def check_month(month: object) -> str:
     from app.services.errors import Invalid
 
     if not isinstance(month, str) or not _MONTH.match(month):
-        raise Invalid(f"月份格式应为 YYYY-MM（收到 {month!r}）")
+        raise Invalid("month.format", month=repr(month))
     return month
 
 
-def month_label(month: str) -> str:
-    """``'2026-11'`` -> ``'2026年11月'``."""
+def month_label(month: str, lang: str = "zh") -> str:
+    """``'2026-11'`` -> ``'2026年11月'`` (English: ``'2026-11'``)."""
     year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
+    return text("rep.month", lang, year=int(year), month=int(mon), yyyy_mm=month)
 
 
 def local(dt: datetime | None) -> datetime | None:
@@ -131,13 +147,13 @@ def fmt2(value: Decimal | float | None, *, signed: bool = False, suffix: str = "
     return (f"{d:+.2f}" if signed else f"{d:.2f}") + suffix
 
 
-def site_name(session: Session, site_id: int | None) -> str:
+def site_name(session: Session, site_id: int | None, lang: str = "zh") -> str:
     from app.db.models import Site
 
     if site_id is None:
-        return "全部管理处"
+        return text("rep.all_sites", lang)
     site = session.get(Site, site_id)
-    return site.name if site is not None else f"管理处 {site_id}"
+    return site.name if site is not None else text("rep.site_n", lang, id=site_id)
 
 
 def site_id_for_code(session: Session, code: str) -> int | None:
@@ -146,7 +162,7 @@ def site_id_for_code(session: Session, code: str) -> int | None:
     return session.scalar(select(Site.id).where(Site.code == code))
 
 
-def signoff_text(session: Session, *, site_id: int, month: str) -> str | None:
+def signoff_text(session: Session, *, site_id: int, month: str, lang: str = "zh") -> str | None:
     """``已签字确认：<name>，<time>`` when the site's month is signed off, else ``None``."""
     from app.db.models import User
     from app.services import signoff
@@ -155,27 +171,28 @@ def signoff_text(session: Session, *, site_id: int, month: str) -> str | None:
     if row is None or row.status != "signed":
         return None
     user = session.get(User, row.signed_by)
-    who = user.display_name if user is not None else f"用户 {row.signed_by}"
-    return f"已签字确认：{who}，{local_text(row.signed_at)}"
+    who = user.display_name if user is not None else text("rep.user_n", lang, id=row.signed_by)
+    return text("rep.signed_by", lang, who=who, when=local_text(row.signed_at))
 
 
-def signoff_lines(session: Session, *, month: str, site_ids: list[int]) -> list[str]:
+def signoff_lines(session: Session, *, month: str, site_ids: list[int], lang: str = "zh") -> list[str]:
     """One line per signed-off site of ``site_ids`` (the site named when there are several)."""
     out = []
     for sid in site_ids:
-        text = signoff_text(session, site_id=sid, month=month)
-        if text:
-            out.append(text if len(site_ids) == 1 else f"{site_name(session, sid)} {text}")
+        line = signoff_text(session, site_id=sid, month=month, lang=lang)
+        if line:
+            out.append(line if len(site_ids) == 1 else f"{site_name(session, sid, lang)} {line}")
     return out
 
 
 __all__ = [
-    "ACTION_STATUS_LABELS",
-    "CHECKLIST_KIND_LABELS",
-    "KIND_LABELS",
     "SIGNATURE_LINE",
-    "SUBJECT_LABELS",
     "TZ",
+    "action_status_label",
+    "checklist_kind_label",
+    "kind_label",
+    "signature_line",
+    "tx",
     "check_month",
     "fmt2",
     "local",
@@ -191,12 +208,12 @@ __all__ = [
 ]
 
 
-# ---- standards language version 2 in the reports (Chinese, like every report text)
+# ---- standards language version 2 in the reports
 def _num_text(d: Decimal) -> str:
     return str(int(d)) if d == d.to_integral_value() else f"{d.normalize():f}"
 
 
-def v2_answer_words(item: Any, answer: Any) -> str | None:
+def v2_answer_words(item: Any, answer: Any, lang: str = "zh") -> str | None:
     """A version-2 answer in words for a report: the clauses that happened, a sample, a bonus or a penalty;
     ``None`` for the version-1 kinds (and for N/A or a missing answer)."""
     if not isinstance(answer, dict) or answer.get("result") == "na":
@@ -206,15 +223,16 @@ def v2_answer_words(item: Any, answer: Any) -> str | None:
         for k, r in enumerate(item.rules):
             n = int(Decimal(str(answer["counts"].get(r.id, 0))))
             if n:
-                what = "本项不得分" if r.per is None else f"{n}处，扣{_num_text(n * r.per)}分"
-                parts.append(f"{chr(ord('A') + k)}. {r.text}（{what}）")
-        return "；".join(parts) if parts else "无扣分"
+                what = (text("v2w.nothing", lang) if r.per is None
+                        else text("v2w.count", lang, n=n, lost=_num_text(n * r.per)))
+                parts.append(f"{chr(ord('A') + k)}. {r.text}" + text("paren", lang, text=what))
+        return text("rep.sep", lang).join(parts) if parts else text("v2w.no_deduction", lang)
     if item.scoring == "sample" and "checked" in answer:
-        return f"抽查{int(answer['checked'])}，不合格{int(answer.get('failed', 0))}"
+        return text("v2w.sample", lang, checked=int(answer["checked"]), failed=int(answer.get("failed", 0)))
     if item.scoring in ("bonus", "penalty") and "count" in answer:
         n = int(answer["count"])
         amount = n * (item.per or Decimal(0))
         if item.max is not None:
             amount = min(amount, item.max)
-        return f"{n}次，{'加' if item.scoring == 'bonus' else '另扣'}{_num_text(amount)}分"
+        return text("v2w.bonus" if item.scoring == "bonus" else "v2w.penalty", lang, n=n, amount=_num_text(amount))
     return None

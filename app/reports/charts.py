@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from app.messages import text, value
 from app.reports import one_line
 
 # ----------------------------------------------------------------------------- fonts
@@ -132,10 +133,7 @@ def cjk_font() -> CJKFont:
             if b_index is not None:
                 bold_face = FontFace(bold, b_index)
         return CJKFont(FontFace(regular, index), bold_face)
-    raise MissingCJKFont(
-        f"找不到中文字体，无法生成 PDF：请安装 {FONT_PACKAGE}（apt-get install {FONT_PACKAGE}），"
-        f"或用环境变量 {FONT_ENV} 指定一个 .ttf/.otf/.ttc 中文字体文件"
-    )
+    raise MissingCJKFont(text("rep.no_cjk_font", "zh", package=FONT_PACKAGE, env=FONT_ENV))
 
 
 @lru_cache(maxsize=32)
@@ -207,7 +205,7 @@ def _label_pos(d: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont,
 
 
 def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
-               bands: Sequence[tuple[str, float]] = (), size: tuple[int, int] = (900, 340)) -> bytes:
+               bands: Sequence[tuple[str, float]] = (), size: tuple[int, int] = (900, 340), lang: str = "zh") -> bytes:
     """A score trend: one point per month (``None`` = no score, the line breaks), value labels, grade lines."""
     title = one_line(title, TITLE_CHARS)
     points = [(one_line(label, LABEL_CHARS), v) for label, v in points]
@@ -216,7 +214,10 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
     d = ImageDraw.Draw(im)
     f_title, f_lab, f_small = _pil_font(17 * S, bold=True), _pil_font(12 * S), _pil_font(11 * S)
     d.text((16 * S, 10 * S), title, font=f_title, fill=INK)
-    left, right, top, bottom = 52 * S, w - 64 * S, 48 * S, h - 44 * S
+    band_labels = [f"{value('grade', grade, lang)} {b:g}" for grade, b in bands]
+    # room on the right for the widest band label ("Excellent 90" is wider than "优秀 90")
+    margin = max([64 * S, *(_text_w(d, lab, f_small) + 12 * S for lab in band_labels)])
+    left, right, top, bottom = 52 * S, w - margin, 48 * S, h - 44 * S
     values = [v for _, v in points if v is not None]
     lo, hi = _y_range(values, bands)
 
@@ -229,12 +230,12 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
         d.line([(left, y), (right, y)], fill=GRID, width=S)
         label = str(t)
         d.text((left - 8 * S - _text_w(d, label, f_small), y - 7 * S), label, font=f_small, fill=AXIS)
-    for grade, b in bands:
+    for (grade, b), band_label in zip(bands, band_labels, strict=True):
         if lo < b < hi:
             y = y_of(b)
             color = grade_color(grade)
             _dashed_hline(d, left, right, y, color)
-            d.text((right + 6 * S, y - 8 * S), f"{grade} {b:g}", font=f_small, fill=color)
+            d.text((right + 6 * S, y - 8 * S), band_label, font=f_small, fill=color)
     d.line([(left, top), (left, bottom), (right, bottom)], fill=AXIS, width=S)
     n = max(len(points), 1)
     slot = (right - left) / n
@@ -264,13 +265,13 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str,
         d.text(_label_pos(d, label, f_lab, x, y, vals[i - 1] if i else None,
                           vals[i + 1] if i + 1 < len(vals) else None, v, bottom), label, font=f_lab, fill=INK)
     if not values:
-        msg = "所选期间没有得分"
+        msg = text("rep.chart_no_scores", lang)
         d.text(((left + right) / 2 - _text_w(d, msg, f_lab) / 2, (top + bottom) / 2), msg, font=f_lab, fill=AXIS)
     return _png(im)
 
 
 def bar_chart(bars: Sequence[tuple[str, float | None, str | None]], *, title: str,
-              bands: Sequence[tuple[str, float]] = (), width: int = 900, bar_px: int = 26) -> bytes:
+              bands: Sequence[tuple[str, float]] = (), width: int = 900, bar_px: int = 26, lang: str = "zh") -> bytes:
     """Horizontal bars, one per ``(label, score or None, grade)``, in the given order, coloured by grade."""
     title = one_line(title, TITLE_CHARS)
     bars = [(one_line(label, LABEL_CHARS), v, g) for label, v, g in bars]
@@ -302,7 +303,8 @@ def bar_chart(bars: Sequence[tuple[str, float | None, str | None]], *, title: st
             while yy < bottom:
                 d.line([(x, yy), (x, min(yy + 8 * S, bottom))], fill=color, width=S)
                 yy += 13 * S
-            d.text((x - _text_w(d, grade, f_small) / 2, top - 20 * S), grade, font=f_small, fill=color)
+            label = value("grade", grade, lang)
+            d.text((x - _text_w(d, label, f_small) / 2, top - 20 * S), label, font=f_small, fill=color)
     d.line([(left, top - 4 * S), (left, bottom)], fill=AXIS, width=S)
     for i, (label, v, bar_grade) in enumerate(bars):
         y0 = top + i * row + 4 * S
@@ -310,13 +312,13 @@ def bar_chart(bars: Sequence[tuple[str, float | None, str | None]], *, title: st
         d.text((left - 10 * S - _text_w(d, label, f_lab), y0 + (bar_px * S - 15 * S) / 2 - 2 * S), label,
                font=f_lab, fill=INK)
         if v is None:
-            d.text((left + 8 * S, y0 + 4 * S), "无得分", font=f_small, fill=NO_SCORE)
+            d.text((left + 8 * S, y0 + 4 * S), text("rep.chart_no_score", lang), font=f_small, fill=NO_SCORE)
             continue
         x1 = x_of(v)
         d.rectangle([left + S, y0, max(left + 2 * S, x1), y1], fill=grade_color(bar_grade))
         txt = f"{v:.2f}"
         d.text((x1 + 6 * S, y0 + (bar_px * S - 14 * S) / 2 - 2 * S), txt, font=f_lab, fill=INK)
     if not bars:
-        msg = "本月没有员工得分"
+        msg = text("rep.chart_no_staff_scores", lang)
         d.text(((left + right) / 2 - _text_w(d, msg, f_lab) / 2, top + 4 * S), msg, font=f_lab, fill=AXIS)
     return _png(im)

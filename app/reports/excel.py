@@ -1,4 +1,5 @@
-"""The monthly scorecard workbook (月度考核表), in the layout a property management office files.
+"""The monthly scorecard workbook (月度考核表), in the layout a property management office files, in Chinese
+or English (``lang``; names, titles and notes as stored).
 
 Sheets: 月度考核 (ranked staff scorecard with one column per checklist section), 管理处考核 (site
 scorecard), 检查明细 (the month's submitted inspections), 整改跟踪 (the month's corrective actions).
@@ -24,19 +25,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import SHIFT_NAMES, Inspection
+from app.messages import text, value
 from app.reports import (
-    ACTION_STATUS_LABELS,
-    CHECKLIST_KIND_LABELS,
-    KIND_LABELS,
-    SIGNATURE_LINE,
+    action_status_label,
     check_month,
+    checklist_kind_label,
+    kind_label,
     local,
     month_label,
     now_local,
     safe_text,
+    signature_line,
     signoff_lines,
     site_name,
     two,
+    tx,
 )
 from app.services import actions as actions_svc
 from app.services import catalog, clause_pareto, org
@@ -46,7 +49,8 @@ from app.services.actor import Actor
 from app.standards.xlsx_export import print_a4_landscape
 from scoring.monthly import KINDS
 
-FONT_NAME = "宋体"
+FONT_NAME = "宋体"  # SimSun, the font name Excel knows
+FAIL_GRADE = "不合格"  # the stored grade that gets a red cell
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -59,22 +63,34 @@ INT = "0"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 
-STAFF_HEADERS = ("排名", "姓名", "管理处", "岗位", "得分", "等级", "环比", "督导检查次数", "覆盖率", "自查次数",
-                 "自查差值", "未关闭整改")
-SITE_HEADERS = ("排名", "管理处", "编号", "得分", "等级", "环比", "督导检查次数", "覆盖率", "自查次数", "自查差值",
-                "未关闭整改", "培训到位率", "培训合格率")
-INSPECTION_HEADERS = ("日期", "班次", "管理处", "检查对象", "检查表", "类型", "检查人", "得分", "等级", "提交时间",
-                      "已修订")
-ACTION_HEADERS = ("检查项", "管理处", "责任人", "发起时间", "整改期限", "状态", "是否超期", "整改说明", "验证人",
-                  "扣分", "检查表", "验证时间")
+# message ids (app/locale) of the column heads; the Chinese heads and sheet names below are for the tests
+STAFF_HEADER_KEYS = ("rank", "name", "site", "post", "score", "grade", "delta", "inspections", "coverage",
+                     "self_checks", "self_gap", "open_actions")
+SITE_HEADER_KEYS = ("rank", "site", "code", "score", "grade", "delta", "inspections", "coverage", "self_checks",
+                    "self_gap", "open_actions", "attendance", "pass_rate")
+INSPECTION_HEADER_KEYS = ("date", "shift", "site", "subject", "checklist", "kind", "inspector", "score", "grade",
+                          "submitted_at", "amended")
+ACTION_HEADER_KEYS = ("item", "site", "responsible", "opened_at", "due_at", "status", "overdue", "fix_note",
+                      "verified_by", "points_lost", "checklist", "verified_at")
 
-SHEET_STAFF = "月度考核"
-SHEET_SITE = "管理处考核"
-SHEET_INSPECTIONS = "检查明细"
-SHEET_ACTIONS = "整改跟踪"
-SHEET_GROUPS = "分项得分"  # only when a checklist of the month has groups (standards language version 2)
-SHEET_CLAUSES = "扣分细则"  # only when multi-clause items lost points this month (standards language version 2)
-ADJUST_HEADERS = ("加分", "另扣")  # only when a bonus or penalty row counted this month
+
+def _heads(keys: Sequence[str], lang: str = "zh") -> tuple[str, ...]:
+    return tuple(text(f"rep.col.{k}", lang) for k in keys)
+
+
+STAFF_HEADERS = _heads(STAFF_HEADER_KEYS)
+SITE_HEADERS = _heads(SITE_HEADER_KEYS)
+INSPECTION_HEADERS = _heads(INSPECTION_HEADER_KEYS)
+ACTION_HEADERS = _heads(ACTION_HEADER_KEYS)
+
+SHEET_STAFF = text("rep.sheet_staff")
+SHEET_SITE = text("rep.sheet_site")
+SHEET_INSPECTIONS = text("rep.sheet_inspections")
+SHEET_ACTIONS = text("rep.sheet_actions")
+SHEET_GROUPS = text("rep.sheet_groups")  # only when a checklist of the month has groups (standards version 2)
+SHEET_CLAUSES = text("rep.sheet_clauses")  # only when multi-clause items lost points this month (version 2)
+ADJUST_HEADER_KEYS = ("bonus", "penalty")  # only when a bonus or penalty row counted this month
+ADJUST_HEADERS = _heads(ADJUST_HEADER_KEYS)
 
 
 @dataclass(frozen=True)
@@ -94,20 +110,20 @@ def _font(**kw: Any) -> Font:
     return Font(name=FONT_NAME, **{"size": 10, **kw})
 
 
-def _value(v: Any, col: Col) -> Any:
+def _value(v: Any, col: Col, lang: str) -> Any:
     if v is None:
         return None
     if isinstance(v, Decimal):
         return two(v)
     if isinstance(v, bool):
-        return "是" if v else ""
+        return text("yes", lang) if v else ""
     if isinstance(v, int | float | datetime | date):
         return v
     return safe_text(v)
 
 
-def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col], rows: Sequence[Sequence[Any]],
-                 footer: Sequence[str] = (), freeze_cols: int = 0,
+def _write_sheet(ws: Worksheet, *, lang: str, title: str, subtitle: str, cols: Sequence[Col],
+                 rows: Sequence[Sequence[Any]], footer: Sequence[str] = (), freeze_cols: int = 0,
                  row_style: Callable[[Sequence[Any]], dict[int, PatternFill]] | None = None) -> None:
     n = len(cols)
     last = get_column_letter(n)
@@ -138,7 +154,7 @@ def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col
     for r_i, row in enumerate(rows, start=4):
         fills = row_style(row) if row_style else {}
         for c_i, (v, c) in enumerate(zip(row, cols, strict=True), start=1):
-            cell = ws.cell(row=r_i, column=c_i, value=_value(v, c))
+            cell = ws.cell(row=r_i, column=c_i, value=_value(v, c, lang))
             cell.border = BORDER
             cell.font = _font()
             if c.fmt and isinstance(cell.value, int | float | datetime | date):
@@ -147,14 +163,14 @@ def _write_sheet(ws: Worksheet, *, title: str, subtitle: str, cols: Sequence[Col
             if c_i in fills:
                 cell.fill = fills[c_i]
     if not rows:
-        ws.append(["（本月无记录）"])
+        ws.append([text("rep.no_rows", lang)])
         ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=n)
         ws["A4"].font = _font(color="808080")
         ws["A4"].alignment = Alignment(horizontal="center")
     # footer: signature line and sign-off
     r = ws.max_row + 2
-    for text in footer:
-        ws.cell(row=r, column=1, value=safe_text(text)).font = _font(size=11)
+    for line in footer:
+        ws.cell(row=r, column=1, value=safe_text(line)).font = _font(size=11)
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n)
         ws.cell(row=r, column=1).alignment = Alignment(horizontal="left", vertical="center")
         ws.row_dimensions[r].height = 24
@@ -182,10 +198,12 @@ def _section_titles(session: Session, matrix: dict[int, dict[str, Decimal]], ids
     return sorted(present, key=lambda t: (order.get(t, len(order)), t))
 
 
-def _grade_fill(grade_col: int, delta_col: int) -> Callable[[Sequence[Any]], dict[int, PatternFill]]:
+def _grade_fill(grade_col: int, delta_col: int, lang: str) -> Callable[[Sequence[Any]], dict[int, PatternFill]]:
+    fail = value("grade", FAIL_GRADE, lang)
+
     def style(row: Sequence[Any]) -> dict[int, PatternFill]:
         out = {}
-        if row[grade_col - 1] == "不合格":
+        if row[grade_col - 1] == fail:
             out[grade_col] = FAIL_FILL
         delta = row[delta_col - 1]
         if isinstance(delta, Decimal) and delta <= -5:
@@ -200,97 +218,112 @@ def _rank(r: int | None) -> int | str:
 
 
 def _staff_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, site_id: int | None,
-                 title_site: str, footer: list[str], rule_note: str) -> None:
+                 title_site: str, footer: list[str], rule_note: str, lang: str) -> None:
+    _ = tx(lang)
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
     titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
-    cols = [_c("排名", 6, INT), _c("姓名", 10), _c("管理处", 22, align="left"), _c("岗位", 10), _c("得分", 9, NUM),
-            _c("等级", 8), _c("环比", 9, SIGNED_NUM), _c("督导检查次数", 9, INT), _c("覆盖率", 10, PCT),
-            _c("自查次数", 8, INT), _c("自查差值", 9, SIGNED_NUM), _c("未关闭整改", 9, INT)]
+    h = dict(zip(STAFF_HEADER_KEYS, _heads(STAFF_HEADER_KEYS, lang), strict=True))
+    cols = [_c(h["rank"], 6, INT), _c(h["name"], 10), _c(h["site"], 22, align="left"), _c(h["post"], 10),
+            _c(h["score"], 9, NUM), _c(h["grade"], 8), _c(h["delta"], 9, SIGNED_NUM), _c(h["inspections"], 9, INT),
+            _c(h["coverage"], 10, PCT), _c(h["self_checks"], 8, INT), _c(h["self_gap"], 9, SIGNED_NUM),
+            _c(h["open_actions"], 9, INT)]
     cols += [_c(t, 12, NUM) for t in titles]
     adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
-    cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS] if adjust else []
+    cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
         secs = matrix.get(ln.subject_id, {})
-        rows.append([_rank(r.rank), ln.name, ln.site_name, ln.post, r.score_display, r.grade, r.delta_display,
+        rows.append([_rank(r.rank), ln.name, ln.site_name, value("post", ln.post, lang), r.score_display,
+                     value("grade", r.grade, lang) or None, r.delta_display,
                      r.inspections, r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
                      *[secs.get(t) for t in titles], *_adjust_cells(adjust, ln.subject_id)])
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 客服人员月度考核表",
-                 subtitle=rule_note + "；分项为各检查表分部的得分率（%）", cols=cols, rows=rows, footer=footer,
-                 freeze_cols=2, row_style=_grade_fill(6, 7))
+    _write_sheet(ws, lang=lang, title=_("rep.title_staff", site=title_site, month=month_label(month, lang)),
+                 subtitle=rule_note + _("rep.sections_note"), cols=cols, rows=rows, footer=footer,
+                 freeze_cols=2, row_style=_grade_fill(6, 7, lang))
 
 
 def _site_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, site_id: int | None,
-                title_site: str, footer: list[str], rule_note: str) -> None:
+                title_site: str, footer: list[str], rule_note: str, lang: str) -> None:
+    _ = tx(lang)
     lines = sc.scorecard(session, actor=actor, month=month, subject_type="site", site_id=site_id)
     matrix = sc.section_matrix(session, actor=actor, month=month, subject_type="site", site_id=site_id)
     titles = _section_titles(session, matrix, [ln.subject_id for ln in lines])
     kinds_present = {k for ln in lines for k in ln.row.kinds}
     kinds = [k for k in KINDS if k in kinds_present]
-    cols = [_c("排名", 6, INT), _c("管理处", 22, align="left"), _c("编号", 9), _c("得分", 9, NUM), _c("等级", 8),
-            _c("环比", 9, SIGNED_NUM), _c("督导检查次数", 9, INT), _c("覆盖率", 10, PCT), _c("自查次数", 8, INT),
-            _c("自查差值", 9, SIGNED_NUM), _c("未关闭整改", 9, INT), _c("培训到位率", 10, PCT),
-            _c("培训合格率", 10, PCT)]
-    cols += [_c(f"{CHECKLIST_KIND_LABELS.get(k, k)}均分", 10, NUM) for k in kinds]
+    h = dict(zip(SITE_HEADER_KEYS, _heads(SITE_HEADER_KEYS, lang), strict=True))
+    cols = [_c(h["rank"], 6, INT), _c(h["site"], 22, align="left"), _c(h["code"], 9), _c(h["score"], 9, NUM),
+            _c(h["grade"], 8), _c(h["delta"], 9, SIGNED_NUM), _c(h["inspections"], 9, INT),
+            _c(h["coverage"], 10, PCT), _c(h["self_checks"], 8, INT), _c(h["self_gap"], 9, SIGNED_NUM),
+            _c(h["open_actions"], 9, INT), _c(h["attendance"], 10, PCT), _c(h["pass_rate"], 10, PCT)]
+    cols += [_c(_("rep.kind_mean", kind=checklist_kind_label(k, lang)), 10, NUM) for k in kinds]
     cols += [_c(t, 12, NUM) for t in titles]
     adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site", site_id=site_id)
-    cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS] if adjust else []
+    cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)] if adjust else []
     rows = []
     for ln in lines:
         r = ln.row
         secs = matrix.get(ln.subject_id, {})
         tr = ln.training
-        rows.append([_rank(r.rank), ln.name, ln.code, r.score_display, r.grade, r.delta_display, r.inspections,
+        rows.append([_rank(r.rank), ln.name, ln.code, r.score_display, value("grade", r.grade, lang) or None,
+                     r.delta_display, r.inspections,
                      r.coverage_percent_display, r.self_checks, r.self_gap_display, ln.open_actions,
                      tr.attendance_rate if tr else None, tr.pass_rate if tr else None,
                      *[r.kinds.get(k) for k in kinds], *[secs.get(t) for t in titles],
                      *_adjust_cells(adjust, ln.subject_id)])
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 管理处月度考核表",
-                 subtitle=rule_note + "；分项为各检查表分部的得分率（%）", cols=cols, rows=rows, footer=footer,
-                 freeze_cols=2, row_style=_grade_fill(5, 6))
+    _write_sheet(ws, lang=lang, title=_("rep.title_site", site=title_site, month=month_label(month, lang)),
+                 subtitle=rule_note + _("rep.sections_note"), cols=cols, rows=rows, footer=footer,
+                 freeze_cols=2, row_style=_grade_fill(5, 6, lang))
 
 
 def _inspections_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, site_id: int | None,
-                       title_site: str) -> None:
+                       title_site: str, lang: str) -> None:
+    _ = tx(lang)
     heads = insp_svc.list_inspections(session, actor=actor, month=month, site_id=site_id, status="submitted",
                                       limit=1_000_000)
     shift_order = {n: i for i, n in enumerate(SHIFT_NAMES)}
     heads.sort(key=lambda h: (h.shift_date, shift_order.get(h.shift_name, 9), h.submitted_at or datetime.min, h.id))
-    cols = [_c("日期", 11, DATE), _c("班次", 6), _c("管理处", 22, align="left"), _c("检查对象", 20, align="left"),
-            _c("检查表", 26, align="left"), _c("类型", 9), _c("检查人", 18, align="left"), _c("得分", 8, NUM),
-            _c("等级", 7), _c("提交时间", 16, DATETIME), _c("已修订", 7)]
-    rows = [[h.shift_date, h.shift_name, h.site_name, h.subject_name, h.checklist_title,
-             KIND_LABELS.get(h.kind, h.kind), h.inspector, h.percent, h.grade, local(h.submitted_at), h.amended]
+    c = dict(zip(INSPECTION_HEADER_KEYS, _heads(INSPECTION_HEADER_KEYS, lang), strict=True))
+    cols = [_c(c["date"], 11, DATE), _c(c["shift"], 6), _c(c["site"], 22, align="left"),
+            _c(c["subject"], 20, align="left"), _c(c["checklist"], 26, align="left"), _c(c["kind"], 9),
+            _c(c["inspector"], 18, align="left"), _c(c["score"], 8, NUM), _c(c["grade"], 7),
+            _c(c["submitted_at"], 16, DATETIME), _c(c["amended"], 7)]
+    rows = [[h.shift_date, value("shift", h.shift_name, lang), h.site_name, h.subject_name, h.checklist_title,
+             kind_label(h.kind, lang), h.inspector, h.percent, value("grade", h.grade, lang) or None,
+             local(h.submitted_at), h.amended]
             for h in heads]
     snaps = _bonus_penalty(session, [h.id for h in heads])
     if snaps:  # version-2 standards: each inspection's bonus and penalty
-        cols += [_c(h, 8, NUM) for h in ADJUST_HEADERS]
+        cols += [_c(h, 8, NUM) for h in _heads(ADJUST_HEADER_KEYS, lang)]
         for row, h in zip(rows, heads, strict=True):
             row += list(snaps.get(h.id, (None, None)))
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 检查明细",
-                 subtitle=f"共 {len(rows)} 次已提交的检查（督导检查计入考核，员工自查仅作对照）", cols=cols, rows=rows,
-                 freeze_cols=1, row_style=lambda row: {9: FAIL_FILL} if row[8] == "不合格" else {})
+    fail = value("grade", FAIL_GRADE, lang)
+    _write_sheet(ws, lang=lang, title=_("rep.title_inspections", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.inspections_note", n=len(rows)), cols=cols, rows=rows,
+                 freeze_cols=1, row_style=lambda row: {9: FAIL_FILL} if row[8] == fail else {})
 
 
 def _actions_sheet(ws: Worksheet, session: Session, *, actor: Actor, month: str, site_id: int | None,
-                   title_site: str) -> None:
+                   title_site: str, lang: str) -> None:
+    _ = tx(lang)
     acts = actions_svc.list_actions(session, actor=actor, month=month, site_id=site_id, limit=1_000_000)
     acts.sort(key=lambda a: (a.opened_at, a.id))
     titles = catalog.titles(session)
-    cols = [_c("检查项", 40, align="left"), _c("管理处", 22, align="left"), _c("责任人", 10), _c("发起时间", 16, DATETIME),
-            _c("整改期限", 16, DATETIME), _c("状态", 8), _c("是否超期", 8), _c("整改说明", 30, align="left"),
-            _c("验证人", 16, align="left"), _c("扣分", 7, NUM), _c("检查表", 20, align="left"),
-            _c("验证时间", 16, DATETIME)]
+    h = dict(zip(ACTION_HEADER_KEYS, _heads(ACTION_HEADER_KEYS, lang), strict=True))
+    cols = [_c(h["item"], 40, align="left"), _c(h["site"], 22, align="left"), _c(h["responsible"], 10),
+            _c(h["opened_at"], 16, DATETIME), _c(h["due_at"], 16, DATETIME), _c(h["status"], 8), _c(h["overdue"], 8),
+            _c(h["fix_note"], 30, align="left"), _c(h["verified_by"], 16, align="left"), _c(h["points_lost"], 7, NUM),
+            _c(h["checklist"], 20, align="left"), _c(h["verified_at"], 16, DATETIME)]
+    late = _("rep.overdue")
     rows = [[a.item_text, a.site_name, a.staff_name, local(a.opened_at), local(a.due_at),
-             ACTION_STATUS_LABELS.get(a.status, a.status), "超期" if a.overdue else "", a.fix_note,
+             action_status_label(a.status, lang), late if a.overdue else "", a.fix_note,
              a.verified_by, a.points_lost, titles.get(a.checklist_id, a.checklist_id), local(a.verified_at)] for a in acts]
     n_open = sum(1 for a in acts if a.status == "open")
     n_over = sum(1 for a in acts if a.overdue)
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 整改跟踪",
-                 subtitle=f"共 {len(rows)} 项；待整改 {n_open} 项，其中超期 {n_over} 项", cols=cols, rows=rows,
-                 freeze_cols=1, row_style=lambda row: {7: FAIL_FILL} if row[6] == "超期" else {})
+    _write_sheet(ws, lang=lang, title=_("rep.title_actions", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.actions_note", n=len(rows), open=n_open, overdue=n_over), cols=cols, rows=rows,
+                 freeze_cols=1, row_style=lambda row: {7: FAIL_FILL} if row[6] == late else {})
 
 
 # ----------------------------------------------------------------------------- standards language version 2
@@ -314,31 +347,38 @@ def _bonus_penalty(session: Session, ids: list[int]) -> dict[int, tuple[Decimal,
     return out
 
 
-def _groups_sheet(ws: Worksheet, groups: list[clause_pareto.GroupFigure], *, month: str, title_site: str) -> None:
+def _groups_sheet(ws: Worksheet, groups: list[clause_pareto.GroupFigure], *, month: str, title_site: str,
+                  lang: str = "zh") -> None:
     """Groups (分项) of the month's checklists: points awarded of those applicable, over the supervisor inspections."""
-    cols = [_c("检查表", 26, align="left"), _c("部分", 16, align="left"), _c("分项", 20, align="left"),
-            _c("分值", 7, NUM), _c("检查次数", 8, INT), _c("得分合计", 9, NUM), _c("适用分合计", 9, NUM),
-            _c("得分率", 9, PCT)]
+    _ = tx(lang)
+    cols = [_c(_("rep.col.checklist"), 26, align="left"), _c(_("rep.col.section"), 16, align="left"),
+            _c(_("rep.col.group"), 20, align="left"), _c(_("rep.col.points"), 7, NUM), _c(_("rep.col.n_inspections"), 8, INT),
+            _c(_("rep.col.awarded_total"), 9, NUM), _c(_("rep.col.applicable_total"), 9, NUM),
+            _c(_("rep.col.percent"), 9, PCT)]
     rows = [[g.checklist_title, g.section_title, g.group_title, g.points, g.inspections, g.awarded, g.applicable,
              g.percent] for g in groups]
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 分项得分", subtitle="督导检查中各分项的得分合计与得分率",
-                 cols=cols, rows=rows, freeze_cols=1)
+    _write_sheet(ws, lang=lang, title=_("rep.title_groups", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.groups_note"), cols=cols, rows=rows, freeze_cols=1)
 
 
-def _clauses_sheet(ws: Worksheet, clauses: list[clause_pareto.ClauseLoss], *, month: str, title_site: str) -> None:
+def _clauses_sheet(ws: Worksheet, clauses: list[clause_pareto.ClauseLoss], *, month: str, title_site: str,
+                   lang: str = "zh") -> None:
     """Multi-clause items: points lost per clause (which clause cost the most), most first."""
-    cols = [_c("序号", 6, INT), _c("检查项编号", 10), _c("检查项", 36, align="left"), _c("扣分细则", 36, align="left"),
-            _c("扣分合计", 9, NUM), _c("次数", 7, INT), _c("检查次数", 8, INT)]
-    rows = [[k, c.item_id, c.item_text, f"{c.letter}. {c.clause_text}" + ("（本项不得分）" if c.all_clause else ""),
+    _ = tx(lang)
+    cols = [_c(_("rep.col.no"), 6, INT), _c(_("rep.col.item_id"), 10), _c(_("rep.col.item"), 36, align="left"),
+            _c(_("rep.col.clause"), 36, align="left"), _c(_("rep.col.lost_total"), 9, NUM), _c(_("rep.col.times"), 7, INT),
+            _c(_("rep.col.n_inspections"), 8, INT)]
+    rows = [[k, c.item_id, c.item_text, f"{c.letter}. {c.clause_text}" + (_("rep.all_clause") if c.all_clause else ""),
              c.lost, c.times, c.inspections] for k, c in enumerate(clauses, start=1)]
-    _write_sheet(ws, title=f"{title_site} {month_label(month)} 多条款检查项扣分细则",
-                 subtitle="每次检查中该项实际扣分按各细则的扣分额（本项不得分按该项分值）比例分摊", cols=cols, rows=rows,
-                 freeze_cols=1)
+    _write_sheet(ws, lang=lang, title=_("rep.title_clauses", site=title_site, month=month_label(month, lang)),
+                 subtitle=_("rep.clauses_note"), cols=cols, rows=rows, freeze_cols=1)
 
 
 # ----------------------------------------------------------------------------- the workbook
-def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: int | None = None) -> bytes:
-    """The month's workbook (``.xlsx`` bytes) for one site or, with ``site_id=None``, all sites the actor sees.
+def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: int | None = None,
+                       lang: str = "zh") -> bytes:
+    """The month's workbook (``.xlsx`` bytes) for one site or, with ``site_id=None``, all sites the actor sees;
+    headings and labels in ``lang`` (names, titles and notes as stored).
 
     Needs a manager or admin (the scorecard service checks). Raises :class:`app.services.errors.Invalid`
     for a malformed month.
@@ -347,32 +387,34 @@ def scorecard_workbook(session: Session, *, actor: Actor, month: str, site_id: i
     actor.require("manager", "admin")
     if site_id is not None:
         actor.require_site(site_id)
-    title_site = site_name(session, site_id)
+    _ = tx(lang)
+    title_site = site_name(session, site_id, lang)
     visible = [site_id] if site_id is not None else [s.id for s in org.visible_sites(session, actor=actor)]
     rules = sc.rules()
-    rule_note = (f"考核月份：{month_label(month)}　考核规则版本：{rules.version}　生成时间："
-                 f"{now_local():%Y-%m-%d %H:%M}　排名为表内排名，督导检查不足 {rules.staff.min_inspections} 次者不排名")
-    footer = [SIGNATURE_LINE, *signoff_lines(session, month=month, site_ids=visible)]
+    def rule_note(min_inspections: int) -> str:
+        return _("rep.rule_note", month=month_label(month, lang), version=rules.version,
+                 at=f"{now_local():%Y-%m-%d %H:%M}", n=min_inspections)
+
+    footer = [signature_line(lang), *signoff_lines(session, month=month, site_ids=visible, lang=lang)]
     wb = Workbook()
     ws = wb.active
-    ws.title = SHEET_STAFF
+    ws.title = _("rep.sheet_staff")
     _staff_sheet(ws, session, actor=actor, month=month, site_id=site_id, title_site=title_site, footer=footer,
-                 rule_note=rule_note)
-    site_note = rule_note.replace(f"不足 {rules.staff.min_inspections} 次", f"不足 {rules.site.min_inspections} 次")
-    _site_sheet(wb.create_sheet(SHEET_SITE), session, actor=actor, month=month, site_id=site_id,
-                title_site=title_site, footer=footer, rule_note=site_note)
-    _inspections_sheet(wb.create_sheet(SHEET_INSPECTIONS), session, actor=actor, month=month, site_id=site_id,
-                       title_site=title_site)
-    _actions_sheet(wb.create_sheet(SHEET_ACTIONS), session, actor=actor, month=month, site_id=site_id,
-                   title_site=title_site)
+                 rule_note=rule_note(rules.staff.min_inspections), lang=lang)
+    _site_sheet(wb.create_sheet(_("rep.sheet_site")), session, actor=actor, month=month, site_id=site_id,
+                title_site=title_site, footer=footer, rule_note=rule_note(rules.site.min_inspections), lang=lang)
+    _inspections_sheet(wb.create_sheet(_("rep.sheet_inspections")), session, actor=actor, month=month,
+                       site_id=site_id, title_site=title_site, lang=lang)
+    _actions_sheet(wb.create_sheet(_("rep.sheet_actions")), session, actor=actor, month=month, site_id=site_id,
+                   title_site=title_site, lang=lang)
     groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
     if groups:
-        _groups_sheet(wb.create_sheet(SHEET_GROUPS), groups, month=month, title_site=title_site)
+        _groups_sheet(wb.create_sheet(_("rep.sheet_groups")), groups, month=month, title_site=title_site, lang=lang)
     clauses = clause_pareto.pareto_clauses(session, actor=actor, month=month, site_id=site_id, top=1_000_000)
     if clauses:
-        _clauses_sheet(wb.create_sheet(SHEET_CLAUSES), clauses, month=month, title_site=title_site)
-    wb.properties.title = safe_text(f"{title_site} {month_label(month)} 月度考核")
-    wb.properties.creator = "Pinzhi 品质巡检"
+        _clauses_sheet(wb.create_sheet(_("rep.sheet_clauses")), clauses, month=month, title_site=title_site, lang=lang)
+    wb.properties.title = safe_text(_("rep.workbook_title", site=title_site, month=month_label(month, lang)))
+    wb.properties.creator = _("rep.creator")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -1,4 +1,4 @@
-"""The report of ONE inspection (检查报告) as a PDF: what the inspector shares right after submit.
+"""The report of ONE inspection (检查报告) as a PDF, in Chinese or English (``lang``): what the inspector shares right after submit.
 
 Header (site, subject, shift, checklist and version, inspector, status), score and grade, the failed items
 with their notes, no-photo reasons and photo thumbnails, the corrective actions opened, the close-out
@@ -16,16 +16,16 @@ from fpdf.enums import WrapMode, XPos, YPos
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from app.messages import value as label_of
 from app.reports import (
-    ACTION_STATUS_LABELS,
-    KIND_LABELS,
-    SUBJECT_LABELS,
+    action_status_label,
     charts,
     fmt2,
     local_text,
     multi_line,
     now_local,
     one_line,
+    tx,
 )
 from app.reports.pdf import (
     BODY_W,
@@ -47,7 +47,6 @@ from app.services.actor import Actor
 from app.services.errors import ServiceError
 
 SIG_W, SIG_H = 80.0, 30.0
-ROLE_LABELS = {"inspector": "检查人签字", "subject": "被检查人签字"}
 
 
 def _line(pdf: _Doc, label: str, value: str) -> None:
@@ -57,10 +56,11 @@ def _line(pdf: _Doc, label: str, value: str) -> None:
     pdf.multi_cell(BODY_W - 28, 6, value, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _signature_box(pdf: _Doc, x: float, y: float, title: str, sig: object) -> float:
+def _signature_box(pdf: _Doc, x: float, y: float, title: str, sig: object, lang: str = "zh") -> float:
     """One signature block at (x, y); returns its height."""
     from app.services.signatures import SignatureView
 
+    _ = tx(lang)
     pdf.set_xy(x, y)
     pdf.set_font(FONT, "B", 9.5)
     pdf.cell(SIG_W, 6, title)
@@ -71,19 +71,20 @@ def _signature_box(pdf: _Doc, x: float, y: float, title: str, sig: object) -> fl
         pdf.set_xy(x, top + SIG_H / 2 - 3)
         pdf.set_font(FONT, "", 9)
         pdf.set_text_color(*MUTED)
-        pdf.cell(SIG_W, 6, "未签字", align="C")
+        pdf.cell(SIG_W, 6, _("ipdf.not_signed"), align="C")
         pdf.set_text_color(*INK)
         return 6 + SIG_H
     if sig.refused:
         pdf.set_xy(x + 2, top + 2)
         pdf.set_font(FONT, "B", 11)
         pdf.set_text_color(192, 57, 43)
-        pdf.cell(SIG_W - 4, 7, "拒签")
+        pdf.cell(SIG_W - 4, 7, _("ipdf.refused"))
         pdf.set_text_color(*INK)
         pdf.set_xy(x + 2, top + 9)
         pdf.set_font(FONT, "", 8.5)
         reason = multi_line(sig.refusal_reason)
-        pdf.multi_cell(SIG_W - 4, 4.5, f"原因：{reason[:160]}{'…' if len(reason) > 160 else ''}", align="L",
+        pdf.multi_cell(SIG_W - 4, 4.5, _("ipdf.reason", reason=f"{reason[:160]}{'…' if len(reason) > 160 else ''}"),
+                       align="L",
                        wrapmode=WrapMode.CHAR, max_line_height=4.5)
     elif sig.image_png:
         with Image.open(io.BytesIO(sig.image_png)) as im:
@@ -93,62 +94,66 @@ def _signature_box(pdf: _Doc, x: float, y: float, title: str, sig: object) -> fl
         pdf.image(io.BytesIO(sig.image_png), x=x + (SIG_W - pw) / 2, y=top + (SIG_H - ph) / 2, w=pw, h=ph)
     pdf.set_xy(x, top + SIG_H + 1)
     pdf.set_font(FONT, "", 8.5)
-    pdf.cell(SIG_W, 5, f"{one_line(sig.signer_name, NAME_CHARS)}　{local_text(sig.signed_at)}")
+    pdf.cell(SIG_W, 5, f"{one_line(sig.signer_name, NAME_CHARS)}   {local_text(sig.signed_at)}")
     return 6 + SIG_H + 6
 
 
-def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int) -> bytes:
-    """The one-inspection report as PDF bytes (permission: whoever may view the inspection)."""
+def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int, lang: str = "zh") -> bytes:
+    """The one-inspection report as PDF bytes (permission: whoever may view the inspection), headings and
+    labels in ``lang``."""
+    _ = tx(lang)
     co = closeout_svc.closeout(session, actor=actor, inspection_id=inspection_id)
     h = co.header
-    title = f"{one_line(h.subject_name, NAME_CHARS)} {one_line(h.checklist_title, NAME_CHARS)} 检查报告"
-    pdf = _Doc(title)
+    title = _("ipdf.title", subject=one_line(h.subject_name, NAME_CHARS), checklist=one_line(h.checklist_title, NAME_CHARS))
+    pdf = _Doc(title, lang)
     pdf.add_page()
     pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(BODY_W, 9, title, align="C", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(*MUTED)
-    pdf.cell(BODY_W, 5, f"检查编号 {h.id}　·　生成时间 {now_local():%Y-%m-%d %H:%M}　·　Pinzhi 品质巡检", align="C",
+    pdf.cell(BODY_W, 5, _("ipdf.subtitle", id=h.id, at=f"{now_local():%Y-%m-%d %H:%M}"), align="C",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*INK)
     pdf.ln(3)
 
-    _heading(pdf, "一、检查信息", space=0)
-    subject = SUBJECT_LABELS.get(h.subject_type, h.subject_type)
-    _line(pdf, "管理处", one_line(f"{h.site_name}（{h.site_code}）", 120))
-    _line(pdf, "检查对象", one_line(f"{h.subject_name}" + (f"（{h.staff_code}）" if h.staff_code else ""), 120) + f"　{subject}")
-    _line(pdf, "班次", f"{h.shift_date:%Y-%m-%d} {h.shift_name}")
-    _line(pdf, "检查表", one_line(f"{h.checklist_title} · v{h.checklist_version}（{h.checklist_id}）", 160))
-    _line(pdf, "检查类型", KIND_LABELS.get(h.kind, h.kind))
-    _line(pdf, "检查人", one_line(h.inspector, NAME_CHARS))
-    status = f"已提交 {local_text(h.submitted_at)}" if h.status == "submitted" else "草稿（未提交）"
-    _line(pdf, "状态", status + ("（经理已修订）" if h.amended else ""))
+    _heading(pdf, _("ipdf.h_info"), space=0)
+    subject = _("ipdf.subject_" + h.subject_type)
+    _line(pdf, _("rep.col.site"), one_line(h.site_name + _("paren", text=h.site_code), 120))
+    _line(pdf, _("rep.col.subject"), one_line(h.subject_name + (_("paren", text=h.staff_code) if h.staff_code else ""), 120)
+          + f"   {subject}")
+    _line(pdf, _("rep.col.shift"), f"{h.shift_date:%Y-%m-%d} {label_of('shift', h.shift_name, lang)}")
+    _line(pdf, _("rep.col.checklist"), one_line(f"{h.checklist_title} · v{h.checklist_version}" + _("paren", text=h.checklist_id), 160))
+    _line(pdf, _("ipdf.kind"), _("kind_" + h.kind))
+    _line(pdf, _("rep.col.inspector"), one_line(h.inspector, NAME_CHARS))
+    status = _("ipdf.submitted", at=local_text(h.submitted_at)) if h.status == "submitted" else _("ipdf.draft")
+    _line(pdf, _("rep.col.status"), status + (_("ipdf.amended") if h.amended else ""))
     pdf.ln(2)
 
-    _heading(pdf, "二、检查结果")
+    _heading(pdf, _("ipdf.h_result"))
     grade_color = charts.grade_color(h.grade) if h.grade else None
-    _kpis(pdf, [("得分", fmt2(h.percent, suffix="%") if h.percent is not None else "—", None),
-                ("等级", h.grade or "—", grade_color),
-                ("得分 / 适用分", f"{fmt2(co.awarded)} / {fmt2(co.applicable)}", None),
-                ("不合格项", str(len(co.failed)), (192, 57, 43) if co.failed else None),
-                ("整改项", str(len(co.actions)), None)], per_row=5)
+    _kpis(pdf, [(_("rep.col.score"), fmt2(h.percent, suffix="%") if h.percent is not None else "—", None),
+                (_("rep.col.grade"), label_of("grade", h.grade, lang) or "—", grade_color),
+                (_("ipdf.awarded"), f"{fmt2(co.awarded)} / {fmt2(co.applicable)}", None),
+                (_("ipdf.failed"), str(len(co.failed)), (192, 57, 43) if co.failed else None),
+                (_("ipdf.actions"), str(len(co.actions)), None)], per_row=5)
 
-    _heading(pdf, f"三、不合格项（{len(co.failed)}）")
+    _heading(pdf, _("ipdf.h_failed", n=len(co.failed)))
     if not co.failed:
         pdf.set_font(FONT, "", 9.5)
-        pdf.cell(BODY_W, 6, "本次检查没有不合格项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(BODY_W, 6, _("ipdf.no_failed"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for f in co.failed:
         if pdf.get_y() > pdf.page_break_trigger - 25:
             pdf.add_page()
         pdf.set_font(FONT, "B", 9.5)
         pdf.set_fill_color(242, 244, 248)
-        pdf.multi_cell(BODY_W, 6, f"{f.number}. {multi_line(f.text)}（{one_line(f.section, NAME_CHARS)}，扣 {fmt2(f.lost)} 分）",
+        pdf.multi_cell(BODY_W, 6, f"{f.number}. " + _("ipdf.failed_item", item=multi_line(f.text),
+                                                          section=one_line(f.section, NAME_CHARS), lost=fmt2(f.lost)),
                        fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, "", 9)
-        for label, text in (("检查记录", f.note), ("无照片原因", f.no_photo_reason)):
+        for label, text in ((_("ipdf.note"), f.note), (_("no_photo_reason"), f.no_photo_reason)):
             if text:
                 pdf.set_x(MARGIN + 2)
-                pdf.multi_cell(BODY_W - 2, 5, f"{label}：{multi_line(text)}", align="L", wrapmode=WrapMode.CHAR,
+                pdf.multi_cell(BODY_W - 2, 5, f"{label}{_('colon')}{multi_line(text)}", align="L", wrapmode=WrapMode.CHAR,
                                new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pics = []
         for ref in f.photos:
@@ -162,20 +167,21 @@ def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int) -> byt
         pdf.ln(1.5)
 
     if co.actions:
-        _heading(pdf, f"四、本次检查开出的整改（{len(co.actions)}）")
-        _table(pdf, ["检查项", "责任人", "扣分", "期限", "状态"],
+        _heading(pdf, _("ipdf.h_actions", n=len(co.actions)))
+        _table(pdf, [_("rep.col.item"), _("rep.col.responsible"), _("rep.col.points_lost"), _("rep.col.due_at"),
+                     _("rep.col.status")],
                [[a.item_text, a.staff_name or "—", fmt2(a.points_lost), local_text(a.due_at),
-                 ACTION_STATUS_LABELS.get(a.status, a.status)] for a in co.actions],
+                 action_status_label(a.status, lang)] for a in co.actions],
                (62, 16, 10, 20, 12), ("L", "C", "R", "C", "C"))
 
     # --- signatures, kept together on one page
     need = 4 + 7 + 2 + 6 + SIG_H + 7  # the heading (space, title, rule) and a signature box with its name line
     if pdf.get_y() + need > pdf.page_break_trigger:
         pdf.add_page()
-    _heading(pdf, "五、签字确认" if co.actions else "四、签字确认")
+    _heading(pdf, _("ipdf.h_signatures_5") if co.actions else _("ipdf.h_signatures_4"))
     y = pdf.get_y()
-    subject_title = "被检查人签字" if h.subject_type == "staff" else "前台负责人签字"
-    h1 = _signature_box(pdf, MARGIN, y, ROLE_LABELS["inspector"], co.signatures.get("inspector"))
-    h2 = _signature_box(pdf, MARGIN + BODY_W - SIG_W, y, subject_title, co.signatures.get("subject"))
+    subject_title = _("ipdf.sig_subject") if h.subject_type == "staff" else _("ipdf.sig_lead")
+    h1 = _signature_box(pdf, MARGIN, y, _("ipdf.sig_inspector"), co.signatures.get("inspector"), lang)
+    h2 = _signature_box(pdf, MARGIN + BODY_W - SIG_W, y, subject_title, co.signatures.get("subject"), lang)
     pdf.set_y(y + max(h1, h2) + 2)
     return bytes(pdf.output())

@@ -20,18 +20,20 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from app.db.models import SHIFT_NAMES
+from app.messages import value as label_of
 from app.reports import (
-    CHECKLIST_KIND_LABELS,
-    SIGNATURE_LINE,
     charts,
     check_month,
+    checklist_kind_label,
     fmt2,
     month_label,
     multi_line,
     now_local,
     one_line,
+    signature_line,
     signoff_text,
     site_name,
+    tx,
     v2_answer_words,
 )
 from app.services import actions as actions_svc
@@ -61,7 +63,8 @@ NAME_CHARS, CELL_CHARS = 40, 60
 
 
 class _Doc(FPDF):
-    def __init__(self, running_title: str) -> None:
+    def __init__(self, running_title: str, lang: str = "zh") -> None:
+        self.pz_lang = lang
         super().__init__(orientation="P", unit="mm", format="A4")
         self.running_title = running_title
         font = charts.cjk_font()
@@ -78,15 +81,15 @@ class _Doc(FPDF):
         self.set_auto_page_break(True, margin=18)
         self.alias_nb_pages()
         self.set_title(running_title)
-        self.set_creator("Pinzhi 品质巡检")
-        self.set_lang("zh-CN")
+        self.set_creator(tx(lang)("rep.creator"))
+        self.set_lang("en" if lang == "en" else "zh-CN")
 
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(FONT, "", 8)
         self.set_text_color(*MUTED)
         self.cell(BODY_W / 2, 5, self.running_title)
-        self.cell(BODY_W / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="R")
+        self.cell(BODY_W / 2, 5, tx(self.pz_lang)("rep.page_of", page=self.page_no(), pages="{nb}"), align="R")
         self.set_text_color(*INK)
 
 
@@ -112,7 +115,8 @@ class _FailedInspection:
 
 
 # ----------------------------------------------------------------------------- data
-def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str) -> list[_FailedInspection]:
+def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str,
+                  lang: str = "zh") -> list[_FailedInspection]:
     """Failed items of the month's submitted supervisor inspections at the site, with their photos."""
     heads = insp_svc.list_inspections(session, actor=actor, month=month, site_id=site_id, status="submitted",
                                       kind="supervisor", limit=1_000_000)
@@ -141,8 +145,8 @@ def _failed_items(session: Session, actor: Actor, *, site_id: int, month: str) -
             if item.group is not None:
                 where += f" · {groups.get(item.group, item.group)}"
             items.append(_Failed(item.text, where, its.applicable - its.awarded + its.penalty,
-                                 view.notes.get(item_id), tuple(pics), v2_answer_words(item, view.answers.get(item_id))))
-        out.append(_FailedInspection(f"{h.shift_date:%Y-%m-%d} {h.shift_name}", h.subject_name, h.checklist_title,
+                                 view.notes.get(item_id), tuple(pics), v2_answer_words(item, view.answers.get(item_id), lang)))
+        out.append(_FailedInspection(f"{h.shift_date:%Y-%m-%d} {label_of('shift', h.shift_name, lang)}", h.subject_name, h.checklist_title,
                                      h.percent, h.grade, h.inspector, tuple(items)))
     return out
 
@@ -240,6 +244,7 @@ def _photo_row(pdf: _Doc, photos: Sequence[bytes]) -> None:
 
 
 def _bands(subject_type: str) -> list[tuple[str, float]]:
+    """(grade as stored, minimum): the charts label them in the report's language and colour them by grade."""
     bands = sc.rules().for_subject(subject_type).bands
     return [(b.grade, float(b.min)) for b in bands if b.min > 0]
 
@@ -249,15 +254,18 @@ def _f(d: Decimal | None) -> float | None:
 
 
 # ----------------------------------------------------------------------------- the report
-def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) -> bytes:
-    """The PDF monthly report of one site (manager or admin). Raises :class:`charts.MissingCJKFont`
-    when no Chinese font is installed (package ``fonts-noto-cjk``)."""
+def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str, lang: str = "zh") -> bytes:
+    """The PDF monthly report of one site (manager or admin), headings and labels in ``lang``. Raises
+    :class:`charts.MissingCJKFont` when no Chinese font is installed (package ``fonts-noto-cjk``)."""
     check_month(month)
     actor.require("manager", "admin")
     actor.require_site(site_id)
-    name = site_name(session, site_id)
-    if name.startswith("管理处 "):
-        raise NotFound("管理处不存在")
+    from app.db.models import Site
+
+    if session.get(Site, site_id) is None:
+        raise NotFound("org.site_missing")
+    _ = tx(lang)
+    name = site_name(session, site_id, lang)
     sites = sc.scorecard(session, actor=actor, month=month, subject_type="site")
     me = next((ln for ln in sites if ln.subject_id == site_id), None)
     staff = sc.scorecard(session, actor=actor, month=month, subject_type="staff", site_id=site_id)
@@ -268,7 +276,7 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
     groups = clause_pareto.group_figures(session, actor=actor, month=month, site_id=site_id)
     adjust = clause_pareto.adjustments(session, actor=actor, month=month, subject_type="site",
                                        site_id=site_id).get(site_id)
-    failed = _failed_items(session, actor, site_id=site_id, month=month)
+    failed = _failed_items(session, actor, site_id=site_id, month=month, lang=lang)
     from app.services import training as training_svc
 
     tr = me.training if me and me.training else training_svc.rates(session, site_id=site_id, month=month)
@@ -276,128 +284,138 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
 
     def draw(break_before_last: bool) -> tuple[_Doc, bool]:
         """The report; also whether the signature block had to start a page of its own."""
-        title = f"{one_line(name, NAME_CHARS)} {month_label(month)} 月度考核报告"
-        pdf = _Doc(title)
+        title = _("rep.pdf_title", site=one_line(name, NAME_CHARS), month=month_label(month, lang))
+        pdf = _Doc(title, lang)
         pdf.add_page()
         pdf.set_font(FONT, "B", 18)
         pdf.cell(BODY_W, 10, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, "", 8.5)
         pdf.set_text_color(*MUTED)
-        pdf.cell(BODY_W, 5, f"考核规则版本 {rules.version}　·　生成时间 {now_local():%Y-%m-%d %H:%M}　·　Pinzhi 品质巡检",
+        pdf.cell(BODY_W, 5, _("rep.pdf_subtitle", version=rules.version, at=f"{now_local():%Y-%m-%d %H:%M}"),
                  align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(*INK)
         pdf.ln(3)
 
         # --- figures
-        _heading(pdf, "一、本月考核结果", space=0)
+        _heading(pdf, _("rep.pdf_h1"), space=0)
         r = me.row if me else None
         ranked = sum(1 for ln in sites if ln.row.rank is not None)
         delta = r.delta_display if r else None
         staff_scores = [ln.row.score for ln in staff if ln.row.score is not None]
         staff_mean = sum(staff_scores, Decimal(0)) / len(staff_scores) if staff_scores else None
         _kpis(pdf, [
-            ("综合得分", fmt2(r.score_display if r else None), None),
-            ("等级", (r.grade if r else None) or "—", charts.grade_color(r.grade) if r and r.grade else None),
-            ("环比", fmt2(delta, signed=True), (192, 57, 43) if delta is not None and delta < 0 else None),
-            ("管理处排名", f"{r.rank} / {ranked}" if r and r.rank else "未排名", None),
-            ("考核覆盖率", fmt2(r.coverage_percent_display if r else Decimal(0), suffix="%"), None),
-            ("督导检查次数", str(r.inspections if r else 0), None),
-            ("未关闭整改", str(me.open_actions if me else 0), None),
-            ("培训到位率", fmt2(tr.attendance_rate, suffix="%"), None),
-            ("培训合格率", fmt2(tr.pass_rate, suffix="%"), None),
-            ("员工平均分", fmt2(staff_mean), None),
+            (_("rep.kpi_score"), fmt2(r.score_display if r else None), None),
+            (_("rep.col.grade"), label_of("grade", r.grade if r else None, lang) or "—",
+             charts.grade_color(r.grade) if r and r.grade else None),
+            (_("rep.col.delta"), fmt2(delta, signed=True), (192, 57, 43) if delta is not None and delta < 0 else None),
+            (_("rep.kpi_site_rank"), f"{r.rank} / {ranked}" if r and r.rank else _("rep.unranked"), None),
+            (_("rep.kpi_coverage"), fmt2(r.coverage_percent_display if r else Decimal(0), suffix="%"), None),
+            (_("rep.col.inspections"), str(r.inspections if r else 0), None),
+            (_("rep.col.open_actions"), str(me.open_actions if me else 0), None),
+            (_("rep.col.attendance"), fmt2(tr.attendance_rate, suffix="%"), None),
+            (_("rep.col.pass_rate"), fmt2(tr.pass_rate, suffix="%"), None),
+            (_("rep.kpi_staff_mean"), fmt2(staff_mean), None),
         ])
         pdf.set_font(FONT, "", 9)
         weights = rules.site.weights
         order = sorted(KINDS, key=lambda k: (-weights.get(k, Decimal(0)), KINDS.index(k)))
-        kinds = "　".join(f"{CHECKLIST_KIND_LABELS.get(k, k)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
-        parts = [f"分项均分：{kinds}" if kinds else "分项均分：本月无督导检查"]
+        kinds = "   ".join(f"{checklist_kind_label(k, lang)} {fmt2(r.kinds[k])}" for k in order if r and k in r.kinds)
+        parts = [_("rep.kind_means", kinds=kinds) if kinds else _("rep.kind_means_none")]
         if adjust is not None:
-            parts.append(f"加分 +{fmt2(adjust.bonus)}，另扣 −{fmt2(adjust.penalty)}（{adjust.inspections} 次督导检查）")
+            parts.append(_("rep.adjust_line", bonus=fmt2(adjust.bonus), penalty=fmt2(adjust.penalty),
+                           n=adjust.inspections))
         if r and r.self_checks:
-            parts.append(f"自查 {r.self_checks} 次，自查差值 {fmt2(r.self_gap_display, signed=True)}")
-        parts.append(f"培训 {tr.sessions} 场，应到 {tr.invited} 人次，实到 {tr.attended} 人次，"
-                     f"参考 {tr.examined} 人次，合格 {tr.passed} 人次")
-        pdf.multi_cell(BODY_W, 5, "；".join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            parts.append(_("rep.self_checks_line", n=r.self_checks, gap=fmt2(r.self_gap_display, signed=True)))
+        parts.append(_("rep.training_line", sessions=tr.sessions, invited=tr.invited, attended=tr.attended,
+                       examined=tr.examined, passed=tr.passed))
+        pdf.multi_cell(BODY_W, 5, _("rep.sep").join(parts), align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
         if groups:  # version-2 standards: the groups (分项) of the month's checklists
             pdf.ln(2)
-            _table(pdf, ["检查表", "部分", "分项", "分值", "检查次数", "得分率"],
+            _table(pdf, [_("rep.col.checklist"), _("rep.col.section"), _("rep.col.group"), _("rep.col.points"),
+                         _("rep.col.n_inspections"), _("rep.col.percent")],
                    [[one_line(g.checklist_title, NAME_CHARS), g.section_title, g.group_title, fmt2(g.points),
                      str(g.inspections), fmt2(g.percent, suffix="%")] for g in groups],
                    (28, 18, 24, 10, 10, 10), ("L", "L", "L", "R", "C", "R"))
 
         # --- charts
-        _heading(pdf, "二、得分趋势与员工得分")
-        _image(pdf, charts.line_chart([(m, _f(v)) for m, v in trend], title="近12个月管理处综合得分",
-                                      bands=_bands("site")), width=BODY_W)
+        _heading(pdf, _("rep.pdf_h2"))
+        _image(pdf, charts.line_chart([(m, _f(v)) for m, v in trend], title=_("rep.chart_trend"),
+                                      bands=_bands("site"), lang=lang), width=BODY_W)
         bars = [(ln.name, _f(ln.row.score), ln.row.grade) for ln in staff]
-        _image(pdf, charts.bar_chart(bars, title=f"{month_label(month)} 员工考核得分", bands=_bands("staff")),
-               width=BODY_W)
+        _image(pdf, charts.bar_chart(bars, title=_("rep.chart_staff", month=month_label(month, lang)),
+                                     bands=_bands("staff"), lang=lang), width=BODY_W)
 
         # --- staff ranking
-        _heading(pdf, "三、员工月度考核排名")
-        rows = [[str(ln.row.rank) if ln.row.rank else "—", ln.name, ln.post or "", fmt2(ln.row.score_display),
-                 ln.row.grade or "—", fmt2(ln.row.delta_display, signed=True), str(ln.row.inspections),
+        _heading(pdf, _("rep.pdf_h3"))
+        rows = [[str(ln.row.rank) if ln.row.rank else "—", ln.name, label_of("post", ln.post, lang),
+                 fmt2(ln.row.score_display), label_of("grade", ln.row.grade, lang) or "—", fmt2(ln.row.delta_display, signed=True), str(ln.row.inspections),
                  str(ln.row.self_checks), fmt2(ln.row.self_gap_display, signed=True), str(ln.open_actions)]
                 for ln in staff]
         if rows:
-            _table(pdf, ["排名", "姓名", "岗位", "得分", "等级", "环比", "督导检查", "自查次数", "自查差值", "未关闭整改"],
+            _table(pdf, [_(f"rep.col.{k}") for k in ("rank", "name", "post", "score", "grade", "delta", "inspections",
+                                                    "self_checks", "self_gap", "open_actions")],
                    rows, (8, 14, 14, 11, 10, 11, 10, 10, 11, 11), ("C", "C", "C", "R", "C", "R", "C", "C", "R", "C"))
             pdf.set_font(FONT, "", 8)
             pdf.set_text_color(*MUTED)
-            pdf.cell(BODY_W, 5, f"督导检查不足 {rules.staff.min_inspections} 次的员工不参与排名（—）。",
+            pdf.cell(BODY_W, 5, _("rep.unranked_note", n=rules.staff.min_inspections),
                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_text_color(*INK)
         else:
             pdf.set_font(FONT, "", 9)
-            pdf.cell(BODY_W, 6, "本月没有员工考核记录。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(BODY_W, 6, _("rep.no_staff"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
         # --- most deducted items
-        _heading(pdf, "四、扣分最多的检查项")
+        _heading(pdf, _("rep.pdf_h4"))
         if pareto:
-            _table(pdf, ["序号", "检查项", "扣分合计", "次数"],
-                   [[str(i), text, fmt2(lost), str(n)] for i, (_, text, lost, n) in enumerate(pareto, start=1)],
+            _table(pdf, [_("rep.col.no"), _("rep.col.item"), _("rep.col.lost_total"), _("rep.col.times")],
+                   [[str(i), item_text, fmt2(lost), str(n)]
+                    for i, (_id, item_text, lost, n) in enumerate(pareto, start=1)],
                    (8, 70, 12, 10), ("C", "L", "R", "C"))
             if clauses:  # multi-clause items: which clause cost the most
                 pdf.ln(2)
                 pdf.set_font(FONT, "B", 9.5)
-                pdf.cell(BODY_W, 6, "多条款检查项按扣分细则", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-                _table(pdf, ["序号", "检查项", "扣分细则", "扣分合计", "次数"],
+                pdf.cell(BODY_W, 6, _("rep.clauses_heading"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                _table(pdf, [_("rep.col.no"), _("rep.col.item"), _("rep.col.clause"), _("rep.col.lost_total"),
+                             _("rep.col.times")],
                        [[str(i), f"{c.item_id} {c.item_text}", f"{c.letter}. {c.clause_text}", fmt2(c.lost),
                          str(c.times)] for i, c in enumerate(clauses, start=1)],
                        (8, 36, 36, 12, 8), ("C", "L", "L", "R", "C"))
         else:
             pdf.set_font(FONT, "", 9)
-            pdf.cell(BODY_W, 6, "本月没有扣分项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(BODY_W, 6, _("rep.no_deductions"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
         # --- failed items with photos
         if break_before_last and not failed:
             pdf.add_page()
-        _heading(pdf, "五、本月不合格项及照片")
+        _heading(pdf, _("rep.pdf_h5"))
         if not failed:
             pdf.set_font(FONT, "", 9)
-            pdf.cell(BODY_W, 6, "本月督导检查没有不合格项。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(BODY_W, 6, _("rep.no_failed"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         for k, fi in enumerate(failed):
             if pdf.get_y() > pdf.page_break_trigger - 25 or (break_before_last and k == len(failed) - 1):
                 pdf.add_page()
             pdf.set_font(FONT, "B", 9.5)
             pdf.set_fill_color(242, 244, 248)
-            score_txt = f"{fmt2(fi.percent)}（{fi.grade}）" if fi.percent is not None else "—"
-            head = (f"{fi.when}　{one_line(fi.checklist, NAME_CHARS)}　对象：{one_line(fi.subject, NAME_CHARS)}　"
-                    f"得分 {score_txt}　检查人：{one_line(fi.inspector, NAME_CHARS)}")
+            score_txt = (fmt2(fi.percent) + _("paren", text=label_of("grade", fi.grade, lang))
+                         if fi.percent is not None else "—")
+            head = _("rep.failed_head", when=fi.when, checklist=one_line(fi.checklist, NAME_CHARS),
+                     subject=one_line(fi.subject, NAME_CHARS), score=score_txt,
+                     inspector=one_line(fi.inspector, NAME_CHARS))
             pdf.multi_cell(BODY_W, 6, head,
                            fill=True, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             for it in fi.items:
                 pdf.set_font(FONT, "", 9)
-                text = f"• {multi_line(it.item_text)}（{one_line(it.section, NAME_CHARS)}，扣 {fmt2(it.lost)} 分）"
+                line = _("rep.failed_item", item=multi_line(it.item_text), section=one_line(it.section, NAME_CHARS),
+                         lost=fmt2(it.lost))
                 if it.detail:
-                    text += f"　{multi_line(it.detail)}"
+                    line += f"   {multi_line(it.detail)}"
                 if it.note:
-                    text += f"　检查记录：{multi_line(it.note)}"
+                    line += _("rep.failed_note", note=multi_line(it.note))
                 if it.photos:
-                    text += f"　照片 {len(it.photos)} 张"
+                    line += _("rep.failed_photos", n=len(it.photos))
                 pdf.set_x(MARGIN + 2)
-                pdf.multi_cell(BODY_W - 2, 5, text, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.multi_cell(BODY_W - 2, 5, line, align="L", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 if it.photos:
                     pdf.ln(1)
                     _photo_row(pdf, it.photos)
@@ -409,15 +427,16 @@ def site_month_pdf(session: Session, *, actor: Actor, site_id: int, month: str) 
             pdf.add_page()
         pdf.ln(8)
         pdf.set_font(FONT, "", 11)
-        pdf.cell(BODY_W, 8, SIGNATURE_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        signed = signoff_text(session, site_id=site_id, month=month)
+        pdf.cell(BODY_W, 8, signature_line(lang), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        signed = signoff_text(session, site_id=site_id, month=month, lang=lang)
         pdf.set_font(FONT, "", 9)
         pdf.set_text_color(*MUTED)
-        pdf.cell(BODY_W, 6, signed or f"{month_label(month)} 尚未签字确认", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(BODY_W, 6, signed or _("rep.not_signed", month=month_label(month, lang)),
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(*INK)
         return pdf, alone
 
     pdf, alone = draw(False)
     if alone:  # again, with the last block on a new page so that the signature stays with it
-        pdf, _ = draw(True)
+        pdf, _again = draw(True)
     return bytes(pdf.output())

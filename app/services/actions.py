@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Answer, CorrectiveAction, Inspection, InspectionPhoto, Site, Staff, User
+from app.messages import msg, text
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -92,7 +93,8 @@ def open_for(session: Session, insp: Inspection, checklist: Checklist, result: S
         opened += 1
     for item_id, action in existing.items():
         if item_id not in failed and action.status != "verified":
-            action.status, action.verified_at, action.verify_note = "verified", now, "经修订，该项不再扣分"
+            action.status, action.verified_at, action.verify_note = ("verified", now,
+                                                                     text("actions.closed_by_amendment"))
     return opened
 
 
@@ -151,27 +153,27 @@ def open_counts(session: Session, *, month: str | None = None) -> dict[tuple[str
 def _get(session: Session, action_id: int) -> CorrectiveAction:
     a = session.get(CorrectiveAction, action_id)
     if a is None:
-        raise NotFound("整改项不存在")
+        raise NotFound("actions.unknown")
     return a
 
 
 def mark_fixed(*, session: Session, actor: Actor, action_id: int, note: str, photo_data: bytes | None,
                filename: str | None = None) -> None:
     """The assigned staff member (or a supervisor/manager of the site) reports the fix with a note and photo."""
-    note = clean_note(note, field="整改说明", max_len=NOTE_MAX) or ""
+    note = clean_note(note, field=msg("field.fix_note"), max_len=NOTE_MAX) or ""
     a = _get(session, action_id)
     if actor.role == "staff":
         if a.staff_id != actor.staff_id:
-            raise PermissionDenied("只能处理分配给本人的整改项")
+            raise PermissionDenied("actions.own_only")
     else:
         actor.require(*MANAGING_ROLES)
         actor.require_site(a.site_id)
     if a.status != "open":
-        raise Conflict("该整改项不是待整改状态")
+        raise Conflict("actions.not_open")
     if not note.strip():
-        raise Invalid("请填写整改说明")
+        raise Invalid("actions.fix_note_missing")
     if not photo_data:
-        raise Invalid("请附整改后照片")
+        raise Invalid("actions.fix_photo_missing")
     from app.services import photos
 
     photo = photos.store_upload(session, actor=actor, data=photo_data, filename=filename)
@@ -181,21 +183,22 @@ def mark_fixed(*, session: Session, actor: Actor, action_id: int, note: str, pho
 
 
 def _reported_fix(session: Session, actor: Actor, action_id: int, verb: str) -> CorrectiveAction:
+    """``verb``: the message id of what is being done (actions.verb_*)."""
     """A fixed action that ``actor`` may judge: a supervisor/manager of the site who is not the fixer."""
     a = _get(session, action_id)
     actor.require(*MANAGING_ROLES)
     actor.require_site(a.site_id)
     if a.status != "fixed":
-        raise Conflict(f"只有已整改的项目可以{verb}")
+        raise Conflict("actions.not_fixed", verb=msg(verb))
     if a.fixed_by == actor.id:
-        raise PermissionDenied(f"整改人不能{verb}自己的整改")
+        raise PermissionDenied("actions.own_fix", verb=msg(verb))
     return a
 
 
 def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") -> None:
     """A supervisor or manager who is not the fixer confirms the fix (回访/复核)."""
-    note = clean_note(note, field="验证意见", max_len=NOTE_MAX) or ""
-    a = _reported_fix(session, actor, action_id, "验证")
+    note = clean_note(note, field=msg("field.verify_note"), max_len=NOTE_MAX) or ""
+    a = _reported_fix(session, actor, action_id, "actions.verb_verify")
     a.status, a.verified_at, a.verified_by, a.verify_note = "verified", _now(), actor.id, note.strip() or None
     audit.record(session, actor=actor, action="action.verified", entity="corrective_action", entity_id=a.id,
                  detail={"note": note.strip()})
@@ -203,10 +206,10 @@ def verify(*, session: Session, actor: Actor, action_id: int, note: str = "") ->
 
 def reopen(*, session: Session, actor: Actor, action_id: int, note: str) -> None:
     """The verifier finds the fix insufficient: back to open, with a reason and a fresh deadline."""
-    note = clean_note(note, field="退回原因", max_len=NOTE_MAX) or ""
-    a = _reported_fix(session, actor, action_id, "退回")
+    note = clean_note(note, field=msg("field.return_reason"), max_len=NOTE_MAX) or ""
+    a = _reported_fix(session, actor, action_id, "actions.verb_return")
     if not note.strip():
-        raise Invalid("退回整改必须填写原因")
+        raise Invalid("actions.return_needs_reason")
     hours = max(1, int((_aware(a.due_at) - _aware(a.opened_at)).total_seconds() // 3600))
     now = _now()
     a.status, a.reopened, a.verify_note = "open", a.reopened + 1, note.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.messages import Joined, msg
 from app.services.errors import PermissionDenied
 
 
@@ -25,11 +26,11 @@ class Actor:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise PermissionDenied(f"权限不足：需要角色 {' / '.join(roles)}（当前 {self.role}）")
+            raise PermissionDenied("auth.role_required", roles=Joined(tuple(msg(f"role_{r}") for r in roles), {"zh": " / ", "en": " / "}), role=msg(f"role_{self.role}"))
 
     def require_site(self, site_id: int) -> None:
         if not self.can_see_site(site_id):
-            raise PermissionDenied("权限不足：该管理处未分配给您")
+            raise PermissionDenied("auth.site_not_assigned")
 
 
 SYSTEM = Actor(id=0, username="system", display_name="system", role="admin")

@@ -66,12 +66,12 @@ def create_token(session: Session, *, actor: Actor, username: str, name: str = "
     actor.require("admin")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound("auth.user_unknown", username=username)
     if not user.active:
-        raise Conflict(f"用户 {username} 已停用，不能创建令牌")
+        raise Conflict("tokens.user_disabled", username=username)
     name = name.strip()
     if len(name) > 80:
-        raise Invalid("令牌名称最多 80 个字符")
+        raise Invalid("tokens.name_too_long", n=80)
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name or "api", token_hash=_hash(token), prefix=token[:12],
                    created_at=datetime.now(UTC), created_by=actor.id or None)
@@ -87,7 +87,7 @@ def list_tokens(session: Session, *, actor: Actor, username: str | None = None) 
     q = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
     if not actor.is_admin:
         if username is not None and username != actor.username:
-            raise PermissionDenied("权限不足：只能查看自己的令牌")
+            raise PermissionDenied("tokens.own_only")
         q = q.where(ApiToken.user_id == actor.id)
     elif username is not None:
         q = q.where(User.username == username)
@@ -98,7 +98,7 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> TokenView:
     """An admin, or the token's own user. Revoking a revoked token changes nothing."""
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"令牌 {token_id} 不存在")
+        raise NotFound("tokens.unknown", token_id=token_id)
     if row.user_id != actor.id:
         actor.require("admin")
     user = session.get(User, row.user_id)

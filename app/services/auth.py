@@ -10,7 +10,7 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import ROLES, AuthSession, LoginThrottle, Site, Staff, User, UserSite
+from app.messages import msg, text
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied, ServiceError
@@ -64,13 +65,13 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 def check_password_rules(password: str) -> None:
     """The password policy: at least 10 characters, not only digits, not one of the most common passwords."""
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"密码至少 {MIN_PASSWORD} 位 / The password needs at least {MIN_PASSWORD} characters")
+        raise Invalid("auth.password_too_short", n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise Invalid(f"密码最多 {MAX_PASSWORD} 位 / The password may have at most {MAX_PASSWORD} characters")
+        raise Invalid("auth.password_too_long", n=MAX_PASSWORD)
     if password.isdigit():
-        raise Invalid("密码不能全是数字 / The password cannot be digits only")
+        raise Invalid("auth.password_digits")
     if password.strip().lower() in common_passwords():
-        raise Invalid("该密码过于常见，请换一个 / This password is too common; choose another")
+        raise Invalid("auth.password_common")
 
 
 def actor_for(session: Session, user: User) -> Actor:
@@ -90,22 +91,22 @@ def needs_first_admin(session: Session) -> bool:
 def _create_user(session: Session, *, username: str, password: str, role: str, display_name: str | None,
                  site_codes: list[str], staff_code: str | None) -> User:
     if not USERNAME.match(username):
-        raise Invalid("用户名只能包含字母、数字、. _ -（2–64 位）")
+        raise Invalid("auth.username_format")
     if role not in ROLES:
-        raise Invalid(f"角色必须是 {', '.join(ROLES)} 之一")
+        raise Invalid("auth.role_unknown", roles=", ".join(ROLES))
     if display_name is not None:
-        display_name = clean_name(display_name, field="显示名", max_len=80)
+        display_name = clean_name(display_name, field=msg("field.display_name"), max_len=80)
     check_password_rules(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"用户名 {username} 已存在")
+        raise Conflict("auth.username_taken", username=username)
     staff_id = None
     if staff_code:
         staff = session.scalar(select(Staff).where(Staff.code == staff_code))
         if staff is None:
-            raise NotFound(f"员工编号 {staff_code} 不存在")
+            raise NotFound("org.staff_code_unknown", code=staff_code)
         staff_id = staff.id
     if role == "staff" and staff_id is None:
-        raise Invalid("员工账号必须关联员工编号")
+        raise Invalid("auth.staff_needs_code")
     user = User(username=username, display_name=display_name or username, role=role,
                 password_hash=hash_password(password), staff_id=staff_id, active=True,
                 created_at=datetime.now(UTC))
@@ -114,7 +115,7 @@ def _create_user(session: Session, *, username: str, password: str, role: str, d
     for code in site_codes:
         site = session.scalar(select(Site).where(Site.code == code))
         if site is None:
-            raise NotFound(f"管理处编号 {code} 不存在")
+            raise NotFound("org.site_code_unknown", code=code)
         session.add(UserSite(user_id=user.id, site_id=site.id))
     session.flush()
     return user
@@ -135,9 +136,9 @@ def create_user(session: Session, *, actor: Actor, username: str, password: str,
 def create_first_admin(session: Session, *, username: str, password: str, display_name: str | None = None) -> User:
     """First start: the one path that creates an admin without an existing admin."""
     if not needs_first_admin(session):
-        raise PermissionDenied("已有管理员账号")
+        raise PermissionDenied("auth.admin_exists")
     user = _create_user(session, username=username, password=password, role="admin",
-                        display_name=display_name or "系统管理员", site_codes=[], staff_code=None)
+                        display_name=display_name or text("auth.default_admin_name"), site_codes=[], staff_code=None)
     audit.record(session, actor=None, action="user.first_admin", entity="user", entity_id=user.id,
                  detail={"username": username})
     return user
@@ -161,12 +162,12 @@ def csrf_token(token: str) -> str:
 class Throttled(ServiceError):
     """Too many failed sign-ins: wait ``retry_after`` seconds (or ask an admin to unlock a locked account)."""
 
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
+    def __init__(self, key: str, *, retry_after: int, **params: Any):
+        super().__init__(key, **params)
         self.retry_after = retry_after
 
 
-BAD_LOGIN = "用户名或密码错误 / Wrong username or password"
+BAD_LOGIN = "bad_login"
 
 
 def _aware(dt: datetime) -> datetime:
@@ -242,11 +243,8 @@ def attempt_sign_in(session: Session, *, username: str, password: str,
         audit.record(session, actor=None, action="user.sign_in_refused", entity="user", entity_id=None,
                      detail={"username": name[:64], "address": address, "wait_s": wait, "locked": locked})
         if locked:
-            return Throttled(f"登录失败次数过多，账号已锁定，请 {math.ceil(wait / 60)} 分钟后再试或联系管理员解锁 / "
-                            f"Too many failed sign-ins: locked, try again in {math.ceil(wait / 60)} min "
-                            "or ask an administrator to unlock it", retry_after=wait)
-        return Throttled(f"登录失败次数过多，请 {wait} 秒后再试 / Too many failed sign-ins: "
-                        f"try again in {wait} s", retry_after=wait)
+            return Throttled("auth.locked", retry_after=wait, minutes=math.ceil(wait / 60))
+        return Throttled("auth.throttled", retry_after=wait, seconds=wait)
 
     user = session.scalar(select(User).where(User.username == name)) if USERNAME.match(name) else None
     usable = user is not None and user.active
@@ -321,7 +319,7 @@ def sign_out(session: Session, *, token: str) -> None:
 def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound("auth.user_unknown", username=username)
     if actor.id != user.id:
         actor.require("admin")
     check_password_rules(password)

@@ -28,9 +28,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import messages
 from app.config import checklists_dir
 from app.db.dml import insert_if_absent
 from app.db.models import SITE_KINDS, ChecklistInForce, ChecklistVersion, User
+from app.messages import Joined
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
@@ -118,7 +120,7 @@ def checklist_for_version(session: Session, version_id: int, content_hash_: str)
     if checklist is None:
         row = session.get(ChecklistVersion, version_id)
         if row is None:
-            raise NotFound(f"检查表版本 {version_id} 不存在", en=f"Checklist version {version_id} not found")
+            raise NotFound("catalog.checklist_version_not_found_4", version_id=version_id)
         checklist = stored_checklist(row)
     return checklist
 
@@ -198,7 +200,7 @@ def entry_for(session: Session, checklist_id: str, directory: Path | None = None
     for entry in list_entries(session, directory, site_kind=site_kind):
         if entry.checklist.id == checklist_id:
             return entry
-    raise NotFound(f"检查表 {checklist_id} 不存在或无法加载", en=f"Checklist {checklist_id} does not exist")
+    raise NotFound("catalog.checklist_does_not_exist", checklist_id=checklist_id)
 
 
 def versions(session: Session, checklist_id: str | None = None) -> list[CatalogEntry]:
@@ -218,14 +220,14 @@ def versions(session: Session, checklist_id: str | None = None) -> list[CatalogE
 def version_entry(session: Session, version_id: int) -> CatalogEntry:
     row = session.execute(select(*_META).where(ChecklistVersion.id == version_id)).first()
     if row is None:
-        raise NotFound(f"检查表版本 {version_id} 不存在", en=f"Checklist version {version_id} not found")
+        raise NotFound("catalog.checklist_version_not_found", version_id=version_id)
     return _entries(session, [row], _pointers(session), None)[0]
 
 
 def version_text(session: Session, version_id: int) -> str:
     text = session.scalar(select(ChecklistVersion.yaml_text).where(ChecklistVersion.id == version_id))
     if text is None:
-        raise NotFound(f"检查表版本 {version_id} 不存在", en=f"Checklist version {version_id} not found")
+        raise NotFound("catalog.checklist_version_not_found_2", version_id=version_id)
     return text
 
 
@@ -242,7 +244,7 @@ def freeze_version(session: Session, entry: CatalogEntry) -> ChecklistVersion:
     """The stored row an inspection started on ``entry`` points at (its text never changes)."""
     row = session.get(ChecklistVersion, entry.version_id)
     if row is None:
-        raise NotFound("检查表版本不存在", en="Checklist version not found")
+        raise NotFound("catalog.checklist_version_not_found_3")
     return row
 
 
@@ -289,19 +291,17 @@ def publish_text(session: Session, *, actor: Actor | None, text: str, label: str
     """
     checklist, problems = parse_checklist_text(text, source_file or "checklist")
     if checklist is None:
-        raise Invalid("检查表无效：" + "；".join(map(str, problems[:5])),
-                      en="The checklist is not valid: " + "; ".join(map(str, problems[:5])))
+        raise Invalid("catalog.checklist_invalid", problems=Joined(tuple(map(str, problems[:5])),
+                                                                    {"zh": messages.text("rep.sep", "zh"), "en": messages.text("rep.sep", "en")}))
     h = content_hash(text)
     cid = checklist.id
     kinds = None if site_kinds is None else tuple(site_kinds)
     if kinds is not None and (not kinds or any(k not in SITE_KINDS for k in kinds)):
-        raise Invalid(f"适用项目类型须为 {'/'.join(SITE_KINDS)}", en=f"Site kinds must be among {'/'.join(SITE_KINDS)}")
+        raise Invalid("catalog.site_kinds_among", v='/'.join(SITE_KINDS))
     q = select(ChecklistVersion).where(ChecklistVersion.checklist_id == cid, ChecklistVersion.content_hash == h)
     existing = session.scalar(q)
     if existing is not None and existing.status == "retired" and actor is not None:
-        raise Conflict(f"同样内容的版本 {existing.label or existing.version} 已停用；请修改后以新版本发布",
-                       en=f"The same text was published as {existing.label or existing.version} and retired; "
-                          "change it and publish a new version")
+        raise Conflict("catalog.same_text_was_published", v=existing.label or existing.version)
     if existing is not None and existing.status != "frozen":
         return Published(existing.id, False, tuple(k for k in SITE_KINDS if _pointers(session).get((cid, k))
                                                     == existing.id))
@@ -369,7 +369,7 @@ def _version_row(session: Session, checklist_id: str, version: str | int) -> Che
         found = [r for r in rows if r.label == version] or [r for r in rows if str(r.id) == version]
     if found:
         return found[0]
-    raise NotFound(f"检查表 {checklist_id} 没有版本 {version}", en=f"Checklist {checklist_id} has no version {version}")
+    raise NotFound("catalog.checklist_has_no_version", checklist_id=checklist_id, version=version)
 
 
 def retire(session: Session, *, actor: Actor, checklist_id: str, version: str | int,
@@ -379,7 +379,7 @@ def retire(session: Session, *, actor: Actor, checklist_id: str, version: str | 
     actor.require(*EDITOR_ROLES)
     row = _version_row(session, checklist_id, version)
     if row.status == "retired":
-        raise Conflict(f"版本 {row.label} 已停用", en=f"Version {row.label} is retired already")
+        raise Conflict("catalog.version_retired_already", label=row.label)
     row.status, row.retired_at, row.retired_by = "retired", _now(), actor.id or None  # SYSTEM (CLI): no user
     session.flush()
     fallback = _newest(session.scalars(select(ChecklistVersion).where(
@@ -403,11 +403,11 @@ def set_in_force(session: Session, *, actor: Actor, checklist_id: str, in_force:
     actor.require(*EDITOR_ROLES)
     kinds = [site_kind] if site_kind else list(SITE_KINDS)
     if any(k not in SITE_KINDS for k in kinds):
-        raise Invalid(f"项目类型须为 {'/'.join(SITE_KINDS)}", en=f"Site kind must be one of {'/'.join(SITE_KINDS)}")
+        raise Invalid("catalog.site_kind_one", v='/'.join(SITE_KINDS))
     newest = _newest(session.scalars(select(ChecklistVersion).where(
         ChecklistVersion.checklist_id == checklist_id, ChecklistVersion.status.in_(LIVE))))
     if newest is None:
-        raise NotFound(f"检查表 {checklist_id} 不存在", en=f"Checklist {checklist_id} does not exist")
+        raise NotFound("catalog.checklist_does_not_exist_2", checklist_id=checklist_id)
     pointers = _pointers(session)
     for k in kinds:
         current = pointers.get((checklist_id, k))

@@ -446,7 +446,7 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 20261123, 
     # --- organisation and accounts (one transaction)
     with db.write() as s:
         if not database_is_empty(s):
-            raise Conflict("数据库中已有数据：演示数据只能写入空数据库")
+            raise Conflict("demo.not_empty")
         admin = auth.actor_for(s, auth.create_first_admin(s, username="admin", password=password,
                                                           display_name="系统管理员"))
         for code, name, kind in SITES:

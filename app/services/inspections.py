@@ -27,6 +27,7 @@ from app.db.models import (
     Staff,
     UserSite,
 )
+from app.messages import Joined, Msg, msg, text
 from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -169,7 +170,7 @@ def _get(session: Session, inspection_id: int, *, for_update: bool = False) -> I
         q = q.with_for_update(of=Inspection).execution_options(populate_existing=True)
     insp = session.scalar(q)
     if insp is None:
-        raise NotFound(f"检查记录 {inspection_id} 不存在")
+        raise NotFound("inspection.unknown", inspection_id=inspection_id)
     return insp
 
 
@@ -188,10 +189,7 @@ def _assigned_clause(actor: Actor) -> Any:
 def _unassigned(session: Session, site_id: int) -> PermissionDenied:
     site = session.get(Site, site_id)
     name = site.name if site is not None else str(site_id)
-    return PermissionDenied(
-        f"您已不再负责管理处「{name}」，该处的草稿不能再打开、填写或提交（请联系管理员重新分配）",
-        en=f"You are no longer assigned to site {name}: its drafts can no longer be opened, answered or "
-           "submitted (ask the administrator to reassign you)")
+    return PermissionDenied("inspection.site_unassigned", site=name)
 
 
 def _require_assigned(session: Session, actor: Actor, insp: Inspection) -> None:
@@ -202,7 +200,7 @@ def _require_assigned(session: Session, actor: Actor, insp: Inspection) -> None:
 def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
     insp = _get(session, inspection_id)
     if not can_read(actor, insp):
-        raise PermissionDenied("权限不足：无权查看该检查记录")
+        raise PermissionDenied("inspection.not_visible")
     if insp.status == "draft":
         _require_assigned(session, actor, insp)
     return insp
@@ -256,34 +254,34 @@ def start_inspection(*, session: Session, actor: Actor, site_id: int, shift_date
     is returned instead (the screen asks first through :func:`find_draft`); with ``new``, another draft
     is opened beside it. A month that is signed off for the site is refused."""
     if kind not in ("supervisor", "self_check"):
-        raise Invalid("检查类型必须是 supervisor 或 self_check")
+        raise Invalid("inspection.kind_unknown")
     if kind == "supervisor":
         actor.require(*INSPECTOR_ROLES)
     else:
         actor.require("staff")
         if subject_type != "staff" or staff_id is None or staff_id != actor.staff_id:
-            raise PermissionDenied("员工只能对本人进行自查")
+            raise PermissionDenied("inspection.self_check_own")
     actor.require_site(site_id)
     site = session.get(Site, site_id)
     if site is None:
-        raise NotFound("管理处不存在")
+        raise NotFound("org.site_missing")
     if subject_type == "staff":
         staff = session.get(Staff, staff_id) if staff_id is not None else None
         if staff is None or staff.site_id != site_id:
-            raise Invalid("请选择本管理处的员工")
+            raise Invalid("inspection.staff_of_site")
     elif subject_type == "site":
         staff_id = None
     else:
-        raise Invalid("检查对象必须是 staff 或 site")
+        raise Invalid("inspection.subject_unknown")
     entry = catalog.entry_for(session, checklist_id, site_kind=site.kind)  # the version in force there
     c = entry.checklist
     if not entry.in_force:
-        raise Invalid(f"检查表 {c.title} 当前未对此类项目启用",
-                      en=f"Checklist {c.title} is not in force for this kind of site")
+        raise Invalid("inspections.checklist_not_force_kind", title=c.title)
     if c.subject != subject_type:
-        raise Invalid(f"检查表 {c.title} 用于{'员工' if c.subject == 'staff' else '管理处'}，与所选对象不符")
+        raise Invalid("inspection.checklist_subject_mismatch", title=c.title,
+                      subject=msg("subject_staff" if c.subject == "staff" else "subject_site"))
     if kind == "self_check" and not c.self_check:
-        raise Invalid(f"检查表 {c.title} 不可用于自查")
+        raise Invalid("inspection.checklist_no_self_check", title=c.title)
     signoff.ensure_open(session, site_id=site_id, month=shift_date.strftime("%Y-%m"))
     version = catalog.freeze_version(session, entry)
     shift = org.get_or_create_shift(session, site_id=site_id, day=shift_date, name=shift_name)
@@ -318,9 +316,9 @@ def discard_draft(*, session: Session, actor: Actor, inspection_id: int) -> None
     the audit log keeps everything it held."""
     insp = _get(session, inspection_id, for_update=True)
     if insp.inspector_id != actor.id:
-        raise PermissionDenied("只有检查人本人可以放弃该草稿")
+        raise PermissionDenied("inspection.discard_own")
     if insp.status != "draft":
-        raise Conflict("该检查已提交，不能放弃")
+        raise Conflict("inspection.discard_submitted")
     answers, notes, reasons = _answers_of(session, inspection_id)
     links = session.execute(select(InspectionPhoto.item_id, InspectionPhoto.photo_id, InspectionPhoto.caption)
                             .where(InspectionPhoto.inspection_id == inspection_id)
@@ -410,9 +408,7 @@ def _upsert(session: Session, values: dict[str, Any], update_cols: list[str], wh
     return session.execute(stmt.returning(Answer.id)).first() is not None
 
 
-ALREADY_SUBMITTED = ("该检查已提交，本次修改未保存（如需更正请由经理发起修订）",
-                     "This inspection has already been submitted; this change was not saved "
-                     "(a manager can amend it)")
+ALREADY_SUBMITTED = "inspection.already_submitted"
 
 
 def _draft_row(session: Session, actor: Actor, inspection_id: int) -> Any:
@@ -430,11 +426,11 @@ def _draft_row(session: Session, actor: Actor, inspection_id: int) -> Any:
         q = q.with_for_update(of=Inspection)
     row = session.execute(q).one_or_none()
     if row is None:
-        raise NotFound(f"检查记录 {inspection_id} 不存在")
+        raise NotFound("inspection.unknown", inspection_id=inspection_id)
     if row.inspector_id != actor.id:
-        raise PermissionDenied("只有检查人本人可以填写该检查")
+        raise PermissionDenied("inspection.answer_own")
     if row.status != "draft":
-        raise Conflict(ALREADY_SUBMITTED[0], en=ALREADY_SUBMITTED[1])
+        raise Conflict(ALREADY_SUBMITTED)
     if not row.assigned:
         raise _unassigned(session, row.site_id)
     return row
@@ -471,7 +467,7 @@ def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: 
     row = _draft_row(session, actor, inspection_id)
     checklist = catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash)
     if not checklist.has_item(item_id):
-        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+        raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
     now = _now()
     tapped = now if answered_at is None else min(answered_at.astimezone(UTC), now)
     # an ordered save only replaces an older tap from another operation (checked in the same statement)
@@ -488,7 +484,7 @@ def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: 
         try:
             score_item(checklist.item(item_id), clean)
         except ScoringError as exc:
-            raise Invalid(str(exc)) from exc
+            raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
         applied = _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": clean,
                                     "note": None, **cols}, ["value", *cols], where=newer)
     if applied:
@@ -507,8 +503,8 @@ NOTE_MAX = 2000
 def save_note(*, session: Session, actor: Actor, inspection_id: int, item_id: str, note: str) -> datetime:
     row = _draft_row(session, actor, inspection_id)
     if not catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash).has_item(item_id):
-        raise Invalid(f"检查项 {item_id} 不在该检查表中")
-    note = clean_note(note, field=f"检查项 {item_id} 的备注", max_len=NOTE_MAX) or ""
+        raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
+    note = clean_note(note, field=msg("field.item_note", item_id=item_id), max_len=NOTE_MAX) or ""
     now = _now()
     _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": note or None,
                       "answered_by": actor.id, "answered_at": now}, ["note", "answered_by", "answered_at"])
@@ -529,13 +525,13 @@ def record_no_photo_reason(*, session: Session, actor: Actor, inspection_id: int
     row = _draft_row(session, actor, inspection_id)
     checklist = catalog.checklist_for_version(session, row.checklist_version_id, row.content_hash)
     if not checklist.has_item(item_id):
-        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+        raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
     it = checklist.item(item_id)
     if it.evidence == "required":
-        raise Invalid(f"检查项 {item_id} 必须附照片，不能以无照片原因代替")
+        raise Invalid("inspection.photo_required_no_excuse", item_id=item_id)
     if it.evidence != "on_fail":
-        raise Invalid(f"检查项 {item_id} 不要求照片，无需填写无照片原因")
-    text = clean_note(reason, field=f"检查项 {item_id} 的无照片原因", max_len=MAX_NO_PHOTO_REASON) or ""
+        raise Invalid("inspection.photo_not_required", item_id=item_id)
+    text = clean_note(reason, field=msg("field.no_photo_reason", item_id=item_id), max_len=MAX_NO_PHOTO_REASON) or ""
     now = _now()
     _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": {}, "note": None,
                       "no_photo_reason": text or None, "answered_by": actor.id, "answered_at": now},
@@ -588,26 +584,29 @@ def _review(checklist: Checklist, answers: dict[str, Any], photos: dict[str, lis
                   result.failed_items, missing, blocking, excused, tuple(blockers))
 
 
-def _named(checklist: Checklist, blockers: list[Blocker], limit: int = 10) -> str:
+def _named(checklist: Checklist, blockers: list[Blocker], limit: int = 10) -> Joined:
     """「第 3 项 desk.clean 台面整洁…」, … for an error message (the first ``limit``, then how many more)."""
-    def one(b: Blocker) -> str:
+    def one(b: Blocker) -> Msg:
         text = checklist.item(b.item_id).text
-        return f"第 {b.number} 项 {b.item_id}「{text[:24]}{'…' if len(text) > 24 else ''}」"
+        return msg("inspection.blocked_item", number=b.number, item_id=b.item_id,
+                   text=f"{text[:24]}{'…' if len(text) > 24 else ''}")
 
-    out = "；".join(one(b) for b in blockers[:limit])
-    return out + (f"；等共 {len(blockers)} 项" if len(blockers) > limit else "")
+    parts: list[Msg] = [one(b) for b in blockers[:limit]]
+    if len(blockers) > limit:
+        parts.append(msg("inspection.blocked_more", n=len(blockers)))
+    return Joined(tuple(parts), {"zh": text("rep.sep", "zh"), "en": text("rep.sep", "en")})
 
 
-def blocked_message(checklist: Checklist, rv: Review) -> str:
+def blocked_message(checklist: Checklist, rv: Review) -> Joined:
     """Why the inspection cannot be submitted, naming every blocking item (first ten of each kind)."""
     parts = []
-    groups = ((UNANSWERED, "还有 {n} 项未作答"), (PHOTO_REQUIRED, "以下 {n} 项必须附照片"),
-              (PHOTO_OR_REASON, "以下 {n} 项不合格须拍照（或填写无照片原因）"))
+    groups = ((UNANSWERED, "inspection.blocked_unanswered"), (PHOTO_REQUIRED, "inspection.blocked_photo_required"),
+              (PHOTO_OR_REASON, "inspection.blocked_photo_or_reason"))
     for kind, head in groups:
         bs = [b for b in rv.blockers if b.kind == kind]
         if bs:
-            parts.append(f"{head.format(n=len(bs))}：{_named(checklist, bs)}")
-    return "不能提交。" + "。".join(parts)
+            parts.append(msg(head, n=len(bs), items=_named(checklist, bs)))
+    return Joined(tuple(parts), {"zh": text("sep.sentence", "zh"), "en": text("sep.sentence", "en")})
 
 
 def _store_score(session: Session, insp: Inspection, result: ScoreResult) -> None:
@@ -641,7 +640,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     """
     insp = _get(session, inspection_id, for_update=True)
     if insp.inspector_id != actor.id:
-        raise PermissionDenied("只有检查人本人可以提交该检查")
+        raise PermissionDenied("inspection.submit_own")
     if insp.status == "submitted":
         return _submitted_result(insp, already=True)
     _require_assigned(session, actor, insp)
@@ -651,7 +650,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     rv = _review(checklist, answers, photos_of(session, inspection_id), reasons)
     waived = [b.item_id for b in rv.blockers if b.kind != UNANSWERED] if evidence_waiver else []
     if rv.blockers and len(waived) < len(rv.blockers):
-        raise Invalid(blocked_message(checklist, rv))
+        raise Invalid("inspection.submit_blocked", detail=blocked_message(checklist, rv))
     from app.config import signatures_required
     from app.services import signatures
 
@@ -660,8 +659,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
         audit.record(session, actor=actor, action="signature.waived", entity="inspection", entity_id=inspection_id,
                      detail={"roles": unsigned, "reason": signature_waiver})
     elif unsigned:
-        zh, en = signatures.missing_message(unsigned)
-        raise Invalid(zh, en=en)
+        raise Invalid("signatures.missing", roles=signatures.missing_message(unsigned))
     if waived:
         assert evidence_waiver is not None
         at = _now()
@@ -674,7 +672,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     try:
         result = score(checklist, answers)
     except ScoringError as exc:  # pragma: no cover - answers were validated when saved
-        raise Invalid(str(exc)) from exc
+        raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
     now = _now()
     # The status guard makes the transition happen once even if two transactions race here.
     claimed_result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -713,12 +711,12 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     actor.require_site(insp.site_id)
     _require_assigned(session, actor, insp)
     if insp.status != "submitted":
-        raise Conflict("只能修订已提交的检查")
-    reason = clean_note(reason, field="修订原因", max_len=NOTE_MAX) or ""
+        raise Conflict("inspection.amend_submitted_only")
+    reason = clean_note(reason, field=msg("amend_reason"), max_len=NOTE_MAX) or ""
     if not reason:
-        raise Invalid("修订必须填写原因")
+        raise Invalid("inspection.amend_needs_reason")
     if not changes:
-        raise Invalid("没有需要修订的检查项")
+        raise Invalid("inspection.amend_nothing")
     signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
     checklist = catalog.stored_checklist(insp.checklist_version)
     answers, _, _ = _answers_of(session, inspection_id)
@@ -727,7 +725,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     try:
         result = score(checklist, new_answers)
     except ScoringError as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
     original_snapshot = insp.snapshot
     old_percent = insp.percent
     now = _now()
@@ -797,7 +795,7 @@ def search_inspections(session: Session, *, actor: Actor, month: str | None = No
                        offset: int = 0) -> tuple[list[InspectionHeader], int]:
     """One page of the inspections the actor may see, newest first, and how many match in all."""
     if date_from is not None and date_to is not None and date_from > date_to:
-        raise Invalid("开始日期不能晚于结束日期")
+        raise Invalid("inspection.date_range")
     q = _listing(actor, month=month, site_id=site_id, staff_id=staff_id, status=status, kind=kind,
                  subject_type=subject_type, checklist_id=checklist_id, date_from=date_from, date_to=date_to)
     total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)

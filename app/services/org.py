@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.dml import insert_if_absent
 from app.db.models import POSTS, ROLES, SHIFT_NAMES, SITE_KINDS, Shift, Site, Staff, User, UserSite
+from app.messages import Joined, msg
 from app.services import audit, auth
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
@@ -65,16 +66,17 @@ def site_staff(session: Session, *, actor: Actor, site_id: int) -> list[StaffVie
 def staff_view(session: Session, *, actor: Actor, staff_id: int) -> StaffView:
     staff = session.get(Staff, staff_id)
     if staff is None:
-        raise NotFound("员工不存在")
+        raise NotFound("org.staff_missing")
     if actor.role == "staff" and actor.staff_id != staff_id:
-        raise Invalid("员工只能查看本人")
+        raise Invalid("org.staff_own_only")
     actor.require_site(staff.site_id)
     return _staff_view(staff)
 
 
 def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str) -> Shift:
     if name not in SHIFT_NAMES:
-        raise Invalid(f"班次必须是 {' / '.join(SHIFT_NAMES)} 之一")
+        raise Invalid("org.shift_unknown",
+                      shifts=Joined(tuple(msg(f"shift.{n}") for n in SHIFT_NAMES), {"zh": " / ", "en": " / "}))
     where = (Shift.site_id == site_id, Shift.date == day, Shift.name == name)
     shift = session.scalar(select(Shift).where(*where))
     if shift is None:  # concurrent starts on the same shift: insert-on-conflict, never an IntegrityError
@@ -89,11 +91,11 @@ def get_or_create_shift(session: Session, *, site_id: int, day: date, name: str)
 def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str = "residential") -> Site:
     actor.require("admin")
     if kind not in SITE_KINDS:
-        raise Invalid(f"管理处类型必须是 {' / '.join(SITE_KINDS)} 之一")
-    code = clean_name(code, field="管理处编号", max_len=CODE_MAX)
-    name = clean_name(name, field="管理处名称", max_len=SITE_NAME_MAX)
+        raise Invalid("org.site_kind_unknown", kinds=" / ".join(SITE_KINDS))
+    code = clean_name(code, field=msg("site_code"), max_len=CODE_MAX)
+    name = clean_name(name, field=msg("site_name"), max_len=SITE_NAME_MAX)
     if session.scalar(select(Site.id).where(Site.code == code)) is not None:
-        raise Conflict(f"管理处编号 {code} 已存在")
+        raise Conflict("org.site_code_taken", code=code)
     site = Site(code=code, name=name, kind=kind, active=True)
     session.add(site)
     session.flush()
@@ -105,15 +107,15 @@ def add_site(session: Session, *, actor: Actor, code: str, name: str, kind: str 
 def add_staff(session: Session, *, actor: Actor, code: str, name: str, post: str, site_code: str,
               responsible: bool = False) -> Staff:
     actor.require("admin")
-    site_code = clean_name(site_code, field="管理处编号", max_len=CODE_MAX)
+    site_code = clean_name(site_code, field=msg("site_code"), max_len=CODE_MAX)
     site = session.scalar(select(Site).where(Site.code == site_code))
     if site is None:
-        raise NotFound(f"管理处编号 {site_code} 不存在")
-    code = clean_name(code, field="员工编号", max_len=CODE_MAX)
-    name = clean_name(name, field="员工姓名", max_len=STAFF_NAME_MAX)
-    post = clean_name(post, field="岗位", max_len=POST_MAX)
+        raise NotFound("org.site_code_unknown", code=site_code)
+    code = clean_name(code, field=msg("staff_code"), max_len=CODE_MAX)
+    name = clean_name(name, field=msg("field.staff_name"), max_len=STAFF_NAME_MAX)
+    post = clean_name(post, field=msg("post"), max_len=POST_MAX)
     if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
-        raise Conflict(f"员工编号 {code} 已存在")
+        raise Conflict("org.staff_code_taken", code=code)
     staff = Staff(code=code, name=name, post=post, site_id=site.id,
                   responsible=responsible, active=True)
     session.add(staff)
@@ -138,9 +140,9 @@ def set_user_active(session: Session, *, actor: Actor, username: str, active: bo
     actor.require("admin")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound("auth.user_unknown", username=username)
     if user.id == actor.id and not active:
-        raise Invalid("不能停用自己的账号")
+        raise Invalid("org.disable_self")
     user.active = active
     if not active:  # a disabled account's open tabs stop at their next action; re-enabling revives none
         auth.end_sessions(session, user_id=user.id)
@@ -153,12 +155,12 @@ def set_user_sites(session: Session, *, actor: Actor, username: str, site_codes:
     actor.require("admin")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"用户 {username} 不存在")
+        raise NotFound("auth.user_unknown", username=username)
     ids = []
     for code in dict.fromkeys(site_codes):
         site_id = session.scalar(select(Site.id).where(Site.code == code))
         if site_id is None:
-            raise NotFound(f"管理处编号 {code} 不存在")
+            raise NotFound("org.site_code_unknown", code=code)
         ids.append(site_id)
     before = sorted(session.scalars(select(Site.code).join(UserSite, UserSite.site_id == Site.id)
                                     .where(UserSite.user_id == user.id)))
@@ -187,12 +189,12 @@ def site_id_by_code(session: Session, *, code: str) -> int:
     """The id of the site with this code (whether the actor may use it is checked by the use case)."""
     site_id = session.scalar(select(Site.id).where(Site.code == code))
     if site_id is None:
-        raise NotFound(f"管理处编号 {code} 不存在")
+        raise NotFound("org.site_code_unknown", code=code)
     return int(site_id)
 
 
 def staff_id_by_code(session: Session, *, code: str) -> int:
     staff_id = session.scalar(select(Staff.id).where(Staff.code == code))
     if staff_id is None:
-        raise NotFound(f"员工编号 {code} 不存在")
+        raise NotFound("org.staff_code_unknown", code=code)
     return int(staff_id)

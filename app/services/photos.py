@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import photos_dir
 from app.db.dml import insert_if_absent
 from app.db.models import Inspection, InspectionPhoto, Photo
+from app.messages import msg
 from app.photos import PhotoLimits, PhotoRejected, StoredPhoto, ingest_photo, open_stored
 from app.services import audit, catalog
 from app.services import inspections as insp_svc
@@ -49,7 +50,7 @@ def store_upload(session: Session, *, actor: Actor, data: bytes, filename: str |
     try:
         stored = ingest_photo(data, root=root or photos_dir(), limits=limits(), filename=filename)
     except PhotoRejected as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid(exc.key, **exc.message_params()) from exc
     return _photo_row(session, stored, actor)
 
 
@@ -62,31 +63,29 @@ def clean_captured_at(value: datetime | None, *, now: datetime | None = None) ->
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid("拍摄时间须包含时区（如 2026-11-29T09:30:00+08:00）",
-                      en="The capture time must include a time zone (e.g. 2026-11-29T09:30:00+08:00)")
+        raise Invalid("photos.capture_time_include_time")
     try:
         at = value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
-        raise Invalid("拍摄时间无效", en="The capture time is not valid") from exc
+        raise Invalid("photos.capture_time_not_valid") from exc
     latest = (now or datetime.now(UTC)) + timedelta(days=1)
     if not EARLIEST_CAPTURE <= at <= latest:
-        raise Invalid(f"拍摄时间 {at:%Y-%m-%d %H:%M} UTC 不在合理范围内（2000 年至今）",
-                      en=f"The capture time {at:%Y-%m-%d %H:%M} UTC is out of range (2000 until now)")
+        raise Invalid("photos.capture_time_utc_out", at=at)
     return at
 
 
 def attach_photo(*, session: Session, actor: Actor, inspection_id: int, item_id: str, data: bytes,
                  caption: str | None = None, filename: str | None = None, root: Path | None = None,
                  captured_at: datetime | None = None) -> insp_svc.PhotoRef:
-    caption = clean_name(caption or "", field="照片说明", max_len=200, required=False)
+    caption = clean_name(caption or "", field=msg("field.photo_caption"), max_len=200, required=False)
     captured = clean_captured_at(captured_at)
     draft = insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     if not catalog.checklist_for_version(session, draft.checklist_version_id, draft.content_hash).has_item(item_id):
-        raise Invalid(f"检查项 {item_id} 不在该检查表中")
+        raise Invalid("inspection.item_not_in_checklist", item_id=item_id)
     count = len(session.scalars(select(InspectionPhoto.id).where(
         InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id)).all())
     if count >= MAX_PHOTOS_PER_ITEM:
-        raise Invalid(f"每个检查项最多 {MAX_PHOTOS_PER_ITEM} 张照片")
+        raise Invalid("photo.too_many_per_item", n=MAX_PHOTOS_PER_ITEM)
     photo = store_upload(session, actor=actor, data=data, filename=filename, root=root)
     link = session.scalar(select(InspectionPhoto).where(
         InspectionPhoto.inspection_id == inspection_id, InspectionPhoto.item_id == item_id,
@@ -112,7 +111,7 @@ def remove_photo(*, session: Session, actor: Actor, link_id: int, inspection_id:
         insp_svc.lock_draft(session, actor, inspection_id)  # locked: serialises with submit
     link = session.get(InspectionPhoto, link_id)
     if link is None or (inspection_id is not None and link.inspection_id != inspection_id):
-        raise NotFound("照片不存在", en="No such photo")
+        raise NotFound("photos.no_such_photo")
     if inspection_id is None:
         insp_svc.lock_draft(session, actor, link.inspection_id)  # locked: serialises with submit
     session.execute(delete(InspectionPhoto).where(InspectionPhoto.id == link_id))
@@ -127,7 +126,7 @@ def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "t
     """The stored JPEG (``thumb`` or ``display``) if the actor may see an inspection that uses it."""
     photo = session.get(Photo, photo_id)
     if photo is None:
-        raise NotFound("照片不存在")
+        raise NotFound("photo.unknown")
     allowed = photo.uploaded_by == actor.id or actor.is_admin
     if not allowed:
         for insp in session.scalars(select(Inspection).join(InspectionPhoto, InspectionPhoto.inspection_id == Inspection.id)
@@ -140,5 +139,5 @@ def photo_bytes(session: Session, *, actor: Actor, photo_id: int, size: str = "t
 
         allowed = actions.can_see_photo(session, actor, photo_id)
     if not allowed:
-        raise PermissionDenied("权限不足：无权查看该照片")
+        raise PermissionDenied("photo.not_visible")
     return open_stored(root or photos_dir(), photo.thumb_path if size == "thumb" else photo.display_path)

@@ -110,7 +110,7 @@ def scorecard(session: Session, *, actor: Actor, month: str, subject_type: str, 
     """The ranked scorecard of one month. Ranks are among the subjects shown (the chosen site or all visible)."""
     _check_month(month)
     if subject_type not in ("staff", "site"):
-        raise Invalid("subject 必须是 staff 或 site")
+        raise Invalid("scorecard.subject_unknown")
     site_ids = _visible_site_ids(session, actor, site_id)
     prev = previous_month(month)
     aggs = aggregates(session, months=[month, prev], subject_type=subject_type, site_ids=site_ids,

@@ -37,6 +37,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Inspection, InspectionSignature, Staff
+from app.messages import Joined, msg, text
 from app.services import audit
 from app.services import inspections as insp_svc
 from app.services.actor import Actor
@@ -75,44 +76,39 @@ def _now() -> datetime:
 def decode_data_url(value: object) -> bytes:
     """The bytes of a ``data:image/png;base64,…`` URL (what the canvas sends). Raises :class:`Invalid`."""
     if not isinstance(value, str) or not value.startswith("data:image/png;base64,"):
-        raise Invalid("签名必须是 PNG 图片", en="The signature must be a PNG image")
+        raise Invalid("signatures.signature_png_image")
     payload = value.split(",", 1)[1]
     if len(payload) > MAX_BYTES * 4 // 3 + 8:
-        raise Invalid(f"签名图片过大（最多 {MAX_BYTES // 1024} KB）",
-                      en=f"The signature image is too large (at most {MAX_BYTES // 1024} KB)")
+        raise Invalid("signatures.signature_image_too_large", v=MAX_BYTES // 1024)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise Invalid("签名图片数据无法解码", en="The signature image data cannot be decoded") from exc
+        raise Invalid("signatures.signature_image_data_cannot") from exc
 
 
 def check_png(data: object) -> tuple[int, int]:
     """(width, height) of a signature PNG that is acceptable; :class:`Invalid` naming what is wrong."""
     if not isinstance(data, bytes | bytearray) or not data:
-        raise Invalid("签名为空：请在签名框内签字", en="The signature is empty: please sign in the box")
+        raise Invalid("signatures.signature_empty_please_sign")
     if len(data) > MAX_BYTES:
-        raise Invalid(f"签名图片过大（{len(data) // 1024} KB，最多 {MAX_BYTES // 1024} KB）",
-                      en=f"The signature image is too large ({len(data) // 1024} KB, at most {MAX_BYTES // 1024} KB)")
+        raise Invalid("signatures.signature_image_too_large_2", v=len(data) // 1024, v2=MAX_BYTES // 1024)
     if not bytes(data[:8]) == PNG_MAGIC:
-        raise Invalid("签名必须是 PNG 图片", en="The signature must be a PNG image")
+        raise Invalid("signatures.signature_png_image_2")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(bytes(data))) as im:
                 if im.format != "PNG":
-                    raise Invalid("签名必须是 PNG 图片", en="The signature must be a PNG image")
+                    raise Invalid("signatures.signature_png_image_3")
                 w, h = im.size
                 if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
-                    raise Invalid(
-                        f"签名图片尺寸 {w}×{h} 不在 {MIN_SIZE[0]}×{MIN_SIZE[1]} 至 {MAX_SIZE[0]}×{MAX_SIZE[1]} 之间",
-                        en=f"The signature image is {w}×{h}: it must be between {MIN_SIZE[0]}×{MIN_SIZE[1]} "
-                           f"and {MAX_SIZE[0]}×{MAX_SIZE[1]}")
+                    raise Invalid("signatures.signature_image_between", w=w, h=h, v=MIN_SIZE[0], v2=MIN_SIZE[1], v3=MAX_SIZE[0], v4=MAX_SIZE[1])
                 im.load()
                 rgba = im.convert("RGBA")
     except Invalid:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise Invalid("签名图片无法读取（不是有效的 PNG）", en="The signature image cannot be read (not a valid PNG)") from exc
+        raise Invalid("signatures.signature_image_cannot_read") from exc
     # ink = a pixel that is dark once laid on white paper (transparent canvas or white background alike)
     paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     gray = Image.alpha_composite(paper, rgba).convert("L")
@@ -120,8 +116,7 @@ def check_png(data: object) -> tuple[int, int]:
     count = sum(ink.histogram()[255:])
     box = ink.getbbox()
     if count < MIN_INK or box is None or max(box[2] - box[0], box[3] - box[1]) < MIN_SPAN:
-        raise Invalid("签名为空：请在签名框内签字（或选择拒签并填写原因）",
-                      en="The signature is blank: please sign in the box (or choose 'refused to sign' and give a reason)")
+        raise Invalid("signatures.signature_blank_please_sign")
     return w, h
 
 
@@ -143,36 +138,35 @@ def sign_inspection(*, session: Session, actor: Actor, inspection_id: int, role:
     the front-desk lead whose ``signer_name`` is required. ``refused`` (subject only) needs ``reason``.
     """
     if role not in ROLES:
-        raise Invalid("签字角色必须是 inspector 或 subject", en="The signing role must be inspector or subject")
+        raise Invalid("signatures.signing_role_inspector_subject")
     insp_svc.lock_draft(session, actor, inspection_id)  # inspector only, draft only, still assigned; locked
     insp = session.get(Inspection, inspection_id)
     assert insp is not None
     if insp.kind != "supervisor":
-        raise Invalid("员工自查无需签字", en="A self-check takes no signatures")
+        raise Invalid("signatures.self_check_takes_no")
     if role == "inspector":
         if refused:
-            raise Invalid("检查人不能拒签", en="The inspector cannot refuse to sign")
+            raise Invalid("signatures.inspector_cannot_refuse_sign")
         name = actor.display_name
     elif insp.subject_type == "staff":
         name = _subject_name(session, insp) or ""
     else:
-        name = clean_name(signer_name or "", field="前台负责人姓名", max_len=NAME_MAX)
+        name = clean_name(signer_name or "", field=msg("field.lead_name"), max_len=NAME_MAX)
     text = None
     size: tuple[int | None, int | None]
     if refused:
-        text = clean_note(reason, field="拒签原因", max_len=REASON_MAX)
+        text = clean_note(reason, field=msg("field.refusal_reason"), max_len=REASON_MAX)
         if not text:
-            raise Invalid("拒签必须填写原因", en="A refusal to sign needs a reason")
+            raise Invalid("signatures.refusal_sign_needs_reason")
         png, size, digest = None, (None, None), None
     else:
         if image_png is None:
-            raise Invalid("签名为空：请在签名框内签字", en="The signature is empty: please sign in the box")
+            raise Invalid("signatures.signature_empty_please_sign_2")
         w, h = check_png(image_png)
         png, size, digest = bytes(image_png), (w, h), hashlib.sha256(image_png).hexdigest()
     rv = insp_svc.review(session, actor=actor, inspection_id=inspection_id)
     if not rv.can_submit:  # a signature confirms the finished result, not a half-answered draft
-        raise Invalid("请先完成所有检查项（含照片要求）再签字",
-                      en="Finish every item (photos included) before signing")
+        raise Invalid("signatures.finish_every_item_photos")
     now = _now()
     session.execute(delete(InspectionSignature).where(InspectionSignature.inspection_id == inspection_id,
                                                       InspectionSignature.role == role))
@@ -226,12 +220,10 @@ def missing(session: Session, insp: Inspection) -> list[str]:
     return [r for r in ROLES if r not in have or is_stale(have[r], insp.updated_at)]
 
 
-def missing_message(roles: list[str]) -> tuple[str, str]:
-    zh = {"inspector": "检查人签字", "subject": "被检查人签字（或拒签原因）"}
-    en = {"inspector": "the inspector's signature", "subject": "the inspected person's signature (or a refusal reason)"}
-    return ("不能提交：缺少" + "、".join(zh[r] for r in roles) + "（签字后如修改了检查内容，须重新签字）",
-            "Cannot submit: missing " + " and ".join(en[r] for r in roles)
-            + " (a change after signing needs a new signature)")
+def missing_message(roles: list[str]) -> Joined:
+    """The signatures still missing, named in the reader's language (``signatures.missing_<role>``)."""
+    return Joined(tuple(msg(f"signatures.missing_{r}") for r in roles),
+                  {"zh": text("list_sep", "zh"), "en": text("and_sep", "en")})
 
 
 def pending(session: Session, *, actor: Actor, inspection_id: int) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.db.models import MonthSignoff
+from app.messages import msg
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid
@@ -19,7 +20,7 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 def _check_month(month: str) -> None:
     if not MONTH.match(month):
-        raise Invalid(f"月份格式应为 YYYY-MM（收到 {month!r}）")
+        raise Invalid("month.format", month=repr(month))
 
 
 def status(session: Session, *, site_id: int, month: str) -> MonthSignoff | None:
@@ -43,7 +44,7 @@ def _lock_month(session: Session, site_id: int, month: str, *, shared: bool) -> 
 def ensure_open(session: Session, *, site_id: int, month: str) -> None:
     _lock_month(session, site_id, month, shared=True)
     if is_signed(session, site_id=site_id, month=month):
-        raise Conflict(f"{month} 月度考核已签字确认，如需修订请先由经理重新开启并说明原因")
+        raise Conflict("month.signed_closed", month=month)
 
 
 def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> None:
@@ -54,7 +55,7 @@ def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> Non
     row = status(session, site_id=site_id, month=month)
     now = datetime.now(UTC)
     if row is not None and row.status == "signed":
-        raise Conflict(f"{month} 已签字确认")
+        raise Conflict("month.already_signed", month=month)
     if row is None:
         session.add(MonthSignoff(site_id=site_id, month=month, status="signed", signed_by=actor.id, signed_at=now))
     else:
@@ -65,13 +66,13 @@ def sign_off(*, session: Session, actor: Actor, site_id: int, month: str) -> Non
 def reopen(*, session: Session, actor: Actor, site_id: int, month: str, reason: str) -> None:
     actor.require("manager", "admin")
     actor.require_site(site_id)
-    reason = clean_note(reason, field="重新开启原因", max_len=2000) or ""
+    reason = clean_note(reason, field=msg("field.reopen_reason"), max_len=2000) or ""
     if not reason:
-        raise Invalid("重新开启必须填写原因")
+        raise Invalid("month.reopen_reason")
     _lock_month(session, site_id, month, shared=False)
     row = status(session, site_id=site_id, month=month)
     if row is None or row.status != "signed":
-        raise Conflict(f"{month} 尚未签字确认")
+        raise Conflict("month.not_signed", month=month)
     row.status, row.reopened_by, row.reopened_at, row.reopen_reason = "reopened", actor.id, datetime.now(UTC), reason
     audit.record(session, actor=actor, action="month.reopen", entity="site_month", entity_id=f"{site_id}:{month}",
                  detail={"reason": reason.strip()})

@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
+from app.messages import msg
 from app.services import catalog
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
@@ -140,17 +141,15 @@ def read_upload(*, actor: Actor, data: bytes, file_name: str, checklist_id: str 
     _require(actor)
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1][:200]
     if len(data) > MAX_UPLOAD:
-        raise Invalid(f"文件过大（最多 {MAX_UPLOAD // 1024 // 1024} MB）", en=f"The file is too large (at most "
-                      f"{MAX_UPLOAD // 1024 // 1024} MB)")
+        raise Invalid("standards.file_too_large_at", v=MAX_UPLOAD // 1024 // 1024)
     lower = name.lower()
     if lower.endswith((".yaml", ".yml")):
         return _read_yaml(data, name)
     if not lower.endswith(".xlsx"):
-        raise Invalid("请上传 Excel（.xlsx）或 YAML（.yaml）文件", en="Upload an Excel (.xlsx) or YAML (.yaml) file")
+        raise Invalid("standards.upload_excel_xlsx_yaml")
     cid = (checklist_id or "").strip()
     if not SLUG.match(cid) or len(cid) > 64:
-        raise Invalid("检查表编号只能由小写字母、数字、- _ 组成（最多64位）",
-                      en="The checklist id may hold only a-z 0-9 - _ (at most 64)")
+        raise Invalid("standards.checklist_id_may_hold")
     result = read_standard(data, file_name=name, checklist_id=cid)
     return _from_import(result, name, cid)
 
@@ -184,7 +183,7 @@ def _read_yaml(data: bytes, name: str) -> Workshop:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Invalid("YAML 文件须为 UTF-8 编码", en="The YAML file must be UTF-8") from None
+        raise Invalid("standards.yaml_file_utf") from None
     checklist, problems = parse_checklist_text(text, name)
     if checklist is None:
         try:
@@ -221,7 +220,7 @@ def _cell(value: object) -> str:
         return ""
     text = str(value).strip()
     if len(text) > MAX_CELL:
-        raise Invalid(f"单元格内容过长（最多 {MAX_CELL} 字）", en=f"A cell is too long (at most {MAX_CELL} characters)")
+        raise Invalid("standards.cell_too_long_at", MAX_CELL=MAX_CELL)
     return text
 
 
@@ -261,7 +260,7 @@ def apply_grid(workshop: Workshop, rows: list[dict[str, Any]], *, actor: Actor) 
     """The workshop after the grid was edited: read again, checked, what a sheet cannot hold carried over."""
     _require(actor)
     if len(rows) > MAX_ROWS:
-        raise Invalid(f"检查项过多（最多 {MAX_ROWS} 行）", en=f"Too many rows (at most {MAX_ROWS})")
+        raise Invalid("standards.too_many_rows_at", MAX_ROWS=MAX_ROWS)
     clean = [{c: _cell(r.get(c)) for c in COLUMNS} for r in rows]
     clean = [r for r in clean if any(r.values())]  # rows left empty are no rows
     title = str(workshop.base.get("title") or workshop.checklist_id)
@@ -407,7 +406,7 @@ def diff(session: Session, *, actor: Actor, workshop: Workshop) -> Difference:
     _require(actor)
     new = workshop.checklist
     if new is None:
-        raise Invalid("标准尚有问题，无法比较", en="The standard still has problems")
+        raise Invalid("standards.standard_still_has_problems")
     try:
         old: Checklist | None = catalog.entry_for(session, new.id).checklist
         label: str | None = catalog.entry_for(session, new.id).label
@@ -441,11 +440,11 @@ def publish(session: Session, *, actor: Actor, workshop: Workshop, label: object
     """Publish the workshop's standard as a new version labelled ``label`` (audit-logged)."""
     _require(actor)
     if not workshop.ok or workshop.yaml_text is None:
-        raise Invalid("标准尚有问题，请先修正", en="The standard still has problems; fix them first")
-    the_label = clean_name(label, field="版本号", max_len=LABEL_MAX)
-    the_reason = clean_note(reason, field="发布原因", max_len=REASON_MAX)
+        raise Invalid("standards.standard_still_has_problems_2")
+    the_label = clean_name(label, field=msg("field.version_label"), max_len=LABEL_MAX)
+    the_reason = clean_note(reason, field=msg("field.publish_reason"), max_len=REASON_MAX)
     if not the_reason:
-        raise Invalid("请填写发布原因", en="Give the reason for publishing")
+        raise Invalid("standards.give_reason_publishing")
     text = workshop.yaml_text
     doc = safe_load(text)
     assert isinstance(doc, dict)
@@ -454,7 +453,7 @@ def publish(session: Session, *, actor: Actor, workshop: Workshop, label: object
         text = to_yaml(doc, comment=f"{workshop.file_name}, published in the standards workshop.")
     for e in catalog.versions(session, workshop.checklist_id):
         if e.label == the_label and e.content_hash != catalog.content_hash(text):
-            raise Conflict(f"版本号 {the_label} 已被使用", en=f"Version label {the_label} is taken")
+            raise Conflict("standards.version_label_taken", the_label=the_label)
     return catalog.publish_text(session, actor=actor, text=text, label=the_label, reason=the_reason,
                                 source_file=workshop.file_name, site_kinds=site_kinds)
 
@@ -464,8 +463,7 @@ def publish_file(session: Session, *, actor: Actor, data: bytes, file_name: str,
     """Read and publish a file in one step (``pinzhi checklists publish``): refused on any problem."""
     workshop = read_upload(actor=actor, data=data, file_name=file_name, checklist_id=checklist_id)
     if not workshop.ok:
-        raise Invalid("\n".join(map(str, workshop.problems)) or "标准无效",
-                      en="\n".join(map(str, workshop.problems)) or "The standard is not valid")
+        raise Invalid("standards.invalid", problems="\n".join(map(str, workshop.problems)))
     return publish(session, actor=actor, workshop=workshop, label=label, reason=reason, site_kinds=site_kinds)
 
 
@@ -480,5 +478,5 @@ def download(session: Session, *, actor: Actor, version_id: int, fmt: str) -> tu
         return f"{stem}.yaml", text.encode("utf-8")
     if fmt == "xlsx":
         return f"{stem}.xlsx", write_standard(entry.checklist)
-    raise Invalid("格式须为 yaml 或 xlsx", en="The format must be yaml or xlsx")
+    raise Invalid("standards.format_yaml_xlsx")
 

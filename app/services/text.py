@@ -12,16 +12,18 @@ cannot even be encoded as UTF-8. So:
 * :func:`clean_note` — notes, captions, reasons: the same, except that tab and newlines are
   kept (``\\r\\n`` and ``\\r`` become ``\\n``); empty becomes ``None``.
 
-A refusal is :class:`TextRefused` (an :class:`~app.services.errors.Invalid`): Chinese message
-(``str``), English in ``message_en``; both name the field, the character (``U+000A``) and its
-position.
+A refusal is :class:`TextRefused` (an :class:`~app.services.errors.Invalid`, message ``text.<rule>``
+of the catalogue); it names the field, the character (``U+000A``) and its position.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
+from app import messages
+from app.messages import Msg
 from app.services.errors import Invalid
 
 __all__ = ["TextRefused", "clean_name", "clean_note", "first_bad_char"]
@@ -32,18 +34,42 @@ _BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u
 _BAD_IN_NOTE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
                           "\ud800-\udfff\ufffe\uffff]")
 
-_NAMES_ZH = {"\x00": "NUL 空字符", "\t": "制表符", "\n": "换行符", "\r": "回车符"}
-_NAMES_EN = {"\x00": "NUL byte", "\t": "tab", "\n": "line break", "\r": "carriage return"}
+_NAMES = {"\x00": "text.char_nul", "\t": "text.char_tab", "\n": "text.char_newline", "\r": "text.char_cr"}
+
+
+class _Field:
+    """A field's name in a message: a message id's text, or a column name as given; in Chinese an ASCII
+    name gets a space before the Chinese text that follows ('name 过长', '员工姓名过长')."""
+
+    def __init__(self, field: str | Msg) -> None:
+        self.field = field
+
+    def render(self, lang: str) -> str:
+        name = self.field.render(lang) if isinstance(self.field, Msg) else self.field
+        return f"{name} " if lang == "zh" and name[-1:].isascii() else name
+
+
+class _Char:
+    def __init__(self, ch: str) -> None:
+        self.ch = ch
+
+    def render(self, lang: str) -> str:
+        key = _NAMES.get(self.ch)
+        name = messages.text(key, lang) if key else (unicodedata.name(self.ch, "") or messages.text("text.char_control", lang))
+        return f"U+{ord(self.ch):04X} {name}"
 
 
 class TextRefused(Invalid):
-    """A text value was refused; ``str()`` is Chinese, ``message_en`` English."""
+    """A text value was refused (message ``text.<rule>``); ``field`` names the field, ``rule`` says why."""
 
-    def __init__(self, message_zh: str, message_en: str, *, field: str, rule: str) -> None:
-        super().__init__(message_zh)
-        self.message_en = message_en
-        self.field = field
+    def __init__(self, rule: str, *, field: str | Msg, **params: Any) -> None:
+        super().__init__(f"text.{rule}", field=_Field(field), **params)
+        self.field = field.render("zh") if isinstance(field, Msg) else field
         self.rule = rule
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
 
 
 def first_bad_char(value: str, *, allow_newlines_and_tabs: bool = False) -> tuple[int, str] | None:
@@ -52,55 +78,33 @@ def first_bad_char(value: str, *, allow_newlines_and_tabs: bool = False) -> tupl
     return (m.start(), m.group()) if m else None
 
 
-def _describe(ch: str) -> tuple[str, str]:
-    code = f"U+{ord(ch):04X}"
-    zh = _NAMES_ZH.get(ch) or unicodedata.name(ch, "") or "控制字符"
-    en = _NAMES_EN.get(ch) or unicodedata.name(ch, "") or "control character"
-    return f"{code} {zh}", f"{code} {en}"
-
-
-def _label(field: str) -> str:
-    """'name' -> 'name ' (a space before Chinese text), '员工姓名' -> '员工姓名'."""
-    return f"{field} " if field[-1:].isascii() else field
-
-
-def _check(value: object, field: str, *, note: bool) -> str:
+def _check(value: object, field: str | Msg, *, note: bool) -> str:
     if not isinstance(value, str):
-        raise TextRefused(f"{_label(field)}必须是文本", f"{field} must be text", field=field, rule="type")
+        raise TextRefused("type", field=field)
     bad = first_bad_char(value, allow_newlines_and_tabs=note)
     if bad is not None:
         pos, ch = bad
-        zh, en = _describe(ch)
-        allowed_zh = "（备注中只允许换行和制表符）" if note else ""
-        allowed_en = " (notes may contain only line breaks and tabs)" if note else ""
-        raise TextRefused(
-            f"{_label(field)}含有不允许的控制字符：第 {pos + 1} 个字符是 {zh}{allowed_zh}",
-            f"{field} contains a control character: character {pos + 1} is {en}{allowed_en}",
-            field=field, rule="control_character",
-        )
+        raise TextRefused("control_character_note" if note else "control_character", field=field,
+                          position=pos + 1, char=_Char(ch))
     return value
 
 
-def _check_length(value: str, field: str, max_len: int) -> None:
+def _check_length(value: str, field: str | Msg, max_len: int) -> None:
     if len(value) > max_len:
-        raise TextRefused(
-            f"{_label(field)}过长：{len(value)} 个字符，最多 {max_len} 个",
-            f"{field} is too long: {len(value)} characters, at most {max_len}",
-            field=field, rule="too_long",
-        )
+        raise TextRefused("too_long", field=field, n=len(value), max=max_len)
 
 
-def clean_name(value: object, *, field: str, max_len: int, required: bool = True) -> str:
+def clean_name(value: object, *, field: str | Msg, max_len: int, required: bool = True) -> str:
     """A one-line name or code, stripped; raises :class:`TextRefused` (``rule``: control_character,
     empty, too_long, type). With ``required=False`` an empty value gives ``""``."""
     text = _check(value, field, note=False).strip()
     if not text and required:
-        raise TextRefused(f"{_label(field)}不能为空", f"{field} must not be empty", field=field, rule="empty")
+        raise TextRefused("empty", field=field)
     _check_length(text, field, max_len)
     return text
 
 
-def clean_note(value: object, *, field: str, max_len: int) -> str | None:
+def clean_note(value: object, *, field: str | Msg, max_len: int) -> str | None:
     """Free text (note, caption, reason): newlines normalised to ``\\n``, tabs kept, stripped;
     ``None`` or blank gives ``None``. Raises :class:`TextRefused`."""
     if value is None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Staff, TrainingAttendance, TrainingSession
+from app.messages import msg
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Invalid, NotFound, PermissionDenied
@@ -80,12 +81,13 @@ def add_session(*, session: Session, actor: Actor, site_id: int, planned_month: 
                 pass_mark: Decimal = Decimal(60), staff_ids: list[int] | None = None) -> int:
     _manage(actor, site_id)
     _check_month(planned_month)
-    topic = clean_name(topic, field="培训主题", max_len=200)
-    trainer = clean_name(trainer, field="讲师", max_len=80)
-    material = clean_name(material or "", field="教材", max_len=300, required=False)
-    material_section = clean_name(material_section or "", field="引用体系文件章节", max_len=120, required=False)
+    topic = clean_name(topic, field=msg("field.topic"), max_len=200)
+    trainer = clean_name(trainer, field=msg("field.trainer"), max_len=80)
+    material = clean_name(material or "", field=msg("field.material"), max_len=300, required=False)
+    material_section = clean_name(material_section or "", field=msg("field.material_section"), max_len=120,
+                                  required=False)
     if not Decimal(0) <= pass_mark <= HUNDRED:
-        raise Invalid("合格分数线应在 0–100 之间")
+        raise Invalid("training.pass_mark_range")
     ts = TrainingSession(site_id=site_id, planned_month=planned_month, held_on=held_on, topic=topic.strip(),
                          trainer=trainer.strip(), material=(material or "").strip() or None,
                          material_section=(material_section or "").strip() or None, pass_mark=pass_mark,
@@ -95,7 +97,7 @@ def add_session(*, session: Session, actor: Actor, site_id: int, planned_month: 
     for sid in staff_ids or []:
         staff = session.get(Staff, sid)
         if staff is None or staff.site_id != site_id:
-            raise Invalid("参训人员必须是本管理处员工")
+            raise Invalid("training.attendee_of_site")
         session.add(TrainingAttendance(session_id=ts.id, staff_id=sid, signed_in=False))
     audit.record(session, actor=actor, action="training.create", entity="training", entity_id=ts.id,
                  detail={"topic": topic, "month": planned_month, "invited": len(staff_ids or [])})
@@ -106,24 +108,23 @@ def record_attendance(*, session: Session, actor: Actor, session_id: int, staff_
                       exam_score: Decimal | None = None) -> None:
     ts = session.get(TrainingSession, session_id)
     if ts is None:
-        raise NotFound("培训记录不存在")
+        raise NotFound("training.unknown")
     _manage(actor, ts.site_id)
     if exam_score is not None and not can_see_scores(actor):
-        raise PermissionDenied("考核成绩仅经理或管理员可以登记", en="Only a manager or administrator records exam scores")
+        raise PermissionDenied("training.scores_managers_only")
     if exam_score is not None and not Decimal(0) <= exam_score <= HUNDRED:
-        raise Invalid("考核成绩应在 0–100 之间")
+        raise Invalid("training.score_range")
     if exam_score is not None and not signed_in:
-        raise Invalid("未签到人员不能登记考核成绩")
+        raise Invalid("training.score_needs_sign_in")
     row = session.get(TrainingAttendance, (session_id, staff_id))
     if row is not None and not can_see_scores(actor):  # a supervisor records sign-in only; the score stays
         if row.exam_score is not None and not signed_in:
-            raise Invalid("该人员已有考核成绩，不能取消签到（请联系经理）",
-                          en="This attendee already has an exam score: sign-in cannot be withdrawn (ask a manager)")
+            raise Invalid("training.score_keeps_sign_in")
         exam_score = row.exam_score
     if row is None:
         staff = session.get(Staff, staff_id)
         if staff is None or staff.site_id != ts.site_id:
-            raise PermissionDenied("参训人员必须是本管理处员工")
+            raise PermissionDenied("training.attendee_of_site")
         row = TrainingAttendance(session_id=session_id, staff_id=staff_id)
         session.add(row)
     row.signed_in, row.exam_score = signed_in, exam_score
@@ -134,7 +135,7 @@ def record_attendance(*, session: Session, actor: Actor, session_id: int, staff_
 
 def list_sessions(session: Session, *, actor: Actor, site_id: int, month: str | None = None) -> list[SessionView]:
     if not actor.can_see_site(site_id):
-        raise PermissionDenied("权限不足：该管理处未分配给您")
+        raise PermissionDenied("auth.site_not_assigned")
     q = select(TrainingSession).where(TrainingSession.site_id == site_id).order_by(TrainingSession.planned_month,
                                                                                    TrainingSession.id)
     if month:
@@ -155,9 +156,9 @@ def attendees(session: Session, *, actor: Actor, session_id: int) -> list[tuple[
     see everyone's; a staff member sees only their own row; a supervisor sees sign-in without scores."""
     ts = session.get(TrainingSession, session_id)
     if ts is None:
-        raise NotFound("培训记录不存在")
+        raise NotFound("training.unknown")
     if not actor.can_see_site(ts.site_id):
-        raise PermissionDenied("权限不足")
+        raise PermissionDenied("auth.not_allowed")
     q = (select(Staff.id, Staff.name, TrainingAttendance.signed_in, TrainingAttendance.exam_score)
          .join(TrainingAttendance, TrainingAttendance.staff_id == Staff.id)
          .where(TrainingAttendance.session_id == session_id).order_by(Staff.code))

@@ -18,7 +18,7 @@ from app.services import signatures as sig_svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import fmt, photos_ui, signature_pad
-from app.ui.i18n import lang, t
+from app.ui.i18n import lang, t, tv
 from app.ui.safe import md
 from app.ui.state import local_time, read, write
 
@@ -129,8 +129,7 @@ def signature_step(view: svc.DraftView, actor: Actor, *, ready: bool) -> list[st
 
 
 def pending_message(pending: list[str], subject_type: str) -> str:
-    return t("sig_pending", roles="、".join(_role_title(r, subject_type) for r in pending)
-             if lang() != "en" else ", ".join(_role_title(r, subject_type) for r in pending))
+    return t("sig_pending", roles=t("list_sep").join(_role_title(r, subject_type) for r in pending))
 
 
 def signatures_block(iid: int, subject_type: str, sigs: dict[str, sig_svc.SignatureView]) -> None:
@@ -152,11 +151,13 @@ def signatures_block(iid: int, subject_type: str, sigs: dict[str, sig_svc.Signat
 
 def pdf_button(actor: Actor, iid: int, *, key: str, label: str | None = None, primary: bool = False) -> None:
     """Download the one-inspection PDF (generated when pressed; the service checks the permission)."""
+    chosen = lang()  # the download runs its callable later: the language is taken now
+
     def make() -> bytes:
         from app.reports.inspection_pdf import inspection_pdf
 
         with read() as s:
-            return inspection_pdf(s, actor=actor, inspection_id=iid)
+            return inspection_pdf(s, actor=actor, inspection_id=iid, lang=chosen)
 
     st.download_button(label or t("report_pdf"), make, file_name=f"pinzhi-inspection-{iid}.pdf",
                        mime="application/pdf", key=key, on_click="ignore", width="stretch",
@@ -175,11 +176,11 @@ def result_screen(view: svc.DraftView, actor: Actor, on_home: Callable[[], None]
     h = co.header
     with st.container(key="pz-result"):
         st.success(md(f"{t('submitted')} · {h.checklist_title}"))
-        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+        st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · v{h.checklist_version} · "
                       f"{t('inspector')} {h.inspector}"))
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("percent"), fmt.pct(h.percent))
-        m2.metric(t("grade"), md(h.grade or "—"))
+        m2.metric(t("grade"), md(tv("grade", h.grade) or "—"))
         m3.metric(t("awarded"), f"{_short(co.awarded)} / {_short(co.applicable)}")
         m4.metric(t("result_failed_n"), str(len(co.failed)))
         c1, c2 = st.columns(2)

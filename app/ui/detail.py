@@ -11,7 +11,7 @@ from app.services import inspections as svc
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import closeout, fmt, photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import ct, lang, t, tr, tv
 from app.ui.safe import md
 from app.ui.state import local_time, write
 from scoring import partial_score
@@ -55,7 +55,7 @@ def v2_answer_text(item: Any, answer: dict[str, Any]) -> str | None:
             if r.id in counts:
                 what = t("v2_all") if r.per is None else f"{t('count_fmt', n=counts[r.id])} −{_n(counts[r.id] * r.per)}"
                 parts.append(f"{clause_letter(item, r.id)}. {r.text} {what}")
-        return "✗ " + "；".join(parts)
+        return "✗ " + t("rep.sep").join(parts)
     if item.scoring == "sample" and "checked" in answer:
         n, k = int(answer["checked"]), int(answer.get("failed", 0))
         mark = "✗ " if k else "✓ "
@@ -74,15 +74,15 @@ def v2_answer_text(item: Any, answer: dict[str, Any]) -> str | None:
 def show(view: svc.DraftView, actor: Actor) -> None:
     h = view.header
     # every name, title, note and caption through md(): shown as text, never as markup (app/ui/safe.py)
-    st.subheader(md(f"{h.checklist_title} · v{h.checklist_version}"))
-    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · {t('inspector')} "
+    st.subheader(md(f"{ct(view.checklist) if lang() == 'en' else h.checklist_title} · v{h.checklist_version}"))
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · {t('inspector')} "
                   f"{h.inspector} · {t('kind_' + h.kind)} · "
                   f"{t('submitted') if h.status == 'submitted' else t('draft')} {local_time(h.submitted_at)}")
                + (f" · **{t('amended')}**" if h.amended else ""))
     if h.percent is not None:
         m1, m2 = st.columns(2)
         m1.metric(t("percent"), fmt.pct(h.percent))
-        m2.metric(t("grade"), md(h.grade or "—"))
+        m2.metric(t("grade"), md(tv("grade", h.grade) or "—"))
     # the failed items first, open, with their notes and photos; then every section (open if it has a failure)
     failed = set(partial_score(view.checklist, view.answers).failed_items)
     with st.container(border=True, key="pz-failed-first"):
@@ -91,7 +91,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
             _item_lines(view, item, where="f")
     for section in view.checklist.sections:
         has_failed = any(it.id in failed for it in section.items)
-        label = f"{section.title} · {section.points}{t('pts')}" + (f" · ✗ {sum(it.id in failed for it in section.items)}"
+        label = f"{ct(section)} · {section.points}{t('pts')}" + (f" · ✗ {sum(it.id in failed for it in section.items)}"
                                                                      if has_failed else "")
         with st.expander(md(label), expanded=has_failed):
             groups = {g.id: g for g in section.groups}
@@ -110,7 +110,7 @@ def show(view: svc.DraftView, actor: Actor) -> None:
 def _item_lines(view: svc.DraftView, item: Any, *, where: str, photos: bool = True) -> None:
     """One item's answer and text, note, reason for no photo and photos."""
     h = view.header
-    st.markdown(md(f"{answer_text(item, view.answers.get(item.id))} · {item.text}"))
+    st.markdown(md(f"{answer_text(item, view.answers.get(item.id))} · {ct(item, 'text')}"))
     note = view.notes.get(item.id)
     if note:
         st.caption(md(f"{t('note')}: {note}"))
@@ -129,7 +129,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
     with st.expander(t("amend")):
         items = view.checklist.items
         item = st.selectbox(t("checklist"), items, format_func=lambda i: f"{i.id} · {i.text[:40]}",
-                            key=f"am_item_{view.header.id}")
+                            key=f"am_item_{view.header.id}", placeholder=t("choose_option"))
         if item.rules or item.scoring in ("sample", "bonus", "penalty"):
             _amend_v2(view, actor, item)
             return
@@ -144,7 +144,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
         now = "na" if current.get("result") == "na" else current.get("result", current.get("count", current.get("points")))
         index = next((n for n, o in enumerate(opts) if str(o) == str(now)), 0)
         value = st.selectbox(t("result"), opts, index=index, key=f"am_val_{view.header.id}_{item.id}",
-                             format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v))
+                             format_func=lambda v: t(v) if v in ("pass", "fail", "na") else str(v), placeholder=t("choose_option"))
         reason = st.text_input(t("amend_reason"), key=f"am_reason_{view.header.id}")
         if st.button(t("amend"), key=f"am_go_{view.header.id}"):
             if value == "na":
@@ -160,7 +160,7 @@ def _amend_form(view: svc.DraftView, actor: Actor) -> None:
                     svc.amend_inspection(session=s, actor=actor, inspection_id=view.header.id,
                                          changes={item.id: new}, reason=reason)
             except ServiceError as exc:
-                st.error(md(exc))
+                st.error(md(tr(exc)))
             else:
                 st.session_state["amend_flash"] = t("amended")
                 st.rerun()

@@ -17,7 +17,7 @@ from app.services import training
 from app.services.actor import Actor
 from app.services.errors import ServiceError
 from app.ui import closeout, fmt, inspection_screen, photos_ui
-from app.ui.i18n import t
+from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import current_actor, keep_params, read, write
 
@@ -41,12 +41,12 @@ def _training_hint(iid: int, item_id: str) -> str:
         return ""
     rate = rates.attendance_rate if which == "attendance" else rates.pass_rate
     if rate is None:
-        return "培训记录：本月暂无记录 / no training records this month"
-    label = "到位率" if which == "attendance" else "合格率"
+        return t("if.training_none")
+    label = t("if.attendance") if which == "attendance" else t("if.pass_rate")
     suggestion = rates.suggestion(which)
-    return (f"培训记录：{label} {fmt.pct(rate, 1)}"
-            f"（{rates.attended if which == 'attendance' else rates.passed}/"
-            f"{rates.invited if which == 'attendance' else rates.examined}）· 建议 / suggested: "
+    return (f"{t('if.training_label')}{label} {fmt.pct(rate, 1)}"
+            f" ({rates.attended if which == 'attendance' else rates.passed}/"
+            f"{rates.invited if which == 'attendance' else rates.examined}) · {t('if.suggested')}: "
             f"{t(suggestion) if suggestion else '—'}")
 
 
@@ -69,7 +69,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     r = rv.result
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t("percent"), "—" if r.percent is None else f"{r.percent}%")
-    m2.metric(t("grade"), r.grade or "—")
+    m2.metric(t("grade"), tv("grade", r.grade) or "—")
     m3.metric(t("awarded"), f"{_fmt(r.awarded)} / {_fmt(r.applicable)}")
     m4.metric(t("answered"), f"{rv.answered}/{rv.total}")
     if r.bonus or r.penalty:  # version-2 standards: included in the score above
@@ -79,7 +79,7 @@ def _review_step(view: svc.DraftView, actor: Actor) -> None:
     def jump_list(title: str, ids: tuple[str, ...], kind: str) -> None:
         if not ids:
             return
-        st.markdown(f"**{title}（{len(ids)}）**")
+        st.markdown(f"**{title}{t('paren', text=len(ids))}**")
         for n, item_id in enumerate(ids[:60]):
             it = checklist.item(item_id)
             sec_index = next(i for i, s in enumerate(checklist.sections) if s.id == checklist.section_of(item_id))
@@ -130,7 +130,7 @@ def _on_no_photo_reason(iid: int, item_id: str) -> None:
             svc.record_no_photo_reason(session=s, actor=actor, inspection_id=iid, item_id=item_id,
                                        reason=st.session_state.get(key, ""))
     except ServiceError as exc:
-        st.session_state[f"npr_err_{iid}"] = (item_id, str(exc))
+        st.session_state[f"npr_err_{iid}"] = (item_id, tr(exc))
 
 
 def _blockers(view: svc.DraftView, rv: svc.Review, jump_list: Any, actor: Actor) -> None:
@@ -164,7 +164,7 @@ def run(actor: Actor, iid: int) -> None:
     try:
         view = _load(actor, iid)
     except ServiceError as exc:
-        st.error(md(exc))
+        st.error(md(tr(exc)))
         keep_params(insp=None, step=None, sec=None)
         return
     step = st.query_params.get("step", "items")
@@ -177,7 +177,7 @@ def run(actor: Actor, iid: int) -> None:
         return
     h = view.header
     st.subheader(md(h.checklist_title))
-    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {h.shift_name} · v{h.checklist_version} · "
+    st.caption(md(f"{h.site_name} · {h.subject_name} · {h.shift_date} {tv('shift', h.shift_name)} · v{h.checklist_version} · "
                   f"{t('kind_' + h.kind)}"))
     if step == "review":
         _review_step(view, actor)

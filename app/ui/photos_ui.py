@@ -24,11 +24,14 @@ def photo(photo_id: int, size: str = "thumb") -> bytes:
     return _bytes(photo_id, size, (actor.id, actor.role, tuple(sorted(actor.site_ids))), actor)
 
 
-@st.dialog("照片 Photo", width="large")
-def _full(photo_id: int, caption: str | None) -> None:
+def _full_size(photo_id: int, caption: str | None) -> None:
     # st.image renders its caption as markdown (a markdown image in it would be fetched): md() only
     st.image(photo(photo_id, "display"), caption=md(caption) if caption else None, width="stretch",
              alt=caption or t("photos"))  # alt is an attribute: the caption as it is
+
+
+def _full(photo_id: int, caption: str | None) -> None:
+    st.dialog(t("photos"), width="large")(_full_size)(photo_id, caption)  # titled in the chosen language
 
 
 def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str) -> None:
@@ -40,7 +43,7 @@ def thumbs(refs: list[svc.PhotoRef], *, iid: int, item_id: str) -> None:
         with cols[n % 4]:
             st.image(photo(ref.photo_id), caption=md(ref.caption) if ref.caption else None, width=150,
                      alt=ref.caption or t("photos"))
-            if st.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help="查看大图 / full size"):
+            if st.button("⤢", key=f"pv_{iid}_{item_id}_{ref.link_id}", help=t("photo_full_size")):
                 _full(ref.photo_id, ref.caption)
 
 

@@ -18,6 +18,7 @@ from app.config import database_url
 from app.db.engine import Database, process_database
 from app.services import auth
 from app.services.actor import Actor
+from app.ui.i18n import t
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -124,7 +125,42 @@ div[data-testid="stMarkdownContainer"] h2 { font-size: 1.25rem; padding: 1rem 0 
 """
 
 
+def _css_string(text: str) -> str:
+    """Our own catalogue text as a CSS string literal (quotes and backslashes escaped, no ``<`` to end the
+    style element)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ") + '"'
+
+
+# the "Press Enter to apply" span of a text input: the first of two (then the second is the length counter), or
+# the only one of an input without a length limit (with one, a lone span is the counter)
+_ENTER_HINTS = ('[data-testid="InputInstructions"] > span:first-child:not(:last-child)',
+                ':is([data-testid="stTextInput"], [data-testid="stTextArea"], [data-testid="stNumberInput"])'
+                ':not(:has(input[maxlength], textarea[maxlength])) [data-testid="InputInstructions"] > span:only-child')
+_ENTER_HINT = ", ".join(_ENTER_HINTS)
+_ENTER_HINT_AFTER = ", ".join(h + "::after" for h in _ENTER_HINTS)
+
+
+def widget_texts_css() -> str:
+    """Streamlit's file uploader draws its button ("Upload") and its limits line ("200MB per file • JPG, …",
+    Streamlit's upload limit, not our photo limit) in English in the browser, and a text input its "Press
+    Enter to apply / submit form", with no parameter to change them: ours are laid over them (the original
+    text kept at size 0)."""
+    from app.services.photos import limits
+
+    mb = limits().max_bytes / (1024 * 1024)
+    button, hint = t("upload_button"), t("upload_limits", mb=f"{mb:g}")
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {_css_string(button)}; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: {_css_string(hint)}; font-size: .8rem; }}
+{_ENTER_HINT} {{ font-size: 0; }}
+{_ENTER_HINT_AFTER} {{ content: {_css_string(t("input_enter_hint"))}; font-size: .75rem; }}
+</style>"""
+
+
 def style() -> None:
     # style-only st.html goes to Streamlit's event container: no layout element, and no markdown
     # parse of the whole stylesheet on every rerender (st.markdown did that on every tap)
-    st.html(CSS)
+    st.html(CSS + widget_texts_css())

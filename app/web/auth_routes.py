@@ -11,34 +11,26 @@ import html
 import json
 import os
 from collections.abc import Callable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from app import messages
 from app.db.engine import Database
 from app.services import auth
 from app.services.errors import ServiceError, Unavailable
 
-TEXT = {
-    "zh": {
-        "title": "品质巡检 · 登录", "app": "品质巡检", "signin": "登录", "username": "用户名", "password": "密码",
-        "hint": "请使用管理员分配的账号登录。", "first_admin": "首次使用：创建管理员账号",
-        "password_again": "再次输入密码", "create_admin": "创建管理员", "passwords_differ": "两次输入的密码不一致",
-        "policy": "密码至少 10 位，不能全是数字，也不能是常见密码。", "other_lang": "English", "other": "en",
-        "signed_out": "您已退出登录。",
-    },
-    "en": {
-        "title": "Pinzhi QA · Sign in", "app": "Pinzhi QA", "signin": "Sign in", "username": "Username",
-        "password": "Password", "hint": "Sign in with the account your administrator gave you.",
-        "first_admin": "First start: create the administrator", "password_again": "Password again",
-        "create_admin": "Create administrator", "passwords_differ": "Passwords differ",
-        "policy": "At least 10 characters, not digits only, not a common password.", "other_lang": "中文",
-        "other": "zh", "signed_out": "You have signed out.",
-    },
-}
+# field of the page templates -> message id of the catalogue (app/messages.py)
+_TEXT_KEYS = {"title": "auth_page.title", "app": "app", "signin": "signin", "username": "username",
+              "password": "password", "hint": "sign_in_hint", "first_admin": "first_admin",
+              "password_again": "password_again", "create_admin": "create_admin",
+              "passwords_differ": "passwords_differ", "policy": "auth_page.policy",
+              "other_lang": "auth_page.other_lang", "signed_out": "auth_page.signed_out",
+              "missing_fields": "auth_page.missing_fields"}
+TEXT = {lang: {**{k: messages.text(key, lang) for k, key in _TEXT_KEYS.items()}, "other": other}
+        for lang, other in (("zh", "en"), ("en", "zh"))}
 
 PAGE = """<!DOCTYPE html>
 <html lang="{html_lang}"><head><meta charset="utf-8">
@@ -92,8 +84,7 @@ FIRST_ADMIN_FORM = """<p class="hint">{policy}</p>
 def _lang(request: Request) -> str:
     if request.query_params.get("lang") in ("zh", "en"):
         return request.query_params["lang"]
-    accept = request.headers.get("accept-language", "")
-    return "en" if accept.lower().startswith("en") else "zh"
+    return messages.accept_language(request.headers.get("accept-language"))
 
 
 def sign_in_form(lang: str) -> str:
@@ -174,19 +165,18 @@ def create_auth_routes(get_db: Callable[[], Database]) -> list[Route]:
         username, password = fields.get("username", "")[:64], fields.get("password", "")[:256]
         status, error, headers = 401, None, {"cache-control": "no-store"}
         if not username or not password:
-            status, code, error = 400, "missing_fields", (
-                "请输入用户名和密码 / Enter your username and password")
+            status, code, error = 400, "missing_fields", TEXT[lang]["missing_fields"]
         else:
             try:
                 done = await run_in_threadpool(_do_sign_in, username, password, client_address(request))
             except auth.Throttled as exc:
-                status, code, error = 429, "throttled", str(exc)
+                status, code, error = 429, "throttled", exc.message(lang)
                 headers["retry-after"] = str(exc.retry_after)
             except Unavailable as exc:  # the database is busy or down: not the user's password
-                status, code, error = 503, "database_unavailable", str(exc)
+                status, code, error = 503, "database_unavailable", exc.message(lang)
                 headers["retry-after"] = "5"
             except ServiceError as exc:
-                status, code, error = 401, "bad_login", str(exc)
+                status, code, error = 401, "bad_login", exc.message(lang)
             else:
                 if is_json:
                     response: Response = JSONResponse(
@@ -199,7 +189,7 @@ def create_auth_routes(get_db: Callable[[], Database]) -> list[Route]:
                 return response
         if is_json:
             return JSONResponse({"error": code, "message": error}, status_code=status, headers=headers)
-        page = render_page(lang, first_admin=False, error=_in_lang(error, lang))
+        page = render_page(lang, first_admin=False, error=error)
         return HTMLResponse(page, status_code=status, headers=headers)
 
     def _do_first_admin(username: str, password: str, address: str | None) -> auth.SignIn:
@@ -217,7 +207,7 @@ def create_auth_routes(get_db: Callable[[], Database]) -> list[Route]:
             try:
                 done = await run_in_threadpool(_do_first_admin, username, password, client_address(request))
             except ServiceError as exc:
-                error = _in_lang(str(exc), lang)
+                error = exc.message(lang)
             else:
                 response = RedirectResponse("/", status_code=303, headers={"cache-control": "no-store"})
                 set_session_cookie(response, request, done.token)
@@ -248,11 +238,3 @@ def create_auth_routes(get_db: Callable[[], Database]) -> list[Route]:
         Route("/auth/logout", logout, methods=["POST"]),
     ]
 
-
-def _in_lang(message: Any, lang: str) -> str:
-    """Service messages are "中文 / English" today: show the half of the page's language."""
-    text = str(message)
-    zh, sep, en = text.partition(" / ")
-    if not sep:
-        return text
-    return en if lang == "en" else zh

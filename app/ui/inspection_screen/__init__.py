@@ -69,16 +69,8 @@ from scoring.model import Group, Item
 NAME = "pinzhi.inspection"
 ASSET_DIR = Path(__file__).resolve().parent
 
-ZH_EXTRA = {"next_unanswered": "下一未答", "clear": "清除", "pending": "待同步", "offline": "网络已断开 · {n} 项待同步",
-            "syncing": "{n} 项同步中", "signed_out": "登录已失效 · {n} 项待同步（请重新登录）",
-            "review_wait": "还有 {n} 项待同步，同步完成后再进入汇总", "storage_full": "本机存储已满：照片仅在本页打开时上传",
-            "photo_unreadable": "无法读取该图片", "taken": "拍摄于"}
-EN_EXTRA = {"next_unanswered": "Next unanswered", "clear": "Clear", "pending": "Waiting to send",
-            "offline": "Offline · {n} waiting to sync", "syncing": "Syncing {n}",
-            "signed_out": "Signed out · {n} waiting to sync (sign in again)",
-            "review_wait": "{n} still waiting to sync; review once they are sent",
-            "storage_full": "Device storage full: photos upload only while this page is open",
-            "photo_unreadable": "This image cannot be read", "taken": "taken"}
+EXTRA_KEYS = ("next_unanswered", "clear", "pending", "offline", "syncing", "signed_out", "review_wait",  # screen.<key>
+              "storage_full", "photo_unreadable", "taken")
 LABEL_KEYS = ("pass", "fail", "na", "pts", "progress", "score_so_far", "section", "prev", "next", "to_review",
               "back_to_items", "saved", "save_failed", "note", "result", "take_photo", "upload_photo", "photo",
               "critical_checklist", "critical_section", "evidence_required", "evidence_on_fail",
@@ -93,7 +85,7 @@ V2_LABEL_KEYS = ("v2_no_deduction", "v2_all_no", "v2_all_yes", "v2_each", "v2_al
 def labels() -> dict[str, str]:
     out = {k: t(k) for k in LABEL_KEYS}
     out["count"] = t("count_fmt", n=999).replace("999", "{n}")
-    out.update(EN_EXTRA if lang() == "en" else ZH_EXTRA)
+    out.update({k: t(f"screen.{k}") for k in EXTRA_KEYS})
     out.update({k: t(k) for k in V2_LABEL_KEYS})
     return out
 

@@ -265,7 +265,7 @@ class Screen {
 
   async request(op, retried = false) {
     const csrf = await this.csrfToken();
-    const headers = { "X-CSRF-Token": csrf };
+    const headers = { "X-CSRF-Token": csrf, "Accept-Language": this.data.lang === "en" ? "en" : "zh" };
     let url;
     let init;
     if (op.kind === "answer") {
