@@ -162,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--blank", action="store_true", help="a paper form with empty result columns")
     ex.add_argument("--out", help="file to write (default: ID.xlsx; - for stdout)")
     ex.add_argument("--dir", help="directory to look ids up in (default: checklists/)")
+    ex.add_argument("--version", help="a published version (label or row id) from the database catalogue "
+                    "instead of the file")
     ex.set_defaults(func=_lazy("app.cli_standards", "cmd_export"))
     pb = cks.add_parser("publish", help="publish an .xlsx or .yaml standard in the database catalogue "
                         "(in force at once on every app server); exit 1 with one line per problem")

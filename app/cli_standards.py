@@ -67,10 +67,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from app.cli import CliError, resolve_checklist
 
-    try:
-        checklist = resolve_checklist(args.checklist, Path(args.dir) if args.dir else None)
-    except CliError as exc:
-        return _fail(str(exc))
+    if args.version:  # a version published in the database catalogue (what the app servers use)
+        from app.cli_db import open_database
+        from app.services import catalog
+        from app.services.errors import ServiceError
+
+        db = open_database()
+        try:
+            with db.read() as s:
+                checklist = catalog.published_checklist(s, checklist_id=args.checklist, version=args.version)
+        except ServiceError as exc:
+            return _fail(str(exc))
+        finally:
+            db.engine.dispose()
+    else:
+        try:
+            checklist = resolve_checklist(args.checklist, Path(args.dir) if args.dir else None)
+        except CliError as exc:
+            return _fail(str(exc))
     data = write_standard(checklist, blank=args.blank)
     target = args.out or f"{checklist.id}{'-blank' if args.blank else ''}.xlsx"
     if target == "-":

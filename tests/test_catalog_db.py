@@ -436,6 +436,16 @@ def test_command_line_upgrade_publish_versions_retire(tmp_path):
     listed = json.loads(run("checklists", "versions", "site-check", "--json").stdout)
     assert [(v["label"], v["status"]) for v in listed] == [("A/2", "retired"), ("2026.1", "in_force")]
     assert run("checklists", "retire", "site-check", "nope").returncode == 2
+    # any published version exports from the database (here the retired A/2, which no file holds any more)
+    from openpyxl import load_workbook
+
+    r = run("checklists", "export", "site-check", "--version", "A/2", "--out", str(tmp_path / "a2.xlsx"))
+    assert r.returncode == 0, r
+    cells = [str(c) for row in load_workbook(tmp_path / "a2.xlsx").active.iter_rows(values_only=True)
+             for c in row if c is not None]
+    revised_texts = [it["text"] for sec in yaml.safe_load(revised())["sections"] for it in sec["items"]]
+    assert all(any(text in c for c in cells) for text in revised_texts)
+    assert run("checklists", "export", "site-check", "--version", "Z/9").returncode == 2
 
 
 def test_workshop_refuses_bad_uploads_and_reports_yaml_problems():

@@ -372,6 +372,12 @@ def _version_row(session: Session, checklist_id: str, version: str | int) -> Che
     raise NotFound("catalog.checklist_has_no_version", checklist_id=checklist_id, version=version)
 
 
+def published_checklist(session: Session, *, checklist_id: str, version: str | int) -> Checklist:
+    """A published (or retired) version of a checklist, by label or row id, as stored in the catalogue."""
+    row = _version_row(session, checklist_id, version)
+    return checklist_for_version(session, row.id, row.content_hash)
+
+
 def retire(session: Session, *, actor: Actor, checklist_id: str, version: str | int,
            reason: str | None = None) -> tuple[str, ...]:
     """Retire a version: no new inspection starts on it (started ones keep it). Where it was in force, the
