@@ -481,3 +481,25 @@ def test_first_start_of_a_server_process_publishes_the_shipped_files(tmp_path, m
         assert got == {("site-check", "in_force", catalog.SHIPPED), ("staff-look", "in_force", catalog.SHIPPED)}
     finally:
         dispose_process_databases()
+
+
+def test_self_check_lists_what_is_in_force_for_the_staff_members_own_site_kind(db, world):
+    """zhangli works at site A (residential): a self-check standard in force only for sales offices is not
+    offered to her; once it is in force for residential sites too, it is."""
+    w = world
+    sc = checklist_dict([section("me", [item("me.badge", 1)])], id="sc-sales", version="1", subject="staff",
+                        kind="appearance", self_check=True)
+    with db.write() as s:
+        standards.publish_file(s, actor=w.qa, data=text_of(sc).encode(), file_name="sc.yaml", label="S/1",
+                               reason="案场自查", site_kinds=["sales_office"])
+    with db.read() as s:
+        offered = {e.checklist.id for e in svc.available_checklists(s, actor=w.staff, subject_type="staff",
+                                                                   kind="self_check")}
+    assert "sc-sales" not in offered
+    with db.write() as s:
+        standards.publish_file(s, actor=w.qa, data=text_of(dict(sc, version="2")).encode(), file_name="sc2.yaml",
+                               label="S/2", reason="小区也用", site_kinds=["residential", "sales_office"])
+    with db.read() as s:
+        offered = {e.checklist.id for e in svc.available_checklists(s, actor=w.staff, subject_type="staff",
+                                                                   kind="self_check")}
+    assert "sc-sales" in offered

@@ -209,7 +209,11 @@ def _readable(session: Session, actor: Actor, inspection_id: int) -> Inspection:
 # ----------------------------------------------------------------------------- starting
 def available_checklists(session: Session, *, actor: Actor, subject_type: str, kind: str = "supervisor",
                          site_kind: str | None = None) -> list[catalog.CatalogEntry]:
-    """The checklists in force (for that kind of site; for any kind when None) for this subject."""
+    """The checklists in force (for that kind of site; for any kind when None) for this subject. A staff
+    member's self-check uses the kind of their own site."""
+    if kind == "self_check" and site_kind is None and actor.staff_id is not None:
+        site_kind = session.scalar(select(Site.kind).join(Staff, Staff.site_id == Site.id)
+                                   .where(Staff.id == actor.staff_id))
     entries = catalog.list_entries(session, only_in_force=True, site_kind=site_kind)
     out = [e for e in entries if e.checklist.subject == subject_type]
     if kind == "self_check":
