@@ -55,10 +55,14 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
                 data = scorecard_workbook(s, actor=SYSTEM, month=args.month, site_id=site_id)
             else:
+                from app.services.clause_pareto import adjustments
                 from app.services.scorecard import scorecard
 
                 lines = scorecard(s, actor=SYSTEM, month=args.month, subject_type=args.subject or "staff",
                                   site_id=site_id)
+                # version-2 standards: what bonus rows added and penalty rows took (only when the month has any)
+                adjust = adjustments(s, actor=SYSTEM, month=args.month, subject_type=args.subject or "staff",
+                                     site_id=site_id)
     except ServiceError as exc:
         return _fail(exc.message(cli_lang()))
     if fmt == "xlsx":
@@ -67,9 +71,14 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         print(f"wrote {out}")
         return 0
     if fmt == "csv":
-        _write_text(scorecard_csv(lines), out)
+        _write_text(scorecard_csv(lines, adjust), out)
         return 0
-    _write_text(json.dumps([json_row(ln) for ln in lines], ensure_ascii=False, indent=2) + "\n", out)
+    rows = [json_row(ln) for ln in lines]
+    if adjust:
+        for row, ln in zip(rows, lines, strict=True):
+            a = adjust.get(ln.subject_id)
+            row["bonus"], row["penalty"] = (float(a.bonus), float(a.penalty)) if a else (0.0, 0.0)
+    _write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", out)
     return 0
 
 

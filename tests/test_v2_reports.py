@@ -257,3 +257,21 @@ def test_pdf_shows_clauses_groups_bonus_and_penalty(db, month, tmp_path: Path) -
                    "B.未使用礼貌用语（1处，扣0.3分）；C.未登记来访（1处，扣1分）",
                    "发生重大有效投诉（加减分，扣4.00分）", "2次，另扣4分", "1次，另扣2分", "抽查10，不合格3"):
         assert needle in flat, needle
+
+
+def test_command_line_scorecard_carries_bonus_and_penalty(db, month, monkeypatch, tmp_path) -> None:
+    """``pinzhi scorecard`` (JSON and CSV) has the month's bonus and penalty, as the review page and its CSV."""
+    import json
+
+    from app.cli import main
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the command line opens DATABASE_URL; the PostgreSQL test database is a per-test schema")
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    assert main(["scorecard", "--month", MONTH, "--subject", "site", "--out", str(tmp_path / "s.json")]) == 0
+    rows = {next(iter(r["subject"].values())): r for r in json.loads((tmp_path / "s.json").read_text("utf-8"))}
+    assert (rows["A"]["bonus"], rows["A"]["penalty"]) == (1.5, 6.0)  # by hand: see test_pareto_per_clause...
+    assert main(["scorecard", "--month", MONTH, "--subject", "site", "--format", "csv",
+                 "--out", str(tmp_path / "s.csv")]) == 0
+    table = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text("utf-8").lstrip("\ufeff"))))
+    assert table[0][-2:] == ["bonus", "penalty"] and {r[1]: r for r in table[1:]}["A"][-2:] == ["1.5", "6.0"]
