@@ -237,7 +237,7 @@ def test_v2_standard_answered_on_the_tablet(server: LiveServer, open_ui) -> None
     page = admin.page
     admin.goto(f"review?m={month}&subj=site&site={site_id}")
     page.get_by_role("heading", name="月度考核").wait_for()
-    page.get_by_role("tab", name="扣分排行 Pareto").click()
+    page.get_by_role("tab", name="扣分排行").click()
     page.get_by_text("扣分细则排行（多条款检查项：哪一条扣分最多）").wait_for()
     page.locator("[data-testid=stDataFrame]").last.scroll_into_view_if_needed()  # charts draw once in view
     # two bar charts in the tab: the item Pareto (5 items lost points) and, below it, the clauses:
