@@ -48,7 +48,8 @@ class FieldError(Model):
 class ErrorOut(Model):
     error: str = Field(description="machine-readable code: unauthenticated, csrf, forbidden, not_found, "
                                    "conflict, invalid, database_unavailable, internal, ...")
-    message: str = Field(description="for people (Simplified Chinese first)")
+    message: str = Field(description="for people, in the request's Accept-Language (Simplified Chinese first)")
+    key: str | None = Field(default=None, description="the message's id in the catalogue (service errors)")
     fields: list[FieldError] | None = None
 
 
