@@ -91,7 +91,9 @@ def cmd_report_inspection(args: argparse.Namespace) -> int:
         with db.read() as s:
             data = inspection_pdf(s, actor=SYSTEM, inspection_id=args.id, lang=cli_lang())
     except ServiceError as exc:
-        return _fail(str(exc))
+        return _fail(exc.message(cli_lang()))
+    finally:
+        db.engine.dispose()
     Path(args.out).write_bytes(data)
     print(f"wrote {args.out}")
     return 0

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from app.messages import cli_lang
 from app.standards.xlsx_export import write_standard
 from app.standards.xlsx_import import read_standard, to_yaml
 from scoring.loader import SLUG
@@ -77,7 +78,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             with db.read() as s:
                 checklist = catalog.published_checklist(s, checklist_id=args.checklist, version=args.version)
         except ServiceError as exc:
-            return _fail(str(exc))
+            return _fail(exc.message(cli_lang()))
         finally:
             db.engine.dispose()
     else:
@@ -116,11 +117,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
             done = standards.publish_file(s, actor=SYSTEM, data=data, file_name=src.name, label=args.label,
                                           reason=args.reason, checklist_id=args.id, site_kinds=args.site_kind)
     except Invalid as exc:
-        for line in str(exc).splitlines():
+        for line in exc.message(cli_lang()).splitlines():
             print(f"{src.name}: {line}", file=sys.stderr)
         return 1
     except ServiceError as exc:
-        return _fail(str(exc))
+        return _fail(exc.message(cli_lang()))
     finally:
         db.engine.dispose()
     if not done.created:
@@ -143,7 +144,7 @@ def cmd_retire(args: argparse.Namespace) -> int:
             moved = catalog.retire(s, actor=SYSTEM, checklist_id=args.checklist, version=args.version,
                                    reason=args.reason)
     except ServiceError as exc:
-        return _fail(str(exc))
+        return _fail(exc.message(cli_lang()))
     finally:
         db.engine.dispose()
     print(f"{args.checklist} {args.version}: retired" + (f"; the previous version is in force again for "
