@@ -1,7 +1,7 @@
 """``pinzhi checklists import`` (a standard kept in Excel -> a version-2 checklist YAML) and
 ``pinzhi checklists export`` (a checklist -> a printable Excel sheet, or a blank paper form).
 
-Neither needs the database. Import problems are one line each, ``FILE:SHEET!CELL: reason``, on stderr;
+Neither needs the database. Import problems are one line each, ``FILE:SHEET!CELL: reason`` (in ``PINZHI_LANG``), on stderr;
 with any problem the exit code is 1 and nothing is written.
 """
 
@@ -48,8 +48,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = read_standard(data, file_name=src.name, checklist_id=args.id, title=args.title, kind=args.kind,
                            subject=args.subject, sheet=args.sheet)
     if result.problems or result.checklist is None:
+        lang = cli_lang()
         for problem in result.problems:
-            print(problem, file=sys.stderr)
+            print(problem.render(lang), file=sys.stderr)
         return 1
     text = to_yaml(result.checklist, comment=f"Imported from {src.name}, sheet {result.sheet}, by pinzhi checklists import.")
     if args.out is None:

@@ -12,7 +12,7 @@ import streamlit as st
 from app.services import catalog, standards
 from app.services.errors import ServiceError
 from app.services.org import SITE_KINDS
-from app.ui.i18n import lang, t
+from app.ui.i18n import lang, t, tr
 from app.ui.safe import md
 from app.ui.state import local_time, read, require_actor, write
 
@@ -66,11 +66,11 @@ with tab_work:
         general = [p for p in ws.problems if p.row is None]
         if ws.problems:
             st.error(t("std_problems", n=len(ws.problems)))
-            st.code("\n".join(str(p) for p in ws.problems), language=None)  # plain text, never markup
+            st.code("\n".join(p.render(lang()) for p in ws.problems), language=None)  # plain text, never markup
         if ws.rows:
             # the standard as read: every problem cell marked (red), its problems in the last column
             table = pd.DataFrame([{**{header(c): r.get(c, "") for c in standards.COLUMNS},
-                                   t("std_col_problems"): t("rep.sep").join(p.message for p in by_row.get(n, []))}
+                                   t("std_col_problems"): t("rep.sep").join(tr(p.message) for p in by_row.get(n, []))}
                                   for n, r in enumerate(ws.rows)])
             bad = {(n, header(p.column) if p.column else t("std_col_problems"))
                    for n, ps in by_row.items() for p in ps}
@@ -126,7 +126,7 @@ with tab_work:
             changes: list[dict[str, Any]] = []
             for kind in ("added", "removed", "reworded", "repointed", "rescored"):
                 changes += [{t("std_change"): t("std_" + kind), t("std_col_number"): c.item_id,
-                             t("std_before"): c.before, t("std_after"): c.after} for c in getattr(d, kind)]
+                             t("std_before"): tr(c.before), t("std_after"): tr(c.after)} for c in getattr(d, kind)]
             if changes:
                 st.dataframe(changes, hide_index=True, width="stretch", key="std_changes")
             elif d.unchanged:

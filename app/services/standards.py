@@ -24,22 +24,21 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
-from app.messages import msg
+from app.messages import DEFAULT_LANG, Joined, Renderable, msg, norm_lang, text
 from app.services import catalog
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.text import clean_name, clean_note
 from app.standards.rule_text import rule_text
 from app.standards.xlsx_export import CRITICAL_LABELS, titled, write_standard
-from app.standards.xlsx_import import ImportResult, read_standard, to_yaml
+from app.standards.xlsx_import import ROLE_LABELS, ImportResult, Verbatim, read_standard, to_yaml
 from scoring.engine import number
 from scoring.loader import SLUG, parse_checklist, parse_checklist_text
 from scoring.model import METHOD_LABELS, Checklist, Group, Item
 from scoring.safe_yaml import SafeYAMLError, load
 
 COLUMNS = ("section", "group", "number", "text", "points", "rule", "method", "critical")
-HEADERS = {"section": "部分", "group": "分项", "number": "编号", "text": "检查内容", "points": "分值",
-           "rule": "评分标准", "method": "检查方式", "critical": "否决"}
+HEADERS = {c: ROLE_LABELS[c] for c in COLUMNS}  # the grid workbook's header row: the words the reader knows
 GRID_SHEET = "grid"
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -55,12 +54,21 @@ class CellProblem:
 
     row: int | None
     column: str | None
-    message: str
+    message: Renderable  # a catalogue message (anything with ``render(lang)``)
+
+    def render(self, lang: str) -> str:
+        """"第4行 分值：…" / "row 4 · Points: …": the row (1-based), the column's name and the message in ``lang``."""
+        lang = norm_lang(lang)
+        column = None if self.column is None else msg("std_col_" + self.column)
+        if self.row is None:
+            return self.message.render(lang) if column is None else \
+                text("std.problem_column", lang, column=column, message=self.message)
+        if column is None:
+            return text("std.problem_row", lang, n=self.row + 1, message=self.message)
+        return text("std.problem_row_column", lang, n=self.row + 1, column=column, message=self.message)
 
     def __str__(self) -> str:
-        where = "" if self.row is None else f"第{self.row + 1}行 "
-        col = "" if self.column is None else f"{HEADERS[self.column]}："
-        return f"{where}{col}{self.message}"
+        return self.render(DEFAULT_LANG)
 
 
 @dataclass
@@ -192,7 +200,7 @@ def _read_yaml(data: bytes, name: str) -> Workshop:
             raw = None
         cid = str(raw.get("id", "")) if isinstance(raw, dict) else ""
         return Workshop(cid, name, [], raw if isinstance(raw, dict) else {},
-                        [CellProblem(None, None, f"{p.where}: {p.rule}") for p in problems], None)
+                        [CellProblem(None, None, Verbatim(f"{p.where}: {p.rule}")) for p in problems], None)
     base = safe_load(text)
     assert isinstance(base, dict)
     return _of_checklist(checklist, name, base, text)
@@ -290,7 +298,8 @@ def apply_grid(workshop: Workshop, rows: list[dict[str, Any]], *, actor: Actor) 
         rows_by_id = {r["number"].lower(): n for n, r in enumerate(clean)}
         for lp in loader_problems:
             item = lp.where[5:] if lp.where.startswith("item ") else None
-            out.problems.append(CellProblem(rows_by_id.get(item) if item else None, None, f"{lp.where}: {lp.rule}"))
+            out.problems.append(CellProblem(rows_by_id.get(item) if item else None, None,
+                                            Verbatim(f"{lp.where}: {lp.rule}")))
         return out
     out.yaml_text = to_yaml(doc, comment=f"From {workshop.file_name}, edited in the standards workshop.")
     return out
@@ -378,9 +387,11 @@ def _merge_item(item: dict[str, Any], base_items: dict[str, dict[str, Any]], ori
 # ----------------------------------------------------------------------------- the difference
 @dataclass(frozen=True)
 class Change:
+    """One item's change; an added or removed item's side is a message ("text (N pts)"), render with ``tr``."""
+
     item_id: str
-    before: str
-    after: str
+    before: str | Renderable
+    after: str | Renderable
 
 
 @dataclass
@@ -422,7 +433,7 @@ def compare(old: Checklist | None, new: Checklist, base_label: str | None = None
     for i in new.items:
         b = before.get(i.id)
         if b is None:
-            d.added.append(Change(i.id, "", f"{i.text}（{_n(i.points)}分）"))
+            d.added.append(Change(i.id, "", msg("std.item_points", text=i.text, points=_n(i.points))))
             continue
         if b.text != i.text:
             d.reworded.append(Change(i.id, b.text, i.text))
@@ -430,7 +441,8 @@ def compare(old: Checklist | None, new: Checklist, base_label: str | None = None
             d.repointed.append(Change(i.id, _n(b.points), _n(i.points)))
         if rule_text(b) != rule_text(i) or b.critical != i.critical or b.method != i.method:
             d.rescored.append(Change(i.id, rule_text(b), rule_text(i)))
-    d.removed = [Change(i.id, f"{i.text}（{_n(i.points)}分）", "") for i in (old.items if old else ()) if i.id not in after]
+    d.removed = [Change(i.id, msg("std.item_points", text=i.text, points=_n(i.points)), "")
+                 for i in (old.items if old else ()) if i.id not in after]
     return d
 
 
@@ -463,7 +475,7 @@ def publish_file(session: Session, *, actor: Actor, data: bytes, file_name: str,
     """Read and publish a file in one step (``pinzhi checklists publish``): refused on any problem."""
     workshop = read_upload(actor=actor, data=data, file_name=file_name, checklist_id=checklist_id)
     if not workshop.ok:
-        raise Invalid("standards.invalid", problems="\n".join(map(str, workshop.problems)))
+        raise Invalid("standards.invalid", problems=Joined(tuple(workshop.problems), sep={"zh": "\n", "en": "\n"}))
     return publish(session, actor=actor, workshop=workshop, label=label, reason=reason, site_kinds=site_kinds)
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.messages import Msg, msg
 from scoring.engine import number
 from scoring.model import Item
 
@@ -32,6 +33,7 @@ LABEL = re.compile(
     r"|(?:[A-Za-z]|\d{1,2})\s*[.、:：)）](?!\d))\s*"
 )
 COMMA = "，,、：:"
+BONUS_PHRASE, PENALTY_PHRASE = "加 x 分", "另扣 x 分"  # how a bonus or penalty is written, as problems quote it
 
 SECTION_ZERO = re.compile(r"本部分不得分|该部分不得分|本大项不得分|本部分分值全扣")
 VETO = re.compile(r"一票否决")
@@ -64,7 +66,7 @@ class Clause:
 
 @dataclass
 class ParsedRule:
-    """What a 评分标准 cell says. ``problems`` are reasons (the caller adds the cell address)."""
+    """What a 评分标准 cell says. ``problems`` are reasons, catalogue messages (the caller adds the cell address)."""
 
     clauses: list[Clause] = field(default_factory=list)
     critical: str = "none"
@@ -72,7 +74,7 @@ class ParsedRule:
     max: Decimal | None = None
     step: Decimal | None = None
     min_sample: int | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[Msg] = field(default_factory=list)
 
 
 def _half(text: str) -> str:
@@ -117,7 +119,7 @@ def _split_mains(clause: str, matching: str) -> list[tuple[str, str]]:
 def _main(piece: str, matching: str, out: ParsedRule) -> None:
     rng = RANGE.search(matching)
     if rng:
-        out.problems.append(f"扣分为区间（{rng.group(0)}），请写明每处扣多少分")
+        out.problems.append(msg("xlsx.rule_range", text=rng.group(0)))
         return
     for kind, pattern in MAIN:
         m = pattern.search(matching)
@@ -126,7 +128,7 @@ def _main(piece: str, matching: str, out: ParsedRule) -> None:
         amount = Decimal(m.group(1)) if m.groups() else None
         out.clauses.append(Clause(kind, _description(piece, m.start()), amount))
         return
-    out.problems.append(f"无法识别的评分条款：“{piece}”")
+    out.problems.append(msg("xlsx.rule_unknown", clause=piece))
 
 
 def parse_rule_text(text: str | None) -> ParsedRule:

@@ -22,7 +22,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.standards.rule_text import NUM, ParsedRule, parse_rule_text
+from app.messages import DEFAULT_LANG, Joined, Renderable, msg
+from app.standards.rule_text import BONUS_PHRASE, NUM, PENALTY_PHRASE, ParsedRule, parse_rule_text
 from scoring.engine import number
 from scoring.grades import DEFAULT_BANDS
 from scoring.loader import ITEM_ID, SLUG, parse_checklist
@@ -60,18 +61,37 @@ GRADE_LOWEST = re.compile(r"([^\s；;，,:：≥>=<]+)\s*(?:<|＜)\s*" + NUM)
 TENTH = Decimal("0.1")
 
 
+CRITICAL_CHECKLIST_MARK, CRITICAL_SECTION_MARK = "一票否决", "本部分不得分"  # what a veto cell should say
+METHOD_HINT = "查阅记录/现场查看/暗访/电话/询问"  # the method cell's words, as a problem suggests them
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """A reason that is already text (the checklist loader's English, until it has its own messages)."""
+
+    text: str
+
+    def render(self, lang: str) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class SheetProblem:
-    """One problem, at one cell: printed ``FILE:SHEET!CELL: reason``."""
+    """One problem, at one cell: printed ``FILE:SHEET!CELL: reason``; the reason is a catalogue message
+    (``xlsx.…``), rendered in a language by :meth:`render` (``str()``: Chinese)."""
 
     file: str
     sheet: str
     cell: str
-    reason: str
+    reason: Renderable
+
+    def render(self, lang: str) -> str:
+        reason = self.reason.render(lang)
+        where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else self.sheet or self.cell
+        return f"{self.file}:{where}: {reason}" if where else f"{self.file}: {reason}"
 
     def __str__(self) -> str:
-        where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else self.sheet or self.cell
-        return f"{self.file}:{where}: {self.reason}" if where else f"{self.file}: {self.reason}"
+        return self.render(DEFAULT_LANG)
 
 
 @dataclass
@@ -126,17 +146,17 @@ def cell_text(value: object) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def parse_points(value: object) -> Decimal | None | str:
-    """``None`` for no points, a Decimal, or a reason why the value is not points."""
+def parse_points(value: object) -> Decimal | None | Renderable:
+    """``None`` for no points, a Decimal, or a reason (a message) why the value is not points."""
     text = cell_text(value).removesuffix("分").strip()
     if text in NO_POINTS:
         return None
     try:
         d = Decimal(text)
     except InvalidOperation:
-        return f"分值不是数字（{cell_text(value)}）"
+        return msg("xlsx.points_not_number", value=cell_text(value))
     if not d.is_finite() or d < 0 or d / TENTH != (d / TENTH).to_integral_value():
-        return f"分值须为0.1的倍数（{cell_text(value)}）"
+        return msg("xlsx.points_not_tenth", value=cell_text(value))
     return None if d == 0 else Decimal(number(d)) if d == d.to_integral_value() else d.normalize()
 
 
@@ -232,7 +252,7 @@ class _Reader:
         self.rows: list[ImportedRow] = []
         self.bad_rows: set[int] = set()
 
-    def problem(self, cell: str, reason: str, row: int | None = None) -> None:
+    def problem(self, cell: str, reason: Renderable, row: int | None = None) -> None:
         self.problems.append(SheetProblem(self.file, self.sheet_name, cell, reason))
         if row is not None:
             self.bad_rows.add(row)
@@ -253,8 +273,8 @@ class _Reader:
             if "points" in cols and "text" in cols:
                 self.cols, self.header_row = cols, r
                 return True
-        wanted = f"{'/'.join(ROLES['text'])} 与 {'/'.join(ROLES['points'])}"
-        self.problem("A1", f"前{HEADER_ROWS}行中找不到表头（需要同时有检查内容列和分值列：{wanted}）")
+        self.problem("A1", msg("xlsx.no_header", rows=HEADER_ROWS, texts="/".join(ROLES["text"]),
+                               points="/".join(ROLES["points"])))
         return False
 
     def title(self) -> str | None:
@@ -383,26 +403,26 @@ class _Reader:
         points = parse_points(self.s.raw(r, self.cols["points"]))
         pcell, tcell, rcell = self.col_addr(r, "points"), self.col_addr(r, "text"), self.col_addr(r, "rule")
         ok = bad_points = True
-        if isinstance(points, str):
+        if not (points is None or isinstance(points, Decimal)):
             self.problem(pcell, points, r)
             ok, points = False, None
         else:
             bad_points = False
         if not text:
-            self.problem(tcell, "有分值但没有检查内容", r)
+            self.problem(tcell, msg("xlsx.points_without_text"), r)
             ok = False
         # id
         if "number" in self.cols:
             raw_id = self.col_text(r, "number").lower().rstrip(".、．").strip()
             ncell = self.col_addr(r, "number")
             if not raw_id:
-                self.problem(ncell, "检查项没有编号", r)
+                self.problem(ncell, msg("xlsx.no_number"), r)
                 ok = False
             elif not ITEM_ID.match(raw_id):
-                self.problem(ncell, f"编号只能由字母、数字、点、横线组成（{raw_id}）", r)
+                self.problem(ncell, msg("xlsx.bad_number", number=raw_id), r)
                 ok = False
             elif raw_id in seen_ids:
-                self.problem(ncell, f"编号 {raw_id} 重复（已用于 {seen_ids[raw_id]}）", r)
+                self.problem(ncell, msg("xlsx.number_twice", number=raw_id, cell=seen_ids[raw_id]), r)
                 ok = False
             else:
                 seen_ids[raw_id] = ncell
@@ -420,14 +440,14 @@ class _Reader:
         if points is None:
             if kinds == {"bonus"} or kinds == {"penalty"}:
                 if len(rule.clauses) > 1:
-                    self.problem(rcell, "加分/另扣只能写一条", r)
+                    self.problem(rcell, msg("xlsx.one_adjustment"), r)
                     ok = False
                 data["scoring"] = rule.clauses[0].kind
                 data["per"] = _num(rule.clauses[0].amount or Decimal(0))
                 if rule.max is not None:
                     data["max"] = _num(rule.max)
             elif text and not rule.problems and not bad_points:
-                self.problem(pcell, "没有分值：无分值的行只能是加分（加 x 分）或另扣（另扣 x 分）", r)
+                self.problem(pcell, msg("xlsx.no_points", bonus=BONUS_PHRASE, penalty=PENALTY_PHRASE), r)
                 ok = False
         else:
             data["points"] = _num(points)
@@ -438,12 +458,14 @@ class _Reader:
             ctext = self.col_text(r, "critical", shared=True)
             crit = critical_of(ctext)
             if crit is None:
-                self.problem(self.col_addr(r, "critical"), f"无法识别的否决标记（{ctext}）：写“一票否决”或“本部分不得分”", r)
+                self.problem(self.col_addr(r, "critical"), msg("xlsx.bad_critical", value=ctext,
+                                                                checklist=CRITICAL_CHECKLIST_MARK,
+                                                                section=CRITICAL_SECTION_MARK), r)
                 ok = False
             elif crit != "none":
                 data["critical"] = crit
         if data.get("scoring") == "bonus" and data.get("critical"):
-            self.problem(rcell, "加分项不能是否决项", r)
+            self.problem(rcell, msg("xlsx.bonus_critical"), r)
             ok = False
         if rule.na:
             data["na"] = True
@@ -451,7 +473,7 @@ class _Reader:
             mtext = self.col_text(r, "method", shared=True)
             method = method_of(mtext) if mtext else "onsite"
             if method is None:
-                self.problem(self.col_addr(r, "method"), f"无法识别的检查方式（{mtext}）：查阅记录/现场查看/暗访/电话/询问", r)
+                self.problem(self.col_addr(r, "method"), msg("xlsx.bad_method", value=mtext, methods=METHOD_HINT), r)
                 ok = False
             else:
                 data["method"] = method
@@ -467,11 +489,11 @@ class _Reader:
         rcell = self.col_addr(r, "rule")
         kinds = [cl.kind for cl in rule.clauses]
         if "bonus" in kinds or "penalty" in kinds:
-            self.problem(rcell, "加分（加 x 分）和另扣（另扣 x 分）只能写在没有分值的行", r)
+            self.problem(rcell, msg("xlsx.adjustment_with_points", bonus=BONUS_PHRASE, penalty=PENALTY_PHRASE), r)
             return False
         if "sample" in kinds or "scale" in kinds:
             if len(kinds) > 1:
-                self.problem(rcell, "按比例扣分或酌情扣分不能与其他扣分条款同时使用", r)
+                self.problem(rcell, msg("xlsx.sample_scale_alone"), r)
                 return False
             data["scoring"] = kinds[0]
             if kinds[0] == "sample" and rule.min_sample is not None:
@@ -480,18 +502,19 @@ class _Reader:
                 data["step"] = _num(rule.step)
             return True
         if rule.min_sample is not None or rule.step is not None or rule.max is not None:
-            self.problem(rcell, "抽查份数、评分单位、最多加/扣分只用于按比例扣分、酌情扣分、加分、另扣", r)
+            self.problem(rcell, msg("xlsx.modifiers_misused"), r)
             return False
         ok = True
         if rule.critical != "none" and any(cl.kind == "per" for cl in rule.clauses):
-            self.problem(rcell, "一票否决/本部分不得分对整项生效（本项任何扣分都会触发）：请把否决条件单列一行", r)
+            self.problem(rcell, msg("xlsx.veto_on_deduction", checklist=CRITICAL_CHECKLIST_MARK,
+                                         section=CRITICAL_SECTION_MARK), r)
             ok = False
         for cl in rule.clauses:
             if cl.amount is not None and cl.amount > points:
-                self.problem(rcell, f"每处扣分（{_num(cl.amount)}）大于本项分值（{_num(points)}）", r)
+                self.problem(rcell, msg("xlsx.per_over_points", per=_num(cl.amount), points=_num(points)), r)
                 ok = False
             if cl.amount is not None and cl.amount / TENTH != (cl.amount / TENTH).to_integral_value():
-                self.problem(rcell, f"扣分须为0.1的倍数（{_num(cl.amount)}）", r)
+                self.problem(rcell, msg("xlsx.per_not_tenth", per=_num(cl.amount)), r)
                 ok = False
         if len(rule.clauses) == 1 and rule.clauses[0].kind == "per":
             data["scoring"] = "deduct"
@@ -519,7 +542,8 @@ class _Reader:
         return None
 
 
-def _container_points(reader: _Reader, box: _Container, kind: str) -> Decimal:
+def _container_points(reader: _Reader, box: _Container, key: str) -> Decimal:
+    """The points of a section or group; ``key`` names the problem when its stated points differ."""
     counted = Decimal(0)
     for e in box.entries:
         if "__group__" in e:
@@ -528,7 +552,7 @@ def _container_points(reader: _Reader, box: _Container, kind: str) -> Decimal:
         elif "points" in e:
             counted += Decimal(str(e["points"]))
     if box.points is not None and box.points != counted and not any(r in reader.bad_rows for r in box.rows):
-        reader.problem(box.cell, f"{kind}“{box.title}”标明 {_num(box.points)} 分，但其检查项合计 {_num(counted)} 分")
+        reader.problem(box.cell, msg(key, title=box.title, stated=_num(box.points), counted=_num(counted)))
     return box.points if box.points is not None else counted
 
 
@@ -541,9 +565,9 @@ def _entries(reader: _Reader, box: _Container) -> list[dict[str, Any]]:
         g: _Container = e["__group__"]
         if not g.entries:
             if not g.rows:  # (rows that all had problems are reported already)
-                reader.problem(g.cell, f"分项“{g.title}”下没有检查项")
+                reader.problem(g.cell, msg("xlsx.empty_group", title=g.title))
             continue
-        g.points = _container_points(reader, g, "分项")
+        g.points = _container_points(reader, g, "xlsx.group_sum")
         out.append({"id": g.id, "title": g.title, "points": _num(g.points), "items": list(g.entries)})
     return out
 
@@ -555,16 +579,17 @@ def read_standard(data: bytes, *, file_name: str, checklist_id: str, title: str 
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        return ImportResult(None, [SheetProblem(file, "", "", f"不是可读取的 Excel（.xlsx）文件：{exc.__class__.__name__}")])
+        return ImportResult(None, [SheetProblem(file, "", "", msg("xlsx.not_xlsx", error=exc.__class__.__name__))])
     if sheet is not None and sheet not in wb.sheetnames:
-        return ImportResult(None, [SheetProblem(file, sheet, "A1", f"没有这个工作表（工作表：{'、'.join(wb.sheetnames)}）")])
+        sheets = Joined(tuple(wb.sheetnames), sep={"zh": "、", "en": ", "})
+        return ImportResult(None, [SheetProblem(file, sheet, "A1", msg("xlsx.no_sheet", sheets=sheets))])
     ws = wb[sheet] if sheet is not None else wb.worksheets[0]
     reader = _Reader(_Sheet(ws), file, ws.title)
     result = ImportResult(None, reader.problems, sheet=ws.title)
     if not SLUG.match(checklist_id):
-        reader.problem("", f"--id 须由小写字母、数字、- _ 组成（{checklist_id}）")
+        reader.problem("", msg("xlsx.bad_id", id=checklist_id))
     if kind not in KINDS or subject not in SUBJECTS:
-        reader.problem("", f"kind 须为 {'/'.join(KINDS)}，subject 须为 {'/'.join(SUBJECTS)}")
+        reader.problem("", msg("xlsx.bad_kind", kinds="/".join(KINDS), subjects="/".join(SUBJECTS)))
     if not reader.find_header():
         return result
     assert reader.header_row is not None
@@ -575,16 +600,16 @@ def read_standard(data: bytes, *, file_name: str, checklist_id: str, title: str 
     sections = reader.read(the_title)
     result.rows = reader.rows
     if not reader.rows and not reader.problems:
-        reader.problem(addr(reader.header_row + 1, reader.cols["text"]), "表头下没有检查项")
+        reader.problem(addr(reader.header_row + 1, reader.cols["text"]), msg("xlsx.no_items"))
     out_sections = []
     for sec in sections:
         entries = _entries(reader, sec)
         if not entries:
             if sec.rows:
                 continue
-            reader.problem(sec.cell, f"部分“{sec.title}”下没有检查项")
+            reader.problem(sec.cell, msg("xlsx.empty_section", title=sec.title))
             continue
-        points = _container_points(reader, sec, "部分")
+        points = _container_points(reader, sec, "xlsx.section_sum")
         out_sections.append({"id": sec.id, "title": sec.title, "points": _num(points), "items": entries})
     doc: dict[str, Any] = {"id": checklist_id, "version": "1", "title": the_title, "kind": kind,
                            "subject": subject}
@@ -615,7 +640,7 @@ def _validate(reader: _Reader, doc: dict[str, Any]) -> None:
                                                  ("method", ("method",)), ("critical", ("critical",)))
                              if any(w in p.rule for w in words) and k in row.cells), "text")
                 cell = row.cells[role]
-        reader.problem(cell, f"{where}: {p.rule}")
+        reader.problem(cell, Verbatim(f"{where}: {p.rule}"))
 
 
 def to_yaml(doc: dict[str, Any], comment: str | None = None) -> str:
