@@ -5,19 +5,24 @@ switching a checklist off for one kind of site. Every change is read back from t
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 
 import pytest
 import sqlalchemy as sa
 import yaml
-from apptest_support import app_as, as_shown, nav_titles, texts
+from apptest_support import APP, TIMEOUT, app_as, as_shown, nav_titles, texts
 from factories import checklist_dict, item, section
+from openpyxl import Workbook
+from streamlit.testing.v1 import AppTest
 from world import PASSWORD, build_world
 
 from app.db.engine import Database, dispose_process_databases, make_engine
 from app.db.models import AuditLog, ChecklistInForce, ChecklistVersion
-from app.services import auth, catalog
-from app.services.actor import SYSTEM
+from app.services import auth, catalog, standards
+from app.services.actor import SYSTEM, Actor
+from app.ui.state import APPTEST_TOKEN_KEY
 
 SITE_CL = checklist_dict(
     [section("desk", [item("desk.clean", 2, text="前台台面整洁"), item("desk.log", 3, scoring="deduct", per=1,
@@ -166,3 +171,52 @@ def test_admin_switches_a_checklist_off_for_one_kind_of_site(app_db):
     with db.read() as s:
         assert not catalog.entry_for(s, "site-check", site_kind="sales_office").in_force
         assert catalog.entry_for(s, "site-check", site_kind="residential").in_force
+
+
+def broken_sheet() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "考核标准"
+    ws.append(["示范考核标准"])
+    ws.append(["考核项目", "序号", "考核内容", "标准分", "扣分标准"])
+    ws.append(["服务形象（3分）", "1.1", "员工按规定着装", 1, "每处扣0.5分"])
+    ws.append([None, "1.2", "前台整洁", "两分", "每处扣0.5分"])  # points not a number
+    ws.append([None, "1.3", "接待礼貌", 1, "看心情扣分"])  # a clause nobody can score
+    ws.merge_cells("A3:A5")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff60]")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_workshop_shows_a_broken_sheets_problems_in_the_language(app_db, lang):
+    """The problems of an uploaded sheet (the list and the table's problems column) in the chosen language; in
+    English the only Chinese left is the sheet's own content quoted."""
+    db, w, tokens = app_db
+    qa = Actor(id=0, username="qa1", display_name="qa1", role="qa")  # the workshop as the upload form keeps it
+    workshop = standards.read_upload(actor=qa, data=broken_sheet(), file_name="标准.xlsx", checklist_id="demo-std")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state[APPTEST_TOKEN_KEY] = tokens["qa1"]
+    at.session_state["lang"] = lang
+    at.session_state["std_ws"] = workshop
+    at.switch_page("app/pages/standards.py")
+    at.run()
+    ok(at)
+    listed = [c.value for c in at.code]
+    table = table_with(at, "Problems" if lang == "en" else "问题")
+    problems_column = list(table["Problems" if lang == "en" else "问题"])
+    if lang == "zh":
+        assert listed == ["第2行 分值：分值不是数字（两分）\n第3行 评分标准：无法识别的评分条款：“看心情扣分”"]
+        assert problems_column == ["", "分值不是数字（两分）", "无法识别的评分条款：“看心情扣分”"]
+    else:
+        assert listed == ["row 2 · Points: The points are not a number (两分)\n"
+                          "row 3 · Scoring rule: Unrecognised scoring clause: “看心情扣分”"]
+        assert problems_column == ["", "The points are not a number (两分)", "Unrecognised scoring clause: “看心情扣分”"]
+        quoted = ("两分", "看心情扣分")
+        for shown in listed + problems_column:
+            for q in quoted:
+                shown = shown.replace(q, "")
+            assert not CJK.search(shown), shown

@@ -461,7 +461,7 @@ def test_workshop_refuses_bad_uploads_and_reports_yaml_problems():
     broken = dict(SITE_CL, sections=[section("desk", [item("desk.clean", 2), item("desk.log", 3, scoring="deduct")])])
     ws = standards.read_upload(actor=qa, data=text_of(broken).encode(), file_name="broken.yaml")
     assert not ws.ok and ws.yaml_text is None and ws.checklist_id == "site-check"
-    assert any("desk.log" in p.message and "per" in p.message for p in ws.problems), ws.problems
+    assert any("desk.log" in p.render("en") and "per" in p.render("zh") for p in ws.problems), ws.problems
     ws = standards.read_upload(actor=qa, data=b"id: [unclosed", file_name="garbage.yaml")
     assert not ws.ok and ws.problems and not ws.rows
     with pytest.raises(Invalid):  # too many rows are refused
@@ -503,3 +503,48 @@ def test_self_check_lists_what_is_in_force_for_the_staff_members_own_site_kind(d
         offered = {e.checklist.id for e in svc.available_checklists(s, actor=w.staff, subject_type="staff",
                                                                    kind="self_check")}
     assert "sc-sales" in offered
+
+
+def test_workshop_problems_in_both_languages():
+    """A broken sheet's problems, on their rows and columns, in Chinese and in English; publishing it is refused
+    with every problem in the error's language."""
+    from app.services.actor import Actor
+
+    qa = Actor(id=9, username="qa9", display_name="QA", role="qa")
+    ws = standards.read_upload(actor=qa, data=sheet_with_two_broken_cells(HOSTILE), file_name="示范标准.xlsx",
+                               checklist_id="site-check")
+    assert [str(p) for p in ws.problems] == ["第2行 分值：分值不是数字（两分）",
+                                             "第3行 评分标准：无法识别的评分条款：“看心情扣分”"]
+    assert [p.render("zh") for p in ws.problems] == [str(p) for p in ws.problems]
+    assert [p.render("en") for p in ws.problems] == ["row 2 · Points: The points are not a number (两分)",
+                                                     "row 3 · Scoring rule: Unrecognised scoring clause: “看心情扣分”"]
+    assert [p.message.render("en") for p in ws.problems] == ["The points are not a number (两分)",
+                                                             "Unrecognised scoring clause: “看心情扣分”"]
+    with pytest.raises(Invalid) as info:
+        standards.publish_file(None, actor=qa, data=sheet_with_two_broken_cells(), file_name="a.xlsx",
+                               label="A/2", reason="r", checklist_id="site-check")
+    assert info.value.message("zh") == "标准无效：\n第2行 分值：分值不是数字（两分）\n第3行 评分标准：无法识别的评分条款：“看心情扣分”"
+    assert info.value.message("en") == ("The standard is not valid:\nrow 2 · Points: The points are not a number (两分)\n"
+                                        "row 3 · Scoring rule: Unrecognised scoring clause: “看心情扣分”")
+    # the grid read again: a hostile cell is quoted as written; a problem without a row or column is the message
+    grid = [dict(r) for r in ws.rows]
+    grid[1]["points"] = "<b>{n}{0}</b>"
+    grid[2]["rule"] = "每次扣0.5分"
+    again = standards.apply_grid(ws, grid, actor=qa)
+    assert [p.render("en") for p in again.problems] == ["row 2 · Points: The points are not a number (<b>{n}{0}</b>)"]
+    assert [str(p) for p in again.problems] == ["第2行 分值：分值不是数字（<b>{n}{0}</b>）"]
+    general = standards.CellProblem(None, "points", again.problems[0].message)
+    assert (general.render("zh"), general.render("en")) == ("分值：分值不是数字（<b>{n}{0}</b>）",
+                                                             "Points: The points are not a number (<b>{n}{0}</b>)")
+    assert standards.CellProblem(4, None, again.problems[0].message).render("en") == \
+        "row 5 · The points are not a number (<b>{n}{0}</b>)"
+
+
+def test_added_and_removed_items_are_shown_in_the_language():
+    old = checklist_dict([section("desk", [item("desk.clean", 2, text="台面整洁")])], id="x", version="1")
+    new = checklist_dict([section("desk", [item("desk.log", 3, text="交接记录")])], id="x", version="2")
+    from scoring import parse_checklist
+
+    d = standards.compare(parse_checklist(old, "old.yaml")[0], parse_checklist(new, "new.yaml")[0])
+    assert [(str(c.after), c.after.render("en")) for c in d.added] == [("交接记录（3分）", "交接记录 (3 pts)")]
+    assert [(str(c.before), c.before.render("en")) for c in d.removed] == [("台面整洁（2分）", "台面整洁 (2 pts)")]

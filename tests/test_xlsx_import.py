@@ -6,6 +6,8 @@ checklist."""
 from __future__ import annotations
 
 import io
+import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -18,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
+from app.messages import Msg
 from app.standards.compare import differences
 from app.standards.xlsx_export import write_standard
-from app.standards.xlsx_import import ImportResult, read_standard
+from app.standards.xlsx_import import ImportResult, SheetProblem, read_standard
 from scoring import Checklist, load_directory, parse_checklist, parse_checklist_text, score
 
 D = Decimal
@@ -418,10 +421,43 @@ def test_every_broken_cell_is_named():
         "标准.xlsx:检查表!E15: 一票否决/本部分不得分对整项生效（本项任何扣分都会触发）：请把否决条件单列一行",
         "标准.xlsx:检查表!B16: 编号只能由字母、数字、点、横线组成（一）",
     ]
+    # the same problems in English: the cell's own content and the sheet's grammar words quoted, nothing else Chinese
+    assert [p.render("en") for p in r.problems] == [
+        "标准.xlsx:检查表!C4: Points but no item text",
+        "标准.xlsx:检查表!D5: The points are not a number (两分)",
+        "标准.xlsx:检查表!E6: Unrecognised scoring clause: “视情况处理”",
+        "标准.xlsx:检查表!F7: Unrecognised inspection method (问卷调查): write one of 查阅记录/现场查看/暗访/电话/询问",
+        "标准.xlsx:检查表!B8: Number 1 is used twice (already at B3)",
+        "标准.xlsx:检查表!E9: A bonus (加 x 分) or a penalty (另扣 x 分) can only be written on a row without points",
+        "标准.xlsx:检查表!D10: No points: a row without points can only be a bonus (加 x 分) or a penalty (另扣 x 分)",
+        "标准.xlsx:检查表!E11: The deduction per occurrence (1) is more than the item's points (0.5)",
+        "标准.xlsx:检查表!D12: The points must be a multiple of 0.1 (0.25)",
+        "标准.xlsx:检查表!G13: Unrecognised veto mark (也许): write “一票否决” (the whole checklist) or “本部分不得分” "
+        "(this section)",
+        "标准.xlsx:检查表!E14: The deduction is a range (扣0.5-1分): write how much is deducted per occurrence",
+        "标准.xlsx:检查表!E15: A veto (一票否决 / 本部分不得分) applies to the whole item (any deduction on it would "
+        "trigger it): put the veto condition on a row of its own",
+        "标准.xlsx:检查表!B16: A number may only hold letters, digits, dots and hyphens (一)",
+    ]
+    for p in r.problems:
+        assert str(p) == p.render("zh") and p.render("zh") != p.render("en")
+        assert english_without_params(p) and not CJK.search(english_without_params(p)), p.render("en")
     # the workshop marks problems on rows: every item row is known with its cells
     assert [row.row for row in r.rows] == list(range(3, 17))
     assert r.rows[1].cells["text"] == "C4" and r.columns == {
         "section": "A", "number": "B", "text": "C", "points": "D", "rule": "E", "method": "F", "critical": "G"}
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff60]")
+
+
+def english_without_params(p: SheetProblem) -> str:
+    """A problem's English reason with its parameters (cell content, sheet grammar words) taken out."""
+    assert isinstance(p.reason, Msg), p.reason
+    out = p.reason.render("en")
+    for v in p.reason.params.values():
+        out = out.replace(v.render("en") if hasattr(v, "render") else str(v), "")
+    return out
 
 
 SUMS = workbook(("Sheet1", [
@@ -439,19 +475,59 @@ def test_section_and_group_points_must_add_up():
         "标准.xlsx:Sheet1!A3: 分项“BI规范”标明 3 分，但其检查项合计 2 分",
         "标准.xlsx:Sheet1!B2: 部分“客户服务”标明 6 分，但其检查项合计 5 分",
     ]
+    assert [p.render("en") for p in read(SUMS).problems] == [
+        "标准.xlsx:Sheet1!A3: Group “BI规范” states 3 points, but its items add up to 2",
+        "标准.xlsx:Sheet1!B2: Section “客户服务” states 6 points, but its items add up to 5",
+    ]
 
 
 def test_unreadable_file_and_missing_sheet():
     r = read(b"id,text\n1,x\n")
     assert len(r.problems) == 1 and str(r.problems[0]).startswith("标准.xlsx: 不是可读取的 Excel（.xlsx）文件")
-    r = read(SHEET_A, sheet="第二页")
-    assert [str(p) for p in r.problems] == ["标准.xlsx:第二页!A1: 没有这个工作表（工作表：品质检查）"]
+    assert r.problems[0].render("en") == "标准.xlsx: Not a readable Excel (.xlsx) file: BadZipFile"
+    r = read(workbook(("品质检查", [["x"]], []), ("Sheet 2", [["y"]], [])), sheet="第二页")
+    assert [str(p) for p in r.problems] == ["标准.xlsx:第二页!A1: 没有这个工作表（工作表：品质检查、Sheet 2）"]
+    assert [p.render("en") for p in r.problems] == [
+        "标准.xlsx:第二页!A1: There is no such sheet (the sheets: 品质检查, Sheet 2)"]
+    r = read(SHEET_A, cid="Not A Slug", kind="nope")
+    assert [p.render("en") for p in r.problems] == [
+        "标准.xlsx:品质检查: --id must be made of lowercase letters, digits, - and _ (Not A Slug)",
+        "标准.xlsx:品质检查: kind must be appearance/safety/training/standard/workflow, subject must be staff/site"]
+    assert str(r.problems[0]) == "标准.xlsx:品质检查: --id 须由小写字母、数字、- _ 组成（Not A Slug）"
+
+
+HOSTILE = "<img src=x onerror=alert(1)>{n}{0}{} %s " + "长" * 470
+
+
+def test_hostile_cell_text_in_a_problem_is_quoted_as_it_is():
+    """Cell text quoted in a problem is a parameter: substituted once, never read as a template or markup."""
+    r = read(workbook(("检查表", [
+        ["部分", "编号", "检查内容", "分值", "评分标准", "检查方式", "否决"],
+        ["服务（6分）", "1", HOSTILE, HOSTILE, "每处扣0.5分"],
+        [None, "2", "前台", 2, HOSTILE],
+        [None, "3", "档案", 2, "每处扣0.5分", HOSTILE],
+        [None, "4", "消防", 2, "不得分", None, HOSTILE],
+        [None, HOSTILE, "考勤", 2, "不得分"],
+    ], ["A2:A6"])))
+    assert len(HOSTILE) > 500 and r.checklist is None
+    for lang in ("zh", "en"):
+        shown = [p.render(lang) for p in r.problems]
+        assert [s.split(": ", 1)[0] for s in shown] == ["标准.xlsx:检查表!D2", "标准.xlsx:检查表!E3",
+                                                         "标准.xlsx:检查表!E3", "标准.xlsx:检查表!F4",
+                                                         "标准.xlsx:检查表!G5", "标准.xlsx:检查表!B6"], shown
+        assert all(HOSTILE.strip() in s for s in (shown[0], shown[3], shown[4])), shown
+        # the rule cell is split into clauses at "(1)" (a clause label): each clause quoted as written
+        assert "“<img src=x onerror=alert”" in shown[1] and ">{n}{0}{} %s 长长" in shown[2]
+        assert HOSTILE.strip().lower() in shown[5]  # the number column is read lower-cased
+    assert r.problems[0].render("en") == f"标准.xlsx:检查表!D2: The points are not a number ({HOSTILE.strip()})"
+    assert str(r.problems[0]) == f"标准.xlsx:检查表!D2: 分值不是数字（{HOSTILE.strip()}）"
 
 
 # ============================================================================ the command line
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None, lang: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PINZHI_LANG": lang}  # Chinese unless told
     return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, check=False,
-                          cwd=cwd or ROOT)
+                          cwd=cwd or ROOT, env=env)
 
 
 def test_cli_import_writes_yaml_that_validates(tmp_path):
@@ -484,6 +560,12 @@ def test_cli_import_problems_exit_1_and_write_nothing(tmp_path):
     lines = r.stderr.splitlines()
     assert len(lines) == 13 and all(x.startswith("broken.xlsx:检查表!") for x in lines)
     assert lines[1] == "broken.xlsx:检查表!D5: 分值不是数字（两分）"
+    english = run("checklists", "import", str(src), "--id", "broken", "--out", str(out), lang="en")
+    assert english.returncode == 1 and english.stdout == ""
+    lines = english.stderr.splitlines()
+    assert len(lines) == 13 and all(x.startswith("broken.xlsx:检查表!") for x in lines)
+    assert lines[1] == "broken.xlsx:检查表!D5: The points are not a number (两分)"
+    assert lines[0] == "broken.xlsx:检查表!C4: Points but no item text"
     assert out.read_text(encoding="utf-8") == "the old file\n"  # untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xlsx", "kept.yaml"]  # no temporary left
     r = run("checklists", "import", str(src), "--id", "Not A Slug")
