@@ -14,13 +14,14 @@ from babel.messages.pofile import read_po
 
 from app import messages
 from app.messages import LANGS, po_path
+from app.standards import rule_text, xlsx_export, xlsx_import
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff60]")
 ERRORS = {"ServiceError", "Invalid", "PermissionDenied", "NotFound", "Conflict", "Unavailable", "Throttled"}
 # the user-facing code: pages, UI, reports, services, the API, the sign-in page, photo refusals
 USER_FACING = ["streamlit_app.py", "app/pages", "app/ui", "app/reports", "app/services", "app/api", "app/web",
-               "app/photos"]
+               "app/photos", "app/standards"]
 # files whose CJK literals are not UI text: demo data (names, notes, as a company would type them), the import
 # readers' CSV/JSON problem lists for the command line (see test_cli_only_import_problems), the charset probe
 # of the PDF font finder
@@ -155,18 +156,74 @@ def test_no_service_error_is_raised_with_its_own_text():
     assert not flagged, flagged
 
 
+def _is_re_compile(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile" \
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+
+
 def _cjk_literals(path: Path) -> list[tuple[int, str]]:
-    """CJK string literals outside docstrings and comments."""
+    """CJK string literals outside docstrings, comments and the patterns of ``re.compile(...)`` (a pattern is
+    matched against what a user typed, never shown)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = set()
+    skipped = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                docstrings.add(id(first.value))
+                skipped.add(id(first.value))
+        if _is_re_compile(node):
+            assert isinstance(node, ast.Call)
+            skipped.update(id(n) for arg in node.args for n in ast.walk(arg))
     return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skipped
             and CJK.search(n.value)]
+
+
+def _words(*groups: object) -> set[str]:
+    """The CJK strings among module constants (tuples, dicts of tuples, pairs)."""
+    out: set[str] = set()
+    for g in groups:
+        if isinstance(g, str):
+            out.add(g)
+        elif isinstance(g, dict):
+            out |= _words(*g.values())
+        elif isinstance(g, tuple | list):
+            out |= _words(*g)
+    return {w for w in out if CJK.search(w)}
+
+
+# The Chinese sheet format of app/standards: the words the Excel reader recognises and the exporter writes
+# (a standard is a Chinese document; these are never problem texts, which are catalogue messages ``xlsx.*``).
+_IMPORT = "app/standards/xlsx_import.py"
+_RULES = "app/standards/rule_text.py"
+_EXPORT = "app/standards/xlsx_export.py"
+STANDARD_SHEET_CJK = {
+    **{(_IMPORT, w): "a header word the reader recognises (ROLES, ROLE_LABELS)"
+       for w in _words(xlsx_import.ROLES, xlsx_import.ROLE_LABELS)},
+    **{(_IMPORT, w): "a method, veto, total-row or empty-cell word the reader recognises"
+       for w in _words(xlsx_import.METHOD_WORDS, xlsx_import.CRITICAL_SECTION_WORDS,
+                       xlsx_import.CRITICAL_CHECKLIST_WORDS, xlsx_import.CRITICAL_NONE_WORDS,
+                       xlsx_import.TOTAL_WORDS, xlsx_import.NO_POINTS, xlsx_import.NO_GROUP)},
+    **{(_IMPORT, w): "sheet words a problem quotes as a parameter (what to write in the cell)"
+       for w in (xlsx_import.CRITICAL_CHECKLIST_MARK, xlsx_import.CRITICAL_SECTION_MARK, xlsx_import.METHOD_HINT)},
+    (_IMPORT, "分"): "the points unit typed after a number (1.5分)",
+    (_IMPORT, "编号"): "the preferred number header (编号 over 序号)",
+    (_IMPORT, "合计"): "a total row's first word",
+    (_IMPORT, "总计"): "a total row's first word",
+    (_IMPORT, ".、．"): "the punctuation after a typed number",
+    **{(_RULES, w): "the punctuation a rule cell is split and trimmed at" for w in ("，,、：:", "，,:：", "，,", "，。")},
+    **{(_RULES, w): "how a bonus or penalty is written, quoted by problems as a parameter"
+       for w in (rule_text.BONUS_PHRASE, rule_text.PENALTY_PHRASE)},
+    **{(_RULES, w): "rule_text() writes a 评分标准 cell in the grammar parse_rule_text() reads"
+       for w in ("，", "不符合要求本项不得分", "分", "本项不得分", "每处扣", "扣完为止", "分，扣完为止", "份，", "抽查",
+                 "按不符合比例扣分", "分为单位", "酌情扣分，以", "加", "另扣", "扣", "，最多", "每次", "无此项不考核")},
+    **{(_EXPORT, w): "the printed standard's Chinese layout (header words, result columns, signature and site "
+                     "lines, grade line, veto labels), read back by the importer"
+       for w in (*_words(xlsx_export.CRITICAL_LABELS, xlsx_export.RESULT_COLUMNS), xlsx_export.SIGNATURES,
+                 xlsx_export.SITE_LINE, "分）", "（", "分", "≥0分", "评定等级：", "；", "部分", "分项", "分值", "检查内容",
+                 "编号", "评分标准", "检查方式", "否决", "检查表", "    满分：", "版本：", "合计")},
+    (_EXPORT, xlsx_export.FONT): "the font's name in Excel",
+}
 
 
 # Chinese literals that are not UI text, each with why.
@@ -179,8 +236,7 @@ ALLOWED_CJK = {
     ("app/reports/excel.py", "不合格"): "the stored grade that gets a red cell",
     ("app/api/__init__.py", None): "the OpenAPI description (for developers, bilingual)",
     ("app/api/schemas.py", None): "the API's enums (stored shift names) and field descriptions (for developers)",
-    ("app/services/standards.py", None): "the standards workshop's grid: the Chinese column heads of the standard's "
-                                         "file format, and its cell problems (checklist-file messages, named by cell)",
+    **STANDARD_SHEET_CJK,
 }
 
 
@@ -245,3 +301,15 @@ def test_the_command_line_speaks_chinese_unless_told(tmp_path):
         assert r.returncode == 2, r.stdout + r.stderr
         out[lang] = r.stderr
     assert "密码至少 10 位" in out[""] and "The password needs at least 10 characters" in out["en"]
+
+
+def test_chinese_problem_text_in_the_standards_reader_is_caught(tmp_path):
+    """The check sees a Chinese problem text written into app/standards (not a pattern, not a sheet word); every
+    sheet word allowed there is still in its file."""
+    source = (ROOT / _IMPORT).read_text(encoding="utf-8")
+    assert 'msg("xlsx.no_items")' in source
+    probe = tmp_path / "xlsx_import.py"
+    probe.write_text(source.replace('msg("xlsx.no_items")', '"表头下没有检查项"'), encoding="utf-8")
+    assert [v for _, v in _cjk_literals(probe) if (_IMPORT, v) not in ALLOWED_CJK] == ["表头下没有检查项"]
+    found = {(f, v) for f in (_IMPORT, _RULES, _EXPORT) for _, v in _cjk_literals(ROOT / f)}
+    assert set(STANDARD_SHEET_CJK) <= found, set(STANDARD_SHEET_CJK) - found

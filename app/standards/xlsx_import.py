@@ -22,7 +22,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.messages import DEFAULT_LANG, Joined, Renderable, msg
+from app import messages
+from app.messages import DEFAULT_LANG, LANGS, Joined, Renderable, msg
 from app.standards.rule_text import BONUS_PHRASE, NUM, PENALTY_PHRASE, ParsedRule, parse_rule_text
 from scoring.engine import number
 from scoring.grades import DEFAULT_BANDS
@@ -40,6 +41,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "method": ("检查方式", "检查方法", "考核方式"),
     "critical": ("否决", "红线"),
 }
+# the header word of each role, as the standards workshop's grid workbook writes it (read back by this module)
 ROLE_LABELS = {"section": "部分", "group": "分项", "number": "编号", "text": "检查内容", "points": "分值",
                "rule": "评分标准", "method": "检查方式", "critical": "否决"}
 METHOD_WORDS: tuple[tuple[str, str], ...] = (
@@ -581,7 +583,7 @@ def read_standard(data: bytes, *, file_name: str, checklist_id: str, title: str 
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         return ImportResult(None, [SheetProblem(file, "", "", msg("xlsx.not_xlsx", error=exc.__class__.__name__))])
     if sheet is not None and sheet not in wb.sheetnames:
-        sheets = Joined(tuple(wb.sheetnames), sep={"zh": "、", "en": ", "})
+        sheets = Joined(tuple(wb.sheetnames), sep={lang: messages.text("list_sep", lang) for lang in LANGS})
         return ImportResult(None, [SheetProblem(file, sheet, "A1", msg("xlsx.no_sheet", sheets=sheets))])
     ws = wb[sheet] if sheet is not None else wb.worksheets[0]
     reader = _Reader(_Sheet(ws), file, ws.title)
