@@ -1,8 +1,8 @@
 """``pinzhi checklists import`` (a standard kept in Excel -> a version-2 checklist YAML) and
 ``pinzhi checklists export`` (a checklist -> a printable Excel sheet, or a blank paper form).
 
-Neither needs the database. Import problems are one line each, ``FILE:SHEET!CELL: reason`` (in ``PINZHI_LANG``), on stderr;
-with any problem the exit code is 1 and nothing is written.
+Neither needs the database. Import problems are one line each, ``FILE:SHEET!CELL: reason``, on stderr, in
+the language of ``PINZHI_LANG``; with any problem the exit code is 1 and nothing is written.
 """
 
 from __future__ import annotations

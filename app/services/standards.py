@@ -57,7 +57,8 @@ class CellProblem:
     message: Renderable  # a catalogue message (anything with ``render(lang)``)
 
     def render(self, lang: str) -> str:
-        """"第4行 分值：…" / "row 4 · Points: …": the row (1-based), the column's name and the message in ``lang``."""
+        """The problem in ``lang``: its row (1-based), its column's name and its message ("第4行 分值：…",
+        "row 4 · Points: …")."""
         lang = norm_lang(lang)
         column = None if self.column is None else msg("std_col_" + self.column)
         if self.row is None:
