@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app.config import checklists_dir
+from app.messages import cli_lang
+from app.standards.problem_text import problem_text, scoring_reason
 from scoring import ChecklistError, ScoringError, load_checklist_file, load_directory, score
 from scoring.engine import number
 from scoring.model import Checklist
@@ -34,7 +36,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     directory = Path(args.dir) if args.dir else checklists_dir()
     result = load_directory(directory)
     for problem in result.problems:
-        print(problem)
+        print(problem_text(problem, cli_lang()))
     if result.problems:
         return 1
     print(f"{len(result.checklists)} checklists OK in {directory}")
@@ -59,7 +61,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     directory = Path(args.dir) if args.dir else checklists_dir()
     result = load_directory(directory)
     for problem in result.problems:
-        print(problem, file=sys.stderr)
+        print(problem_text(problem, cli_lang()), file=sys.stderr)
     rows = [_summary(c) for c in result.checklists.values()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -87,10 +89,10 @@ def resolve_checklist(ref: str, directory: Path | None) -> Checklist:
             return result.checklists[ref]
         broken = [p for p in result.problems if p.file.endswith((f"{ref}.yaml", f"{ref}.yml"))]
         if broken:
-            raise CliError(str(broken[0]))
+            raise CliError(problem_text(broken[0], cli_lang()))
         raise CliError(f"unknown checklist '{ref}' in {d}")
     except ChecklistError as exc:
-        raise CliError(str(exc.problems[0])) from exc
+        raise CliError(problem_text(exc.problems[0], cli_lang())) from exc
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -115,7 +117,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             raise CliError(f"{name}: responses are for checklist '{doc['checklist']}', not '{checklist.id}'")
         result = score(checklist, doc["answers"])
     except ScoringError as exc:
-        _fail(str(exc))
+        _fail(scoring_reason(exc).render(cli_lang()))
     except CliError as exc:
         _fail(str(exc))
     print(json.dumps(result.to_dict(), ensure_ascii=False))

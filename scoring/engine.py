@@ -13,17 +13,46 @@ from typing import Any
 
 from scoring.grades import grade_for, lowest_grade, round_half_up
 from scoring.model import Checklist, Item, as_decimal
+from scoring.safe_yaml import short_repr
 
 HUNDRED = Decimal(100)
 ANSWER_KEYS = {"result", "count", "counts", "points", "checked", "failed", "note"}
 
 
-class ScoringError(ValueError):
-    """An answer set that cannot be scored. ``item_id`` names the offending item when there is one."""
+#: Why an answer cannot be scored, by code: the English text (``str.format`` with named fields; ``item`` is
+#: the item id). The app's message catalogue has ``engine.<code>`` with the same fields in every language.
+REFUSALS_EN = {
+    "na_not_allowed": "item {item}: N/A is not allowed for this item",
+    "na_alone": "item {item}: an N/A answer takes no other value",
+    "whole": "item {item}: {key} must be a whole number >= 0 (got {got})",
+    "clause_whole": "item {item}: count of clause {clause} must be a whole number >= 0 (got {got})",
+    "shape": "item {item}: a {scoring} item takes {{{shape}}}",
+    "shape_clauses": "item {item}: a multi-clause deduct item takes {{{shape}}}",
+    "counts_object": "item {item}: counts must be an object keyed by clause id",
+    "unknown_clause": "item {item}: unknown clause {clause} (clauses: {known})",
+    "min_sample": "item {item}: at least {min} must be checked (got {got})",
+    "failed_exceeds": "item {item}: failed ({failed}) must not exceed checked ({checked})",
+    "answer_object": "item {item}: answer must be an object",
+    "unknown_fields": "item {item}: unknown answer field(s) {fields}",
+    "result": "item {item}: result must be pass or fail (got {got})",
+    "result_na": "item {item}: result must be pass, fail or na (got {got})",
+    "points_range": "item {item}: points must be from 0 to {max} (got {got})",
+    "points_step": "item {item}: points must be a multiple of {step} (got {got})",
+    "answers_object": "answers must be an object keyed by item id",
+    "unknown_item": "item {item}: unknown item id for checklist {checklist}",
+    "no_answer": "item {item}: no answer",
+}
 
-    def __init__(self, message: str, item_id: str | None = None):
+
+class ScoringError(ValueError):
+    """An answer set that cannot be scored. ``item_id`` names the offending item when there is one; ``code``
+    and ``params`` say why as data (a key of :data:`REFUSALS_EN`), ``str()`` says it in English."""
+
+    def __init__(self, code: str, item_id: str | None = None, /, **params: Any):
         self.item_id = item_id
-        super().__init__(message)
+        self.code = code
+        self.params = {"item": item_id, **params} if item_id is not None else params
+        super().__init__(REFUSALS_EN[code].format(**self.params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,23 +178,27 @@ def _na(item: Item, answer: Mapping[str, Any]) -> bool:
     if answer.get("result") != "na":
         return False
     if not item.na:
-        raise ScoringError(f"item {item.id}: N/A is not allowed for this item", item.id)
+        raise ScoringError("na_not_allowed", item.id)
     if set(answer) - {"result", "note"}:
-        raise ScoringError(f"item {item.id}: an N/A answer takes no other value", item.id)
+        raise ScoringError("na_alone", item.id)
     return True
 
 
-def _whole(item: Item, answer: Mapping[str, Any], key: str, label: str | None = None) -> Decimal:
+def _whole(item: Item, answer: Mapping[str, Any], key: str, clause: bool = False) -> Decimal:
     value = answer[key]
     n = as_decimal(value)
     if n is None or n < 0 or n != n.to_integral_value():
-        raise ScoringError(f"item {item.id}: {label or key} must be a whole number >= 0 (got {value!r})", item.id)
+        if clause:
+            raise ScoringError("clause_whole", item.id, clause=key, got=short_repr(value))
+        raise ScoringError("whole", item.id, key=key, got=short_repr(value))
     return n
 
 
-def _expect(item: Item, answer: Mapping[str, Any], key: str, shape: str) -> None:
+def _expect(item: Item, answer: Mapping[str, Any], key: str) -> None:
     if "result" in answer or key not in answer:
-        raise ScoringError(f"item {item.id}: a {shape} item takes {{{key_shape(key)}}}", item.id)
+        if key == "counts":
+            raise ScoringError("shape_clauses", item.id, shape=key_shape(key))
+        raise ScoringError("shape", item.id, scoring=item.scoring, shape=key_shape(key))
 
 
 def key_shape(key: str) -> str:
@@ -174,18 +207,18 @@ def key_shape(key: str) -> str:
 
 
 def _deduct_rules(item: Item, answer: Mapping[str, Any]) -> Outcome:
-    _expect(item, answer, "counts", "multi-clause deduct")
+    _expect(item, answer, "counts")
     counts = answer["counts"]
     if not isinstance(counts, Mapping):
-        raise ScoringError(f"item {item.id}: counts must be an object keyed by clause id", item.id)
+        raise ScoringError("counts_object", item.id)
     lost = ZERO
     takes_all = False
     for rule_id in counts:
         rule = item.rule(rule_id) if isinstance(rule_id, str) else None
         if rule is None:
             known = ", ".join(r.id for r in item.rules)
-            raise ScoringError(f"item {item.id}: unknown clause {rule_id!r} (clauses: {known})", item.id)
-        n = _whole(item, counts, rule_id, f"count of clause {rule_id}")
+            raise ScoringError("unknown_clause", item.id, clause=short_repr(rule_id), known=known)
+        n = _whole(item, counts, rule_id, clause=True)
         if rule.per is None:
             takes_all = takes_all or n >= 1
         else:
@@ -195,22 +228,22 @@ def _deduct_rules(item: Item, answer: Mapping[str, Any]) -> Outcome:
 
 
 def _sample(item: Item, answer: Mapping[str, Any]) -> Outcome:
-    _expect(item, answer, "checked", "sample")
+    _expect(item, answer, "checked")
     if "failed" not in answer:
-        raise ScoringError(f"item {item.id}: a sample item takes {{{key_shape('checked')}}}", item.id)
+        raise ScoringError("shape", item.id, scoring="sample", shape=key_shape("checked"))
     n = _whole(item, answer, "checked")
     k = _whole(item, answer, "failed")
     if n < item.min_sample:
-        raise ScoringError(f"item {item.id}: at least {item.min_sample} must be checked (got {n})", item.id)
+        raise ScoringError("min_sample", item.id, min=item.min_sample, got=str(n))
     if k > n:
-        raise ScoringError(f"item {item.id}: failed ({k}) must not exceed checked ({n})", item.id)
+        raise ScoringError("failed_exceeds", item.id, failed=str(k), checked=str(n))
     awarded = round_half_up(item.points * (n - k) / n)
     assert awarded is not None
     return Outcome(awarded, False, k > 0)
 
 
 def _adjustment(item: Item, answer: Mapping[str, Any]) -> Outcome:
-    _expect(item, answer, "count", item.scoring)
+    _expect(item, answer, "count")
     n = _whole(item, answer, "count")
     assert item.per is not None
     amount = n * item.per
@@ -224,10 +257,10 @@ def _adjustment(item: Item, answer: Mapping[str, Any]) -> Outcome:
 def evaluate(item: Item, answer: Any) -> Outcome:
     """Everything one answer gives for one item. Raises :class:`ScoringError` naming the item."""
     if not isinstance(answer, Mapping):
-        raise ScoringError(f"item {item.id}: answer must be an object", item.id)
+        raise ScoringError("answer_object", item.id)
     unknown = set(answer) - ANSWER_KEYS
     if unknown:
-        raise ScoringError(f"item {item.id}: unknown answer field(s) {', '.join(sorted(map(str, unknown)))}", item.id)
+        raise ScoringError("unknown_fields", item.id, fields=short_repr(", ".join(sorted(map(str, unknown))))[1:-1])
     if _na(item, answer):
         return Outcome(ZERO, True, False)
     if item.scoring == "pass_fail":
@@ -236,12 +269,11 @@ def evaluate(item: Item, answer: Any) -> Outcome:
             return Outcome(item.points, False, False)
         if result == "fail":
             return Outcome(ZERO, False, True)
-        allowed = "pass, fail or na" if item.na else "pass or fail"
-        raise ScoringError(f"item {item.id}: result must be {allowed} (got {result!r})", item.id)
+        raise ScoringError("result_na" if item.na else "result", item.id, got=short_repr(result))
     if item.scoring == "deduct":
         if item.rules:
             return _deduct_rules(item, answer)
-        _expect(item, answer, "count", "deduct")
+        _expect(item, answer, "count")
         count = _whole(item, answer, "count")
         assert item.per is not None
         awarded = max(ZERO, item.points - count * item.per)
@@ -251,12 +283,12 @@ def evaluate(item: Item, answer: Any) -> Outcome:
     if item.scoring in ("bonus", "penalty"):
         return _adjustment(item, answer)
     # scale
-    _expect(item, answer, "points", "scale")
+    _expect(item, answer, "points")
     x = as_decimal(answer["points"])
     if x is None or x < 0 or x > item.points:
-        raise ScoringError(f"item {item.id}: points must be from 0 to {item.points} (got {answer['points']!r})", item.id)
+        raise ScoringError("points_range", item.id, max=str(item.points), got=short_repr(answer["points"]))
     if (x / item.step) != (x / item.step).to_integral_value():
-        raise ScoringError(f"item {item.id}: points must be a multiple of {item.step} (got {answer['points']!r})", item.id)
+        raise ScoringError("points_step", item.id, step=str(item.step), got=short_repr(answer["points"]))
     return Outcome(x, False, x < item.points)
 
 
@@ -276,10 +308,10 @@ def _percent(awarded: Decimal, applicable: Decimal) -> Decimal | None:
 def score(checklist: Checklist, answers: Mapping[str, Any]) -> ScoreResult:
     """Score one complete answer set. Every item needs an answer; unknown ids are errors."""
     if not isinstance(answers, Mapping):
-        raise ScoringError("answers must be an object keyed by item id")
+        raise ScoringError("answers_object")
     for item_id in answers:
         if not isinstance(item_id, str) or not checklist.has_item(item_id):
-            raise ScoringError(f"item {item_id}: unknown item id for checklist {checklist.id}", str(item_id))
+            raise ScoringError("unknown_item", str(item_id)[:80], checklist=checklist.id)
 
     item_scores: list[ItemScore] = []
     section_scores: list[SectionScore] = []
@@ -291,7 +323,7 @@ def score(checklist: Checklist, answers: Mapping[str, Any]) -> ScoreResult:
         group_sums: dict[str, list[Decimal]] = {g.id: [ZERO, ZERO] for g in section.groups}
         for item in section.items:
             if item.id not in answers:
-                raise ScoringError(f"item {item.id}: no answer", item.id)
+                raise ScoringError("no_answer", item.id)
             got = evaluate(item, answers[item.id])
             its = ItemScore(item.id, section.id, got.awarded, ZERO if got.na else item.points, item.points, got.na,
                             got.failed, item.group, got.bonus, got.penalty)

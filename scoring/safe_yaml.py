@@ -30,7 +30,7 @@ from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SafeYAMLError", "load", "short_repr"]
+__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "REFUSALS_EN", "SafeYAMLError", "load", "short_repr"]
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 100
@@ -40,12 +40,29 @@ MAX_DEPTH = 50
 _LONG = 80
 
 
-class SafeYAMLError(yaml.MarkedYAMLError):
-    """A refused document; ``problem`` is the rule, ``problem_mark`` the place (may be None)."""
+#: Every refusal by code: its English text (``str.format`` with named fields). The app's message catalogue has
+#: ``loader.<code>`` with the same fields in every language.
+REFUSALS_EN = {
+    "yaml_aliases": "more than {max} aliases (*name): refused (an alias bomb?)",
+    "yaml_nodes": "more than {max} values in one file",
+    "yaml_depth": "nested deeper than {max} levels",
+    "yaml_duplicate_key": "duplicate key {key} (first at line {line}): a key may appear once per mapping",
+    "yaml_recursive": "recursive alias: a node contains itself",
+    "yaml_expansion": "aliases expand to more than {max} values (an alias bomb?)",
+    "yaml_size": "the file is {size} MB or more; the limit is {max} MB",
+}
 
-    def __init__(self, problem: str, mark: Mark | None = None, context: str | None = None,
-                 context_mark: Mark | None = None) -> None:
-        super().__init__(context=context, context_mark=context_mark, problem=problem, problem_mark=mark)
+
+class SafeYAMLError(yaml.MarkedYAMLError):
+    """A refused document; ``problem`` is the rule (English), ``problem_mark`` the place (may be None);
+    ``code`` and ``params`` say the same as data (a key of :data:`REFUSALS_EN`)."""
+
+    def __init__(self, code: str, mark: Mark | None = None, context: str | None = None,
+                 context_mark: Mark | None = None, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(context=context, context_mark=context_mark, problem=REFUSALS_EN[code].format(**params),
+                         problem_mark=mark)
 
 
 def short_repr(value: Any, budget: int = 60) -> str:
@@ -135,16 +152,15 @@ class _Loader(Composer, _Events, SafeConstructor, Resolver):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
                 event = self.peek_event()
-                raise SafeYAMLError(f"more than {MAX_ALIASES} aliases (*name): refused (an alias bomb?)",
-                                    event.start_mark)
+                raise SafeYAMLError("yaml_aliases", event.start_mark, max=MAX_ALIASES)
             return super().compose_node(parent, index)
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise SafeYAMLError(f"more than {MAX_NODES:,} values in one file", self.peek_event().start_mark)
+            raise SafeYAMLError("yaml_nodes", self.peek_event().start_mark, max=f"{MAX_NODES:,}")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise SafeYAMLError(f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+                raise SafeYAMLError("yaml_depth", self.peek_event().start_mark, max=MAX_DEPTH)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -169,10 +185,9 @@ class _Loader(Composer, _Events, SafeConstructor, Resolver):
                 except TypeError:
                     continue
                 if seen is not None:
-                    raise SafeYAMLError(
-                        f"duplicate key {_key_text(key_node)} (first at line {seen.line + 1}): a key may "
-                        "appear once per mapping", key_node.start_mark,
-                        context="while reading a mapping", context_mark=node.start_mark)
+                    raise SafeYAMLError("yaml_duplicate_key", key_node.start_mark,
+                                        context="while reading a mapping", context_mark=node.start_mark,
+                                        key=_key_text(key_node), line=seen.line + 1)
                 first[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
@@ -209,7 +224,7 @@ def _check_expansion(root: Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise SafeYAMLError("recursive alias: a node contains itself", node.start_mark)
+            raise SafeYAMLError("yaml_recursive", node.start_mark)
         active.add(key)
         total = 1
         if isinstance(node, SequenceNode):
@@ -220,8 +235,7 @@ def _check_expansion(root: Node) -> None:
                 total += size(k) + size(v)
         active.discard(key)
         if total > MAX_NODES:
-            raise SafeYAMLError(f"aliases expand to more than {MAX_NODES:,} values (an alias bomb?)",
-                                node.start_mark)
+            raise SafeYAMLError("yaml_expansion", node.start_mark, max=f"{MAX_NODES:,}")
         sizes[key] = total
         return total
 
@@ -232,7 +246,7 @@ def load(text: str) -> Any:
     """Parse one YAML document like ``yaml.safe_load``, with the limits above. Raises SafeYAMLError."""
     size = len(text) if len(text) > MAX_BYTES else len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_BYTES:
-        raise SafeYAMLError(f"the file is {size / 1048576:.1f} MB or more; the limit is {MAX_BYTES // 1048576} MB")
+        raise SafeYAMLError("yaml_size", size=f"{size / 1048576:.1f}", max=MAX_BYTES // 1048576)
     loader = _Loader(text)
     try:
         return loader.get_single_data()

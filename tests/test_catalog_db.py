@@ -461,7 +461,8 @@ def test_workshop_refuses_bad_uploads_and_reports_yaml_problems():
     broken = dict(SITE_CL, sections=[section("desk", [item("desk.clean", 2), item("desk.log", 3, scoring="deduct")])])
     ws = standards.read_upload(actor=qa, data=text_of(broken).encode(), file_name="broken.yaml")
     assert not ws.ok and ws.yaml_text is None and ws.checklist_id == "site-check"
-    assert any("desk.log" in p.render("en") and "per" in p.render("zh") for p in ws.problems), ws.problems
+    assert [(p.render("zh"), p.render("en")) for p in ws.problems] == [
+        ("检查项 desk.log：缺少 'per'", "item desk.log: 'per' is required")], ws.problems
     ws = standards.read_upload(actor=qa, data=b"id: [unclosed", file_name="garbage.yaml")
     assert not ws.ok and ws.problems and not ws.rows
     with pytest.raises(Invalid):  # too many rows are refused

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PINZHI = shutil.which("pinzhi", path=str(Path(sys.executable).parent)) or "pinzhi"
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
+def run(*args: str, stdin: str | None = None, cwd: Path = ROOT, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    """``lang``: PINZHI_LANG ("" for the default, Chinese)."""
+    env = {**os.environ, "PINZHI_LANG": lang}
     env.pop("PINZHI_CHECKLISTS", None)
     return subprocess.run([PINZHI, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
 
@@ -55,6 +56,11 @@ def test_validate_broken_dir_exit_1_one_line_per_problem(cdir):
     assert any("bad.yaml: item s.b: 'points' must be > 0 and a multiple of 0.1" in x for x in lines)
     assert any("bad.yaml: item s.b: 'source' is required" in x for x in lines)
     assert all("bad.yaml" in x for x in lines)
+    # the default language of the command line is Chinese: the same problems from the message catalogue
+    zh = run("checklists", "validate", str(cdir), lang="").stdout.strip().splitlines()
+    assert len(zh) == len(lines)
+    assert any(x.endswith("bad.yaml：检查项 s.b：'points' 必须大于 0 且为 0.1 的倍数（实际为 0.35）") for x in zh), zh
+    assert any(x.endswith("bad.yaml：检查项 s.b：缺少 'source'") for x in zh), zh
 
 
 def test_list_json(cdir):
@@ -110,6 +116,12 @@ def test_score_bad_input_exit_2_one_line(cdir, responses, message):
     assert r.returncode == 2
     assert r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr
+
+
+def test_score_refusals_speak_chinese_by_default(cdir):
+    r = run("score", "--checklist", "demo", "--responses", "-", "--checklists-dir", str(cdir), lang="",
+            stdin='{"answers": {"a.x": {"result": "pass"}, "a.y": {"count": 0}, "b.z": {"points": 9}}}')
+    assert r.returncode == 2 and r.stderr.strip() == "pinzhi: 检查项 b.z：得分必须在 0 到 5 之间（实际为 9）"
 
 
 def test_score_unknown_checklist_exit_2(cdir):

@@ -126,16 +126,19 @@ def test_submit_refuses_unanswered_and_missing_required_photo(db, world):
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
-    [({"result": "maybe"}, "result must be pass or fail"), ({"count": -2}, "whole number"),
-     ({"result": "na"}, "N/A is not allowed")],
+    ("value", "message", "zh"),
+    [({"result": "maybe"}, "result must be pass or fail", "结果必须是 pass 或 fail"),
+     ({"count": -2}, "whole number", "必须是不小于 0 的整数"),
+     ({"result": "na"}, "N/A is not allowed", "本项不允许选“不适用”")],
 )
-def test_bad_answer_is_refused_and_nothing_stored(db, world, value, message):
+def test_bad_answer_is_refused_and_nothing_stored(db, world, value, message, zh):
     w = world
     iid = start_site(db, w)
-    with pytest.raises(Invalid, match=message), db.write() as s:
+    with pytest.raises(Invalid) as info, db.write() as s:
         svc.save_answer(session=s, actor=w.supervisor, inspection_id=iid,
                         item_id="desk.log" if "count" in value else "desk.clean", value=value)
+    assert message in info.value.message("en") and info.value.message("en").startswith("Invalid answer: item ")
+    assert zh in info.value.message("zh") and info.value.message("zh").startswith("答案无效：检查项 ")
     with db.read() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
 

@@ -29,9 +29,7 @@ def _items(d, s=0):
     return d["sections"][s]["items"]
 
 
-@pytest.mark.parametrize(
-    ("mutate", "where", "rule"),
-    [
+CASES = [
         (lambda d: d.update(id="Bad Id"), "checklist", "'id' must be a slug"),
         (lambda d: d.update(version=2026.1), "checklist", "'version' must be a non-empty string"),
         (lambda d: d.update(kind="hygiene"), "checklist", "'kind' must be one of"),
@@ -66,8 +64,10 @@ def _items(d, s=0):
         (lambda d: _items(d)[0].update(id="A X"), "section a item #1", "item 'id' must match"),
         (lambda d: _items(d)[0].update(due_hours=-3), "item a.x", "'due_hours' must be a whole number"),
         (lambda d: _items(d)[0].update(weight=3), "item a.x", "unknown key 'weight'"),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("mutate", "where", "rule"), CASES)
 def test_each_rule_is_named(mutate, where, rule):
     checklist, problems = parse_checklist(broken(mutate), "checklists/x.yaml")
     assert checklist is None

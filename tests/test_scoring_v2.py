@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -243,9 +244,12 @@ def test_cli_score_prints_groups_bonus_penalty(tmp_path):
     assert out["sections"][0]["groups"] == [{"id": "1.3", "awarded": 2, "applicable": 2, "percent": 100.0}]
     assert out["sections"][1]["awarded"] == 3.6 and out["failed_items"] == ["2.1"]
     bad = {"answers": {**resp["answers"], "1.1": {"counts": {"x": 1}}}}
-    r = subprocess.run([sys.executable, "-m", "app.cli", "score", "--checklist", str(f), "--responses", "-"],
-                       input=json.dumps(bad), capture_output=True, text=True, check=False)
-    assert r.returncode == 2 and "item 1.1: unknown clause 'x'" in r.stderr
+    for lang, said in (("", "检查项 1.1：未知条款 'x'（本项的条款：a, b, c）"),
+                       ("en", "item 1.1: unknown clause 'x' (clauses: a, b, c)")):
+        r = subprocess.run([sys.executable, "-m", "app.cli", "score", "--checklist", str(f), "--responses", "-"],
+                           input=json.dumps(bad), capture_output=True, text=True, check=False,
+                           env={**os.environ, "PINZHI_LANG": lang})
+        assert r.returncode == 2 and said in r.stderr, r.stderr
 
 
 # ----------------------------------------------------------------------------- loader rules
@@ -262,9 +266,7 @@ def _it(d, s, i):
     return d["sections"][s]["items"][i]
 
 
-@pytest.mark.parametrize(
-    ("mutate", "where", "rule"),
-    [
+V2_CASES = [
         (lambda d: _it(d, 0, 0).update(per=0.5), "item 1.1", "either 'per' or 'rules', not both"),
         (lambda d: _it(d, 0, 0).update(rules=[{"id": "a", "text": "x", "per": 0.5}]), "item 1.1",
          "at least 2 clauses (a single clause is written as 'per')"),
@@ -304,8 +306,10 @@ def _it(d, s, i):
         (lambda d: _it(d, 0, 2).update(items=[]), "group 1.3", "'items' must be a non-empty list"),
         (lambda d: _it(d, 0, 2).update(weight=2), "group 1.3", "unknown key 'weight'"),
         (lambda d: _it(d, 0, 1).update(points=1.05), "item 1.2", "'points' must be > 0 and a multiple of 0.1"),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("mutate", "where", "rule"), V2_CASES)
 def test_each_v2_rule_is_named(mutate, where, rule):
     checklist, problems = parse_checklist(broken(mutate), "checklists/v2.yaml")
     assert checklist is None

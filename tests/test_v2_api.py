@@ -26,8 +26,8 @@ def api(db, tmp_path, monkeypatch):
         yield Api(db, w, http)
 
 
-def put(api: Api, iid: int, item: str, value, at: int = 1_000):
-    return api.call("sup", "PUT", f"/inspections/{iid}/answers/{item}",
+def put(api: Api, iid: int, item: str, value, at: int = 1_000, lang: str = "zh"):
+    return api.call("sup", "PUT", f"/inspections/{iid}/answers/{item}", headers={"Accept-Language": lang},
                     json={"value": value, "op_id": str(uuid.uuid4()), "answered_at": at})
 
 
@@ -79,8 +79,10 @@ def test_v2_answers_through_the_api(api: Api) -> None:
         ("2.1", {"checked": 10}, "checked"),
         ("3.1", {"counts": {"a": 1}}, "count"),
     ]:
-        r = put(api, iid, item, value, at=2_000)
+        r = put(api, iid, item, value, at=2_000, lang="en")
         assert r.status_code == 422 and item in r.json()["message"] and words in r.json()["message"], (value, r.text)
+    r = put(api, iid, "2.1", {"checked": 9, "failed": 0}, at=2_000)  # the default language: Chinese
+    assert r.json()["message"] == "答案无效：检查项 2.1：至少要抽查 10 份（实际为 9）", r.text
     for value in ({"counts": {"a": -1}}, {"counts": {"a": 1.5}}, {"checked": -1, "failed": 0}, {"counts": [1]}):
         r = put(api, iid, "1.1", value, at=2_000)
         assert r.status_code == 422, (value, r.text)

@@ -724,3 +724,13 @@ def test_import_of_export_is_the_same_for_any_standard(original, blank):
     again, problems = parse_checklist(result.checklist, "again.yaml")
     assert again is not None, problems
     assert differences(original, again) == []
+
+
+def test_the_checklist_loaders_problems_are_put_on_their_cell_in_both_languages():
+    """What only the checklist loader refuses (a scoring unit that does not divide the points) is named on the rule
+    cell, in the loader's words in either language."""
+    r = read(workbook(("表", [["部分", "编号", "检查内容", "分值", "评分标准"],
+                              ["服务", "1", "仪容", 2, "酌情扣分，以0.3分为单位"]], [])))
+    assert r.checklist is None
+    assert [str(p) for p in r.problems] == ["标准.xlsx:表!E2: 检查项 1：'step'（0.3）必须能整除本项分值（2）"]
+    assert [p.render("en") for p in r.problems] == ["标准.xlsx:表!E2: item 1: 'step' (0.3) must divide the item's points (2)"]

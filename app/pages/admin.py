@@ -9,6 +9,7 @@ import streamlit as st
 from app.services import auth, catalog, org
 from app.services.errors import ServiceError
 from app.services.org import POSTS, ROLES, SITE_KINDS
+from app.standards.problem_text import loader_problem
 from app.ui.i18n import t, tr, tv
 from app.ui.safe import md
 from app.ui.state import read, require_actor, write
@@ -126,4 +127,4 @@ with tab_cl:
                 attempt(partial(catalog.set_in_force, actor=actor, checklist_id=e.checklist.id, in_force=new,
                                 site_kind=kind), "✓")
     for p in catalog.catalog_problems():
-        st.error(md(p))
+        st.error(md(tr(loader_problem(p))))

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from app.services import catalog
-from app.ui.i18n import ct, t, tv
+from app.standards.problem_text import loader_problem
+from app.ui.i18n import ct, t, tr, tv
 from app.ui.safe import md
 from app.ui.state import read
 
@@ -14,7 +15,7 @@ problems = catalog.catalog_problems()
 if problems:
     with st.expander(t("cl.problems", n=len(problems)), expanded=True):
         for p in problems:
-            st.code(str(p), language=None)
+            st.code(tr(loader_problem(p)), language=None)
 if not entries:
     st.info(t("no_checklists"))
     st.stop()

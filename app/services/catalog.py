@@ -36,6 +36,7 @@ from app.messages import Joined
 from app.services import audit
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
+from app.standards.problem_text import loader_problem
 from scoring import Checklist, LoadResult, content_hash, load_directory, parse_checklist_text
 from scoring.loader import Problem, checklist_files
 
@@ -291,8 +292,8 @@ def publish_text(session: Session, *, actor: Actor | None, text: str, label: str
     """
     checklist, problems = parse_checklist_text(text, source_file or "checklist")
     if checklist is None:
-        raise Invalid("catalog.checklist_invalid", problems=Joined(tuple(map(str, problems[:5])),
-                                                                    {"zh": messages.text("rep.sep", "zh"), "en": messages.text("rep.sep", "en")}))
+        raise Invalid("catalog.checklist_invalid", problems=Joined(tuple(map(loader_problem, problems[:5])),
+                                                                    {lang: messages.text("rep.sep", lang) for lang in messages.LANGS}))
     h = content_hash(text)
     cid = checklist.id
     kinds = None if site_kinds is None else tuple(site_kinds)

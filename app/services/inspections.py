@@ -32,6 +32,7 @@ from app.services import actions, audit, catalog, org, rollup, signoff
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from app.services.text import clean_note
+from app.standards.problem_text import scoring_reason
 from scoring import Checklist, ScoreResult, ScoringError, partial_score, score, score_item
 
 INSPECTOR_ROLES = ("supervisor", "manager", "admin")
@@ -488,7 +489,7 @@ def save_answer(*, session: Session, actor: Actor, inspection_id: int, item_id: 
         try:
             score_item(checklist.item(item_id), clean)
         except ScoringError as exc:
-            raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
+            raise Invalid("inspection.answer_invalid", detail=scoring_reason(exc)) from exc
         applied = _upsert(session, {"inspection_id": inspection_id, "item_id": item_id, "value": clean,
                                     "note": None, **cols}, ["value", *cols], where=newer)
     if applied:
@@ -676,7 +677,7 @@ def submit_inspection(*, session: Session, actor: Actor, inspection_id: int,
     try:
         result = score(checklist, answers)
     except ScoringError as exc:  # pragma: no cover - answers were validated when saved
-        raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
+        raise Invalid("inspection.answer_invalid", detail=scoring_reason(exc)) from exc
     now = _now()
     # The status guard makes the transition happen once even if two transactions race here.
     claimed_result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -729,7 +730,7 @@ def amend_inspection(*, session: Session, actor: Actor, inspection_id: int,
     try:
         result = score(checklist, new_answers)
     except ScoringError as exc:
-        raise Invalid("inspection.answer_invalid", detail=str(exc)) from exc
+        raise Invalid("inspection.answer_invalid", detail=scoring_reason(exc)) from exc
     original_snapshot = insp.snapshot
     old_percent = insp.percent
     now = _now()

@@ -29,9 +29,10 @@ from app.services import catalog
 from app.services.actor import Actor
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.text import clean_name, clean_note
+from app.standards.problem_text import loader_detail
 from app.standards.rule_text import rule_text
 from app.standards.xlsx_export import CRITICAL_LABELS, titled, write_standard
-from app.standards.xlsx_import import ROLE_LABELS, ImportResult, Verbatim, read_standard, to_yaml
+from app.standards.xlsx_import import ROLE_LABELS, ImportResult, read_standard, to_yaml
 from scoring.engine import number
 from scoring.loader import SLUG, parse_checklist, parse_checklist_text
 from scoring.model import METHOD_LABELS, Checklist, Group, Item
@@ -201,7 +202,7 @@ def _read_yaml(data: bytes, name: str) -> Workshop:
             raw = None
         cid = str(raw.get("id", "")) if isinstance(raw, dict) else ""
         return Workshop(cid, name, [], raw if isinstance(raw, dict) else {},
-                        [CellProblem(None, None, Verbatim(f"{p.where}: {p.rule}")) for p in problems], None)
+                        [CellProblem(None, None, loader_detail(p)) for p in problems], None)
     base = safe_load(text)
     assert isinstance(base, dict)
     return _of_checklist(checklist, name, base, text)
@@ -299,8 +300,7 @@ def apply_grid(workshop: Workshop, rows: list[dict[str, Any]], *, actor: Actor) 
         rows_by_id = {r["number"].lower(): n for n, r in enumerate(clean)}
         for lp in loader_problems:
             item = lp.where[5:] if lp.where.startswith("item ") else None
-            out.problems.append(CellProblem(rows_by_id.get(item) if item else None, None,
-                                            Verbatim(f"{lp.where}: {lp.rule}")))
+            out.problems.append(CellProblem(rows_by_id.get(item) if item else None, None, loader_detail(lp)))
         return out
     out.yaml_text = to_yaml(doc, comment=f"From {workshop.file_name}, edited in the standards workshop.")
     return out

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app import messages
 from app.messages import DEFAULT_LANG, LANGS, Joined, Renderable, msg
+from app.standards.problem_text import loader_detail
 from app.standards.rule_text import BONUS_PHRASE, NUM, PENALTY_PHRASE, ParsedRule, parse_rule_text
 from scoring.engine import number
 from scoring.grades import DEFAULT_BANDS
@@ -65,16 +66,6 @@ TENTH = Decimal("0.1")
 
 CRITICAL_CHECKLIST_MARK, CRITICAL_SECTION_MARK = "一票否决", "本部分不得分"  # what a veto cell should say
 METHOD_HINT = "查阅记录/现场查看/暗访/电话/询问"  # the method cell's words, as a problem suggests them
-
-
-@dataclass(frozen=True)
-class Verbatim:
-    """A reason that is already text (the checklist loader's English, until it has its own messages)."""
-
-    text: str
-
-    def render(self, lang: str) -> str:
-        return self.text
 
 
 @dataclass(frozen=True)
@@ -629,7 +620,8 @@ def read_standard(data: bytes, *, file_name: str, checklist_id: str, title: str 
 
 
 def _validate(reader: _Reader, doc: dict[str, Any]) -> None:
-    """The checklist loader's own rules, each problem put on the cell it is about."""
+    """The checklist loader's own rules, each problem put on the cell it is about (its English ``rule`` names the
+    key, which picks the column; the reason shown is the loader's message in the user's language)."""
     _, problems = parse_checklist(doc, reader.file)
     by_item = {r.item_id: r for r in reader.rows}
     for p in problems:
@@ -642,7 +634,7 @@ def _validate(reader: _Reader, doc: dict[str, Any]) -> None:
                                                  ("method", ("method",)), ("critical", ("critical",)))
                              if any(w in p.rule for w in words) and k in row.cells), "text")
                 cell = row.cells[role]
-        reader.problem(cell, Verbatim(f"{where}: {p.rule}"))
+        reader.problem(cell, loader_detail(p))
 
 
 def to_yaml(doc: dict[str, Any], comment: str | None = None) -> str:
