@@ -245,3 +245,13 @@ def test_the_command_line_speaks_chinese_unless_told(tmp_path):
         assert r.returncode == 2, r.stdout + r.stderr
         out[lang] = r.stderr
     assert "密码至少 10 位" in out[""] and "The password needs at least 10 characters" in out["en"]
+
+
+def test_message_ids_and_fields_say_what_they_are(catalogues):
+    """No generic copies (``…_2``) and no generic fields (``{v}``, ``{v2}``): a translator reads the id and the
+    field names to know what the text is about. (``loader.at.*`` name a place: ``{v}`` is its id or number.)"""
+    generic_ids = sorted(m.id for m in catalogues["zh"] if m.id and re.search(r"_\d+$", m.id))
+    assert not generic_ids, generic_ids
+    generic_fields = sorted(m.id for m in catalogues["zh"] if m.id and not m.id.startswith("loader.at.")
+                            and fields(m.string) & {"v", *(f"v{i}" for i in range(2, 10))})
+    assert not generic_fields, generic_fields
