@@ -21,10 +21,8 @@ ERRORS = {"ServiceError", "Invalid", "PermissionDenied", "NotFound", "Conflict",
 # the user-facing code: pages, UI, reports, services, the API, the sign-in page, photo refusals
 USER_FACING = ["streamlit_app.py", "app/pages", "app/ui", "app/reports", "app/services", "app/api", "app/web",
                "app/photos"]
-# files whose CJK literals are not UI text: demo data (names, notes, as a company would type them), the import
-# readers' CSV/JSON problem lists for the command line (see test_cli_only_import_problems), the charset probe
-# of the PDF font finder
-NOT_UI = {"app/services/demo.py", "app/services/importing.py"}
+# files whose CJK literals are not UI text: demo data (names, notes, as a company would type them)
+NOT_UI = {"app/services/demo.py"}
 
 
 def sources() -> list[Path]:
@@ -179,6 +177,9 @@ ALLOWED_CJK = {
     ("app/reports/excel.py", "不合格"): "the stored grade that gets a red cell",
     ("app/api/__init__.py", None): "the OpenAPI description (for developers, bilingual)",
     ("app/api/schemas.py", None): "the API's enums (stored shift names) and field descriptions (for developers)",
+    **{("app/services/importing.py", w): "input vocabulary: the Chinese words the importer accepts for a site kind "
+                                         "(住宅/小区, 案场/销售案场) and for yes/no (是/否)"
+       for w in ("住宅", "小区", "案场", "销售案场", "是", "否")},
     ("app/services/standards.py", None): "the standards workshop's grid: the Chinese column heads of the standard's "
                                          "file format, and its cell problems (checklist-file messages, named by cell)",
 }
