@@ -22,10 +22,8 @@ ERRORS = {"ServiceError", "Invalid", "PermissionDenied", "NotFound", "Conflict",
 # the user-facing code: pages, UI, reports, services, the API, the sign-in page, photo refusals
 USER_FACING = ["streamlit_app.py", "app/pages", "app/ui", "app/reports", "app/services", "app/api", "app/web",
                "app/photos", "app/standards"]
-# files whose CJK literals are not UI text: demo data (names, notes, as a company would type them), the import
-# readers' CSV/JSON problem lists for the command line (see test_cli_only_import_problems), the charset probe
-# of the PDF font finder
-NOT_UI = {"app/services/demo.py", "app/services/importing.py"}
+# files whose CJK literals are not UI text: demo data (names, notes, as a company would type them)
+NOT_UI = {"app/services/demo.py"}
 
 
 def sources() -> list[Path]:
@@ -239,6 +237,9 @@ ALLOWED_CJK = {
     ("app/reports/excel.py", "不合格"): "the stored grade that gets a red cell",
     ("app/api/__init__.py", None): "the OpenAPI description (for developers, bilingual)",
     ("app/api/schemas.py", None): "the API's enums (stored shift names) and field descriptions (for developers)",
+    **{("app/services/importing.py", w): "input vocabulary: the Chinese words the importer accepts for a site kind "
+                                         "(住宅/小区, 案场/销售案场) and for yes/no (是/否)"
+       for w in ("住宅", "小区", "案场", "销售案场", "是", "否")},
     **STANDARD_SHEET_CJK,
 }
 
@@ -316,3 +317,13 @@ def test_chinese_problem_text_in_the_standards_reader_is_caught(tmp_path):
     assert [v for _, v in _cjk_literals(probe) if (_IMPORT, v) not in ALLOWED_CJK] == ["表头下没有检查项"]
     found = {(rel(f), v) for f in sorted((ROOT / "app" / "standards").glob("*.py")) for _, v in _cjk_literals(f)}
     assert set(STANDARD_SHEET_CJK) <= found, set(STANDARD_SHEET_CJK) - found
+
+
+def test_message_ids_and_fields_say_what_they_are(catalogues):
+    """No generic copies (``…_2``) and no generic fields (``{v}``, ``{v2}``): a translator reads the id and the
+    field names to know what the text is about. (``loader.at.*`` name a place: ``{v}`` is its id or number.)"""
+    generic_ids = sorted(m.id for m in catalogues["zh"] if m.id and re.search(r"_\d+$", m.id))
+    assert not generic_ids, generic_ids
+    generic_fields = sorted(m.id for m in catalogues["zh"] if m.id and not m.id.startswith("loader.at.")
+                            and fields(m.string) & {"v", *(f"v{i}" for i in range(2, 10))})
+    assert not generic_fields, generic_fields

@@ -400,3 +400,28 @@ def test_the_check_finds_chinese_ui_text(dm):
         assert len(chinese_outside_data(strings, dm.allowed)) > 10
         english = shown(english_app(dm.tokens[user], page))
         assert messages.text({"review.py": "review", "admin.py": "admin"}[page], "en") in english
+
+
+def test_a_broken_checklist_file_is_reported_in_the_users_language(dm, tmp_path, monkeypatch):
+    """A broken file beside the shipped ones: the standards page lists its problems (from the pure loader,
+    rendered from the catalogue) in English in English mode and in Chinese otherwise."""
+    d = tmp_path / "checklists"
+    shutil.copytree(ROOT / "checklists", d)
+    (d / "broken.yaml").write_text(
+        "id: broken\nversion: '1'\ntitle: t\nkind: safety\nsubject: site\nsections:\n"
+        "  - {id: s, title: s, points: 2, items: [{id: s.a, text: t, points: 1, source: x}, "
+        "{id: s.b, text: t, points: 0.35, evidence: photo}]}\n", encoding="utf-8")
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
+    at = english_app(dm.tokens["admin"], "checklists.py")
+    assert_english(at, dm, "checklists page with a broken file")
+    texts = [c.value for c in at.code]
+    assert any("broken.yaml: item s.b: 'source' is required" in x for x in texts), texts
+    assert any("item s.b: 'evidence' must be one of none, optional, on_fail, required (got 'photo')" in x
+               for x in texts), texts
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[APPTEST_TOKEN_KEY] = dm.tokens["admin"]
+    at.switch_page("app/pages/checklists.py")
+    at.run()
+    texts = [c.value for c in at.code]
+    assert any("broken.yaml：检查项 s.b：缺少 'source'" in x for x in texts), texts
+    assert any("检查项 s.b：'points' 必须大于 0 且为 0.1 的倍数（实际为 0.35）" in x for x in texts), texts

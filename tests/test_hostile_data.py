@@ -124,7 +124,7 @@ def test_csv_nul_byte_refused_on_both_databases(db) -> None:  # type: ignore[no-
     text = "code,name,kind\nA,金地\x00格林,小区\nB,\"名峰\n案场\",案场\nC,正常,小区\n"
     with pytest.raises(imp.ImportRejected) as info, db.write() as s:
         imp.import_sites(s, actor=SYSTEM, text=text)
-    problems = [(p.line, p.message) for p in info.value.problems]
+    problems = [(p.line, p.text()) for p in info.value.problems]
     assert [n for n, _ in problems] == [2, 3]
     assert "name 含有不允许的控制字符" in problems[0][1] and "U+0000" in problems[0][1]
     assert "U+000A" in problems[1][1]
@@ -177,7 +177,8 @@ def test_undecodable_file_named(tmp_path: Path, cl_dir: Path) -> None:
     utf16_no_bom = "code,name\nA,张丽\n".encode("utf-16-le")
     with pytest.raises(imp.ImportRejected) as info:
         imp.decode_text(utf16_no_bom, source="x.csv")
-    assert "NUL" in info.value.problems[0].message and "x.csv" in info.value.problems[0].message
+    assert "NUL" in info.value.problems[0].text() and "x.csv" in info.value.problems[0].text()
+    assert info.value.problems[0].text("en").startswith("x.csv: Cannot tell the file's encoding (it has many NUL")
 
 
 def test_jsonl_deep_nesting_is_a_numbered_line_error(db, world) -> None:  # type: ignore[no-untyped-def]
@@ -186,7 +187,8 @@ def test_jsonl_deep_nesting_is_a_numbered_line_error(db, world) -> None:  # type
     with pytest.raises(imp.ImportRejected) as info, db.write() as s:
         imp.import_inspections(s, actor=SYSTEM, text=text)
     [problem] = info.value.problems
-    assert problem.line == 2 and "嵌套过深" in problem.message and "16" in problem.message
+    assert problem.line == 2 and "嵌套过深" in problem.text() and "16" in problem.text()
+    assert problem.text("en") == "JSON nested deeper than 16 levels"
     assert counts(db)["Inspection"] == 0
     # nesting inside strings does not count
     assert imp._json_depth('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}') == 1
@@ -210,9 +212,10 @@ def test_jsonl_nul_in_note_and_code_never_reaches_the_database(db, world) -> Non
                       jline(inspector="s\u0000up", submitted_at="2026-11-20T10:00:00+08:00")])
     with pytest.raises(imp.ImportRejected) as info, db.write() as s:
         imp.import_inspections(s, actor=SYSTEM, text=text)
-    lines = [(p.line, p.message) for p in info.value.problems]
+    lines = [(p.line, p.text()) for p in info.value.problems]
     assert [n for n, _ in lines] == [1, 2, 3]
-    assert "item desk.clean: note 含有不允许的控制字符" in lines[0][1] and all("U+0000" in m for _, m in lines)
+    assert "检查项 desk.clean 的备注含有不允许的控制字符" in lines[0][1] and all("U+0000" in m for _, m in lines)
+    assert info.value.problems[0].text("en").startswith("The note of item desk.clean contains a control character")
     c = counts(db)
     assert c["Inspection"] == 0 and c["Answer"] == 0
 

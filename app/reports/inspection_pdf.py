@@ -178,7 +178,7 @@ def inspection_pdf(session: Session, *, actor: Actor, inspection_id: int, lang: 
     need = 4 + 7 + 2 + 6 + SIG_H + 7  # the heading (space, title, rule) and a signature box with its name line
     if pdf.get_y() + need > pdf.page_break_trigger:
         pdf.add_page()
-    _heading(pdf, _("ipdf.h_signatures_5") if co.actions else _("ipdf.h_signatures_4"))
+    _heading(pdf, _("ipdf.h5_signatures") if co.actions else _("ipdf.h4_signatures"))
     y = pdf.get_y()
     subject_title = _("ipdf.sig_subject") if h.subject_type == "staff" else _("ipdf.sig_lead")
     h1 = _signature_box(pdf, MARGIN, y, _("ipdf.sig_inspector"), co.signatures.get("inspector"), lang)

@@ -121,7 +121,7 @@ def checklist_for_version(session: Session, version_id: int, content_hash_: str)
     if checklist is None:
         row = session.get(ChecklistVersion, version_id)
         if row is None:
-            raise NotFound("catalog.checklist_version_not_found_4", version_id=version_id)
+            raise NotFound("catalog.checklist_version_not_found", version_id=version_id)
         checklist = stored_checklist(row)
     return checklist
 
@@ -228,7 +228,7 @@ def version_entry(session: Session, version_id: int) -> CatalogEntry:
 def version_text(session: Session, version_id: int) -> str:
     text = session.scalar(select(ChecklistVersion.yaml_text).where(ChecklistVersion.id == version_id))
     if text is None:
-        raise NotFound("catalog.checklist_version_not_found_2", version_id=version_id)
+        raise NotFound("catalog.checklist_version_not_found", version_id=version_id)
     return text
 
 
@@ -245,7 +245,7 @@ def freeze_version(session: Session, entry: CatalogEntry) -> ChecklistVersion:
     """The stored row an inspection started on ``entry`` points at (its text never changes)."""
     row = session.get(ChecklistVersion, entry.version_id)
     if row is None:
-        raise NotFound("catalog.checklist_version_not_found_3")
+        raise NotFound("catalog.version_not_found")
     return row
 
 
@@ -298,11 +298,11 @@ def publish_text(session: Session, *, actor: Actor | None, text: str, label: str
     cid = checklist.id
     kinds = None if site_kinds is None else tuple(site_kinds)
     if kinds is not None and (not kinds or any(k not in SITE_KINDS for k in kinds)):
-        raise Invalid("catalog.site_kinds_among", v='/'.join(SITE_KINDS))
+        raise Invalid("catalog.site_kinds_among", kinds='/'.join(SITE_KINDS))
     q = select(ChecklistVersion).where(ChecklistVersion.checklist_id == cid, ChecklistVersion.content_hash == h)
     existing = session.scalar(q)
     if existing is not None and existing.status == "retired" and actor is not None:
-        raise Conflict("catalog.same_text_was_published", v=existing.label or existing.version)
+        raise Conflict("catalog.same_text_was_published", label=existing.label or existing.version)
     if existing is not None and existing.status != "frozen":
         return Published(existing.id, False, tuple(k for k in SITE_KINDS if _pointers(session).get((cid, k))
                                                     == existing.id))
@@ -410,11 +410,11 @@ def set_in_force(session: Session, *, actor: Actor, checklist_id: str, in_force:
     actor.require(*EDITOR_ROLES)
     kinds = [site_kind] if site_kind else list(SITE_KINDS)
     if any(k not in SITE_KINDS for k in kinds):
-        raise Invalid("catalog.site_kind_one", v='/'.join(SITE_KINDS))
+        raise Invalid("catalog.site_kind_one", kinds='/'.join(SITE_KINDS))
     newest = _newest(session.scalars(select(ChecklistVersion).where(
         ChecklistVersion.checklist_id == checklist_id, ChecklistVersion.status.in_(LIVE))))
     if newest is None:
-        raise NotFound("catalog.checklist_does_not_exist_2", checklist_id=checklist_id)
+        raise NotFound("catalog.checklist_unknown", checklist_id=checklist_id)
     pointers = _pointers(session)
     for k in kinds:
         current = pointers.get((checklist_id, k))

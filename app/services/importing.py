@@ -11,6 +11,10 @@ score snapshot, section totals, monthly roll-up, corrective actions and the mont
 exactly those of an app submission. Only the timestamps are then set to the ``submitted_at`` of the
 line (the audit log is append-only and keeps the real import time, plus an ``inspection.import`` row).
 
+Every problem is a message of the catalogue (``import.*``, or the use case's own error kept as it is), so
+it is rendered in the reader's language (``Problem.text(lang)``, ``ImportRejected.message(lang)``); values
+from the file are quoted escaped and cut short, so a problem stays one line.
+
 All functions are keyword-only, session-first, and print nothing.
 """
 
@@ -20,7 +24,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -30,8 +34,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import messages
 from app.db.models import (
     POSTS,
+    SHIFT_NAMES,
     Answer,
     ChecklistVersion,
     CorrectiveAction,
@@ -41,21 +47,25 @@ from app.db.models import (
     Staff,
     User,
 )
+from app.messages import Joined, Msg, Renderable, msg
 from app.services import audit, auth, catalog, org, signoff
 from app.services import inspections as insp_svc
 from app.services.actor import Actor
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.text import TextRefused, clean_name, clean_note
+from app.standards.problem_text import scoring_reason
 from scoring import ScoringError, score_item
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a submitted_at without an offset is local time
 
+# input vocabulary (what a Chinese spreadsheet may say), not UI text: accepted as written in any language
 SITE_KIND_ALIASES = {
     "residential": "residential", "住宅": "residential", "小区": "residential",
     "sales_office": "sales_office", "案场": "sales_office", "销售案场": "sales_office",
 }
-TRUE_WORDS = {"true", "yes", "y", "1", "是"}
-FALSE_WORDS = {"false", "no", "n", "0", "否", ""}
+YES_WORD, NO_WORD = "是", "否"
+TRUE_WORDS = {"true", "yes", "y", "1", YES_WORD}
+FALSE_WORDS = {"false", "no", "n", "0", NO_WORD, ""}
 
 _CODE_MAX, _SITE_NAME_MAX, _STAFF_NAME_MAX, _POST_MAX = org.CODE_MAX, org.SITE_NAME_MAX, org.STAFF_NAME_MAX, org.POST_MAX
 
@@ -69,21 +79,57 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # ----------------------------------------------------------------------------- results and errors
+_SHOWN_MAX = 60  # characters of a value from the file quoted in a problem
+
+
+def _sep(key: str) -> dict[str, str]:
+    """A separator of the catalogue (``rep.sep`` "；" / "; ", ``list_sep`` "、" / ", ") in every language."""
+    return {lang: messages.text(key, lang) for lang in messages.LANGS}
+
+
+def _all(parts: Sequence[Renderable]) -> Joined:
+    return Joined(tuple(parts), _sep("rep.sep"))
+
+
 @dataclass(frozen=True)
-class Problem:
-    line: int  # 1-based line of the file (for a CSV: the header is line 1)
-    message: str
+class ErrorText:
+    """A service error (``ServiceError``, ``TextRefused``) as a renderable: its own message, in the language asked."""
+
+    error: ServiceError
+
+    def render(self, lang: str) -> str:
+        return self.error.message(lang)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return self.render(messages.DEFAULT_LANG)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of one line: ``message`` is a catalogue message (``message.render(lang)``)."""
+
+    line: int  # 1-based line of the file (for a CSV: the header is line 1)
+    message: Renderable
+
+    def text(self, lang: str = messages.DEFAULT_LANG) -> str:
+        """The reason alone, in ``lang``."""
+        return self.message.render(lang)
+
+    def render(self, lang: str) -> str:
+        """The reason with its line number ("line 3: …") in ``lang``."""
+        return messages.text("import.problem", lang, line=self.line, reason=self.message)
+
+    def __str__(self) -> str:
+        return self.render(messages.DEFAULT_LANG)
 
 
 class ImportRejected(ServiceError):
-    """The file has bad lines; nothing of it may be committed. ``problems`` are sorted by line."""
+    """The file has bad lines; nothing of it may be committed. ``problems`` are sorted by line; the
+    message counts them and quotes the first three."""
 
     def __init__(self, problems: list[Problem]):
         self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=lambda p: p.line))
-        super().__init__(f"{len(self.problems)} 处错误，未导入任何数据：" + "; ".join(map(str, self.problems[:3])))
+        super().__init__("import.rejected", n=len(self.problems), first=_all(self.problems[:3]))
 
 
 @dataclass(frozen=True)
@@ -93,11 +139,32 @@ class ImportSummary:
 
 
 class _LineError(Exception):
-    """One or more problems of the current line."""
+    """One or more problems of the current line (catalogue messages)."""
 
-    def __init__(self, *messages: str):
-        super().__init__("; ".join(messages))
-        self.messages = messages
+    def __init__(self, *reasons: Renderable):
+        super().__init__("; ".join(r.render(messages.DEFAULT_LANG) for r in reasons))
+        self.messages = reasons
+
+
+def _shown(value: object, limit: int = _SHOWN_MAX) -> str:
+    """A value from the file as it may appear inside a one-line problem: control characters, line breaks
+    and bidirectional overrides escaped (``\\n``), at most ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _quoted(value: object, limit: int = _SHOWN_MAX) -> str:
+    """As :func:`_shown`, in quotes (``'office'``): for a value that was refused."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "…"
+
+
+def _names(values: list[str]) -> str:
+    return ", ".join(_shown(v) for v in values)
 
 
 _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
@@ -128,11 +195,11 @@ def _plausibility(text: str) -> float:
     return good / len(non_ascii)
 
 
-def _undecodable(data: bytes, pos: int, source: str | None, why: str) -> ImportRejected:
+def _undecodable(data: bytes, pos: int, source: str | None, why: Msg) -> ImportRejected:
     line = data[:pos].count(b"\n") + 1
-    where = f"{source}：" if source else ""
-    return ImportRejected([Problem(line, f"{where}无法识别文件编码（{why}）。支持 UTF-8（含 BOM）、GBK/GB18030"
-                                        "（Excel 默认的“CSV”）和带 BOM 的 UTF-16；请在 Excel 中另存为“CSV UTF-8”")])
+    reason = (msg("import.undecodable_file", file=_shown(source), why=why) if source
+              else msg("import.undecodable", why=why))
+    return ImportRejected([Problem(line, reason)])
 
 
 def decode_text(data: bytes, *, source: str | None = None) -> str:
@@ -146,11 +213,11 @@ def decode_text(data: bytes, *, source: str | None = None) -> str:
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise _undecodable(data, exc.start, source, f"以 {codec.upper()} BOM 开头，但第 {exc.start + 1} "
-                                                            "个字节起不是该编码") from exc
+                raise _undecodable(data, exc.start, source, msg("import.why_bom", codec=codec.upper(),
+                                                                 byte=exc.start + 1)) from exc
     head = data[:1024]
     if head and head.count(0) * 4 >= len(head):
-        raise _undecodable(data, head.index(0), source, "含大量 NUL 字节：可能是没有 BOM 的 UTF-16，或不是文本文件")
+        raise _undecodable(data, head.index(0), source, msg("import.why_nul"))
     try:
         as_utf8: str | None = data.decode("utf-8")
         utf8_error = None
@@ -165,7 +232,7 @@ def decode_text(data: bytes, *, source: str | None = None) -> str:
     if as_gb is not None:
         return as_gb
     assert utf8_error is not None
-    raise _undecodable(data, utf8_error.start, source, f"第 {utf8_error.start + 1} 个字节起既不是 UTF-8 也不是 GBK/GB18030")
+    raise _undecodable(data, utf8_error.start, source, msg("import.why_neither", byte=utf8_error.start + 1))
 
 
 def _try(session: Session, problems: list[Problem], line: int, fn: Callable[[], int]) -> int | None:
@@ -175,8 +242,10 @@ def _try(session: Session, problems: list[Problem], line: int, fn: Callable[[], 
             return fn()
     except _LineError as exc:
         problems.extend(Problem(line, m) for m in exc.messages)
-    except (ServiceError, ScoringError) as exc:
-        problems.append(Problem(line, str(exc)))
+    except ServiceError as exc:
+        problems.append(Problem(line, ErrorText(exc)))
+    except ScoringError as exc:
+        problems.append(Problem(line, msg("inspection.answer_invalid", detail=scoring_reason(exc))))
     return None
 
 
@@ -187,7 +256,7 @@ def _import_csv(session: Session, text: str, required: tuple[str, ...], optional
     ids: list[int] = []
     seen: dict[str, int] = {}
     for line, row in _csv_rows(text, required, optional):
-        if isinstance(row, str):
+        if not isinstance(row, dict):
             problems.append(Problem(line, row))
             continue
         new_id = _try(session, problems, line, partial(add_row, row, line, seen))
@@ -204,16 +273,17 @@ def _finish(problems: list[Problem], ids: list[int]) -> ImportSummary:
 
 # ----------------------------------------------------------------------------- CSV
 def _csv_rows(text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
-              ) -> Iterator[tuple[int, dict[str, str] | str]]:
+              ) -> Iterator[tuple[int, dict[str, str] | Msg]]:
     """(line, row) per data row, or (line, message) for a malformed row. The header is line 1."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    columns = ",".join(required + optional)
     try:
         header = next(reader)
     except StopIteration:
-        yield 1, f"缺少表头（应为 {','.join(required + optional)}）"
+        yield 1, msg("import.no_header", columns=columns)
         return
     except csv.Error as exc:
-        yield 1, f"CSV 格式错误：{exc}"
+        yield 1, msg("import.csv_error", detail=str(exc))
         return
     names = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in names]
@@ -222,12 +292,12 @@ def _csv_rows(text: str, required: tuple[str, ...], optional: tuple[str, ...] = 
     if missing or unknown or dup:
         parts = []
         if missing:
-            parts.append(f"缺少列 {', '.join(missing)}")
+            parts.append(msg("import.missing_columns", columns=_names(missing)))
         if unknown:
-            parts.append(f"未知列 {', '.join(unknown)}")
+            parts.append(msg("import.unknown_columns", columns=_names(unknown)))
         if dup:
-            parts.append(f"重复列 {', '.join(dup)}")
-        yield 1, f"表头错误：{'；'.join(parts)}（应为 {','.join(required + optional)}）"
+            parts.append(msg("import.repeated_columns", columns=_names(dup)))
+        yield 1, msg("import.bad_header", problems=_all(parts), columns=columns)
         return
     while True:
         line = reader.line_num + 1
@@ -236,12 +306,12 @@ def _csv_rows(text: str, required: tuple[str, ...], optional: tuple[str, ...] = 
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, f"CSV 格式错误：{exc}"
+            yield line, msg("import.csv_error", detail=str(exc))
             return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(names):
-            yield line, f"应有 {len(names)} 列，实际 {len(row)} 列"
+            yield line, msg("import.field_count", expected=len(names), n=len(row))
             continue
         yield line, {n: cell.strip() for n, cell in zip(names, row, strict=True)}
 
@@ -250,13 +320,13 @@ def _need(row: dict[str, str], column: str, max_len: int) -> str:
     try:
         return clean_name(row.get(column, ""), field=column, max_len=max_len)
     except TextRefused as exc:
-        raise _LineError(str(exc)) from None
+        raise _LineError(ErrorText(exc)) from None
 
 
 def _check_code(row: dict[str, str], seen: dict[str, int], line: int) -> str:
     code = _need(row, "code", _CODE_MAX)
     if code in seen:
-        raise _LineError(f"编号 {code} 与第 {seen[code]} 行重复")
+        raise _LineError(msg("import.repeated_code", code=code, line=seen[code]))
     seen[code] = line
     return code
 
@@ -271,10 +341,17 @@ def import_sites(session: Session, *, actor: Actor, text: str) -> ImportSummary:
         raw_kind = row["kind"]
         kind = SITE_KIND_ALIASES.get(raw_kind.lower())
         if kind is None:
-            raise _LineError(f"kind 必须是 residential / sales_office（或 住宅、小区 / 案场、销售案场），收到 {raw_kind!r}")
+            raise _LineError(msg("import.bad_site_kind", residential=_aliases("residential"),
+                                 sales_office=_aliases("sales_office"), value=_quoted(raw_kind)))
         return org.add_site(session, actor=actor, code=code, name=name, kind=kind).id
 
     return _import_csv(session, text, ("code", "name", "kind"), (), add_row)
+
+
+def _aliases(kind: str) -> Joined:
+    """The Chinese words accepted for a site kind (住宅、小区)."""
+    return Joined(tuple(w for w, k in SITE_KIND_ALIASES.items() if k == kind and not w.isascii()),
+                  _sep("list_sep"))
 
 
 def _parse_bool(raw: str) -> bool:
@@ -283,7 +360,7 @@ def _parse_bool(raw: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise _LineError(f"responsible 必须是 true/false 或 是/否，收到 {raw!r}")
+    raise _LineError(msg("import.bad_responsible", yes=YES_WORD, no=NO_WORD, value=_quoted(raw)))
 
 
 def import_staff(session: Session, *, actor: Actor, text: str) -> ImportSummary:
@@ -295,7 +372,7 @@ def import_staff(session: Session, *, actor: Actor, text: str) -> ImportSummary:
         name = _need(row, "name", _STAFF_NAME_MAX)
         post = _need(row, "post", _POST_MAX)
         if post not in POSTS:
-            raise _LineError(f"post 必须是 {' / '.join(POSTS)} 之一，收到 {post!r}")
+            raise _LineError(msg("import.bad_post", posts=" / ".join(POSTS), value=_quoted(post)))
         site_code = _need(row, "site", _CODE_MAX)
         responsible = _parse_bool(row.get("responsible", ""))
         return org.add_staff(session, actor=actor, code=code, name=name, post=post, site_code=site_code,
@@ -317,11 +394,11 @@ def _text_field(doc: dict[str, Any], key: str, where: str = "") -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # a numeric code written without quotes
     if not isinstance(value, str) or not value.strip():
-        raise _LineError(f"{where}{key} 必须是非空字符串")
+        raise _LineError(msg("import.not_a_string", field=f"{where}{key}"))
     try:
         return clean_name(value, field=f"{where}{key}", max_len=_TEXT_FIELD_MAX.get(key, 64))
     except TextRefused as exc:
-        raise _LineError(str(exc)) from None
+        raise _LineError(ErrorText(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -341,38 +418,38 @@ class _Line:
 
 def _parse_line(doc: Any, now: datetime) -> _Line:
     if not isinstance(doc, dict):
-        raise _LineError("每行必须是一个 JSON 对象")
+        raise _LineError(msg("import.not_an_object"))
     missing = [k for k in INSPECTION_KEYS if k not in doc]
     unknown = sorted(str(k) for k in doc if k not in INSPECTION_KEYS)
     if missing or unknown:
-        msgs = ([f"缺少字段 {', '.join(missing)}"] if missing else []) + (
-            [f"未知字段 {', '.join(unknown)}"] if unknown else [])
-        raise _LineError("；".join(msgs))
+        parts = ([msg("import.missing_fields", fields=_names(missing))] if missing else []) + (
+            [msg("import.unknown_fields", fields=_names(unknown))] if unknown else [])
+        raise _LineError(_all(parts))
     checklist_id = _text_field(doc, "checklist")
     site_code = _text_field(doc, "site")
     inspector = _text_field(doc, "inspector")
     kind = doc["kind"]
     if kind not in ("supervisor", "self_check"):
-        raise _LineError(f"kind 必须是 supervisor 或 self_check，收到 {kind!r}")
+        raise _LineError(msg("import.bad_inspection_kind", value=_quoted(kind)))
 
     subject = doc["subject"]
     if not isinstance(subject, dict) or len(subject) != 1 or next(iter(subject)) not in ("staff", "site"):
-        raise _LineError('subject 必须是 {"staff": 员工编号} 或 {"site": 管理处编号}')
+        raise _LineError(msg("import.bad_subject", staff="staff", site="site"))
     subject_type = next(iter(subject))
     subject_code = _text_field(subject, subject_type, "subject.")
     if subject_type == "site" and subject_code != site_code:
-        raise _LineError(f"subject.site {subject_code} 与 site {site_code} 不一致")
+        raise _LineError(msg("import.subject_site_mismatch", subject=subject_code, site=site_code))
 
     shift = doc["shift"]
     if not isinstance(shift, dict) or set(shift) != {"date", "name"}:
-        raise _LineError('shift 必须是 {"date": "YYYY-MM-DD", "name": "早班"}')
+        raise _LineError(msg("import.bad_shift", example=SHIFT_NAMES[0]))
     raw_date = shift["date"]
     try:
         if not isinstance(raw_date, str) or not _DATE.match(raw_date):
             raise ValueError
         shift_date = date.fromisoformat(raw_date)
     except ValueError:
-        raise _LineError(f"shift.date 必须是日期 YYYY-MM-DD，收到 {raw_date!r}") from None
+        raise _LineError(msg("import.bad_shift_date", value=_quoted(raw_date))) from None
     shift_name = _text_field(shift, "name", "shift.")
 
     raw_at = doc["submitted_at"]
@@ -381,34 +458,33 @@ def _parse_line(doc: Any, now: datetime) -> _Line:
             raise ValueError
         at = datetime.fromisoformat(raw_at.strip())
     except ValueError:
-        raise _LineError(f"submitted_at 必须是 ISO-8601 日期时间（如 2026-11-20T09:30:00+08:00），收到 {raw_at!r}"
-                         ) from None
+        raise _LineError(msg("import.bad_submitted_at", value=_quoted(raw_at))) from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=LOCAL_TZ)
     submitted_at = _utc(at)
     if submitted_at > now:
-        raise _LineError(f"submitted_at {raw_at} 晚于当前时间")
+        raise _LineError(msg("import.in_future", value=_shown(raw_at.strip())))
     if submitted_at.astimezone(LOCAL_TZ).date() < shift_date:
-        raise _LineError(f"submitted_at {raw_at} 早于班次日期 {shift_date.isoformat()}")
+        raise _LineError(msg("import.before_shift", value=_shown(raw_at.strip()), date=shift_date.isoformat()))
 
     raw_answers = doc["answers"]
     if not isinstance(raw_answers, dict) or not raw_answers:
-        raise _LineError("answers 必须是以检查项编号为键的非空对象")
+        raise _LineError(msg("import.no_answers"))
     answers: dict[str, dict[str, Any]] = {}
     notes: dict[str, str] = {}
-    bad: list[str] = []
+    bad: list[Renderable] = []
     for item_id, value in raw_answers.items():
         if not isinstance(value, dict):
-            bad.append(f"item {item_id}: answer must be an object")
+            bad.append(msg("import.answer_not_an_object", item_id=_shown(item_id)))
             continue
         note = value.get("note")
         if note is not None and not isinstance(note, str):
-            bad.append(f"item {item_id}: note must be a string")
+            bad.append(msg("import.note_not_a_string", item_id=_shown(item_id)))
             continue
         try:
-            note = clean_note(note, field=f"item {item_id}: note", max_len=NOTE_MAX)
+            note = clean_note(note, field=msg("field.item_note", item_id=_shown(item_id)), max_len=NOTE_MAX)
         except TextRefused as exc:
-            bad.append(str(exc))
+            bad.append(ErrorText(exc))
             continue
         if note:
             notes[item_id] = note
@@ -437,28 +513,33 @@ def _duplicate_of(session: Session, ln: _Line, *, site_id: int, staff_id: int | 
     return None
 
 
+def _both_languages(key: str) -> str:
+    """A stored reason (the waiver of a paper record), read by people of either language: "中文 / English"."""
+    return " / ".join(messages.text(key, lang) for lang in messages.LANGS)
+
+
 def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: int, source: str | None) -> int:
     # --- who and what
     site = session.scalar(select(Site).where(Site.code == ln.site_code))
     if site is None:
-        raise _LineError(f"管理处编号 {ln.site_code} 不存在")
+        raise _LineError(msg("import.unknown_site", code=ln.site_code))
     staff_id: int | None = None
     if ln.subject_type == "staff":
         staff = session.scalar(select(Staff).where(Staff.code == ln.subject_code))
         if staff is None:
-            raise _LineError(f"员工编号 {ln.subject_code} 不存在")
+            raise _LineError(msg("import.unknown_staff", code=ln.subject_code))
         if staff.site_id != site.id:
-            raise _LineError(f"员工 {ln.subject_code} 不属于管理处 {ln.site_code}")
+            raise _LineError(msg("import.staff_elsewhere", code=ln.subject_code, site=ln.site_code))
         staff_id = staff.id
     user = session.scalar(select(User).where(User.username == ln.inspector))
     if user is None:
-        raise _LineError(f"检查人 {ln.inspector} 不存在")
+        raise _LineError(msg("import.unknown_inspector", user=ln.inspector))
     if not user.active:
-        raise _LineError(f"检查人 {ln.inspector} 的账号已停用")
+        raise _LineError(msg("import.inspector_inactive", user=ln.inspector))
 
     dup = _duplicate_of(session, ln, site_id=site.id, staff_id=staff_id, user_id=user.id)
     if dup is not None:
-        raise _LineError(f"重复：已有相同的已提交检查（#{dup}：同一检查表、对象、班次、检查人、类型和提交时间）")
+        raise _LineError(msg("import.duplicate", id=dup))
 
     # --- as the inspector, through the app's own use cases
     actor = auth.actor_for(session, user)
@@ -469,25 +550,25 @@ def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: in
             session=session, actor=actor, site_id=site.id, shift_date=ln.shift_date, shift_name=ln.shift_name,
             subject_type=ln.subject_type, checklist_id=ln.checklist_id, staff_id=staff_id, kind=ln.kind)
     except PermissionDenied as exc:
-        raise _LineError(f"检查人 {ln.inspector} 无权进行该检查：{exc}") from exc
+        raise _LineError(msg("import.not_allowed", user=ln.inspector, reason=ErrorText(exc))) from exc
     if iid in drafts:
-        raise _LineError(f"检查人 {ln.inspector} 在该班次对同一对象已有未提交的草稿（#{iid}），请先在应用中处理该草稿")
+        raise _LineError(msg("import.open_draft", user=ln.inspector, id=iid))
     insp = session.get_one(Inspection, iid)
     signoff.ensure_open(session, site_id=insp.site_id, month=insp.month)
 
     # every answer problem of the line at once (save_answer would stop at the first)
     checklist = catalog.stored_checklist(insp.checklist_version)
-    bad: list[str] = []
+    bad: list[Renderable] = []
     for item_id, value in ln.answers.items():
         if not checklist.has_item(item_id):
-            bad.append(f"item {item_id}: unknown item id for checklist {checklist.id}")
+            bad.append(msg("import.unknown_item", item_id=_shown(item_id), checklist=checklist.id))
             continue
         try:
             score_item(checklist.item(item_id), value)
         except ScoringError as exc:
-            bad.append(str(exc))
-    bad += [f"item {it.id}: no answer" for it in checklist.items if it.id not in ln.answers]
-    bad += [f"item {item_id}: note for an item that is not in the checklist"
+            bad.append(msg("inspection.answer_invalid", detail=scoring_reason(exc)))
+    bad += [msg("import.no_answer", item_id=it.id) for it in checklist.items if it.id not in ln.answers]
+    bad += [msg("import.note_of_unknown_item", item_id=_shown(item_id))
             for item_id in ln.notes if not checklist.has_item(item_id)]
     if bad:
         raise _LineError(*bad)
@@ -499,10 +580,10 @@ def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: in
             insp_svc.save_note(session=session, actor=actor, inspection_id=iid, item_id=item_id, note=note)
     # paper records carry no photos: the missing evidence is recorded as such (per item, audit-logged)
     result = insp_svc.submit_inspection(session=session, actor=actor, inspection_id=iid,
-                                        evidence_waiver="导入的纸质记录，无照片 / imported record, no photo",
-                                        signature_waiver="导入的纸质记录，无电子签字 / imported record, no signatures")
+                                        evidence_waiver=_both_languages("import.no_photo_waiver"),
+                                        signature_waiver=_both_languages("import.no_signature_waiver"))
     if result.already_submitted:  # pragma: no cover - the draft was created in this transaction
-        raise _LineError("该检查已被提交")
+        raise _LineError(msg("import.already_submitted"))
 
     # --- the recorded time is the one of the line (as if submitted then)
     at = ln.submitted_at
@@ -536,14 +617,18 @@ def import_inspections(session: Session, *, actor: Actor, text: str, source: str
             continue
         depth = _json_depth(raw)
         if depth > MAX_JSON_DEPTH:
-            problems.append(Problem(number, f"JSON 嵌套过深（超过 {MAX_JSON_DEPTH} 层）/ JSON nested deeper than "
-                                            f"{MAX_JSON_DEPTH} levels"))
+            problems.append(Problem(number, msg("import.json_too_deep", max=MAX_JSON_DEPTH)))
             continue
         try:
             doc = json.loads(raw, parse_constant=_no_constant)
-        except ValueError as exc:
-            msg = f"invalid JSON at column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            problems.append(Problem(number, f"JSON 格式错误（{msg}）"))
+        except _NotANumber as exc:
+            problems.append(Problem(number, msg("import.json_constant", name=exc.name)))
+            continue
+        except json.JSONDecodeError as exc:  # Python's own (English) description of the syntax error
+            problems.append(Problem(number, msg("import.json_syntax", column=exc.colno, detail=exc.msg)))
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            problems.append(Problem(number, msg("import.json_invalid", detail=_shown(str(exc), 200))))
             continue
         try:
             ln = _parse_line(doc, now)
@@ -580,5 +665,12 @@ def _json_depth(raw: str) -> int:
     return deepest
 
 
+class _NotANumber(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+    """NaN, Infinity and -Infinity are not JSON."""
+    raise _NotANumber(name)

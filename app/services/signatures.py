@@ -79,7 +79,7 @@ def decode_data_url(value: object) -> bytes:
         raise Invalid("signatures.signature_png_image")
     payload = value.split(",", 1)[1]
     if len(payload) > MAX_BYTES * 4 // 3 + 8:
-        raise Invalid("signatures.signature_image_too_large", v=MAX_BYTES // 1024)
+        raise Invalid("signatures.image_too_large", max=MAX_BYTES // 1024)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -91,18 +91,19 @@ def check_png(data: object) -> tuple[int, int]:
     if not isinstance(data, bytes | bytearray) or not data:
         raise Invalid("signatures.signature_empty_please_sign")
     if len(data) > MAX_BYTES:
-        raise Invalid("signatures.signature_image_too_large_2", v=len(data) // 1024, v2=MAX_BYTES // 1024)
+        raise Invalid("signatures.image_too_large_kb", size=len(data) // 1024, max=MAX_BYTES // 1024)
     if not bytes(data[:8]) == PNG_MAGIC:
-        raise Invalid("signatures.signature_png_image_2")
+        raise Invalid("signatures.signature_png_image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(bytes(data))) as im:
                 if im.format != "PNG":
-                    raise Invalid("signatures.signature_png_image_3")
+                    raise Invalid("signatures.signature_png_image")
                 w, h = im.size
                 if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
-                    raise Invalid("signatures.signature_image_between", w=w, h=h, v=MIN_SIZE[0], v2=MIN_SIZE[1], v3=MAX_SIZE[0], v4=MAX_SIZE[1])
+                    raise Invalid("signatures.image_size", w=w, h=h, min_w=MIN_SIZE[0], min_h=MIN_SIZE[1],
+                                  max_w=MAX_SIZE[0], max_h=MAX_SIZE[1])
                 im.load()
                 rgba = im.convert("RGBA")
     except Invalid:
@@ -161,7 +162,7 @@ def sign_inspection(*, session: Session, actor: Actor, inspection_id: int, role:
         png, size, digest = None, (None, None), None
     else:
         if image_png is None:
-            raise Invalid("signatures.signature_empty_please_sign_2")
+            raise Invalid("signatures.signature_empty_please_sign")
         w, h = check_png(image_png)
         png, size, digest = bytes(image_png), (w, h), hashlib.sha256(image_png).hexdigest()
     rv = insp_svc.review(session, actor=actor, inspection_id=inspection_id)

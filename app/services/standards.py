@@ -151,7 +151,7 @@ def read_upload(*, actor: Actor, data: bytes, file_name: str, checklist_id: str 
     _require(actor)
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1][:200]
     if len(data) > MAX_UPLOAD:
-        raise Invalid("standards.file_too_large_at", v=MAX_UPLOAD // 1024 // 1024)
+        raise Invalid("standards.file_too_large", max_mb=MAX_UPLOAD // 1024 // 1024)
     lower = name.lower()
     if lower.endswith((".yaml", ".yml")):
         return _read_yaml(data, name)
@@ -453,7 +453,7 @@ def publish(session: Session, *, actor: Actor, workshop: Workshop, label: object
     """Publish the workshop's standard as a new version labelled ``label`` (audit-logged)."""
     _require(actor)
     if not workshop.ok or workshop.yaml_text is None:
-        raise Invalid("standards.standard_still_has_problems_2")
+        raise Invalid("standards.fix_problems_first")
     the_label = clean_name(label, field=msg("field.version_label"), max_len=LABEL_MAX)
     the_reason = clean_note(reason, field=msg("field.publish_reason"), max_len=REASON_MAX)
     if not the_reason:
