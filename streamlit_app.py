@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.ui import nav_closer
+from app.ui import nav_closer, page_lang
 from app.ui.i18n import lang, t
 from app.ui.state import current_actor, style
 
@@ -47,4 +47,5 @@ else:
 with st.sidebar:
     st.radio(t("lang"), ["zh", "en"], key="lang", horizontal=True,
              format_func=lambda v: t("lang." + v))
+    page_lang.mount(lang())  # <html lang> and the pz_lang cookie: a reload or a new tab keeps the choice
 st.navigation(pages, position="top" if actor is not None else "hidden").run()

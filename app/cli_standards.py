@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from app.messages import cli_lang
+from app.messages import cli_lang, text
 from app.standards.xlsx_export import write_standard
 from app.standards.xlsx_import import read_standard, to_yaml
 from scoring.loader import SLUG
@@ -96,7 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         return _fail(f"directory not found for --out {target}")
     _write_atomically(out, data)
-    print(f"{out}: {checklist.title}{'（空白检查表）' if args.blank else ''}")
+    print(text("cli.exported_blank" if args.blank else "cli.exported", cli_lang(), path=out, title=checklist.title))
     return 0
 
 

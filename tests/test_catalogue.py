@@ -222,8 +222,6 @@ STANDARD_SHEET_CJK = {
                  "编号", "评分标准", "检查方式", "否决", "检查表", "    满分：", "版本：", "合计")},
     (_EXPORT, xlsx_export.FONT): "the font's name in Excel",
     # (could be catalogue messages: list_sep, and an "or" separator)
-    ("app/standards/problem_text.py", "、"): "the Chinese separator of a loader problem's list parameter",
-    ("app/standards/problem_text.py", " 或 "): "the Chinese 'or' between a loader problem's allowed values",
 }
 
 

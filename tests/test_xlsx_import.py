@@ -579,6 +579,9 @@ def test_cli_export_printable_and_blank(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run("checklists", "export", "jindi-community-cs", "--format", "xlsx", "--blank", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "jindi-community-cs-blank.xlsx：金地物业客户管理服务考核标准（小区）（空白检查表）"
+    r = run("checklists", "export", "jindi-community-cs", "--format", "xlsx", "--blank", cwd=tmp_path, lang="en")
+    assert r.stdout.strip() == "jindi-community-cs-blank.xlsx: 金地物业客户管理服务考核标准（小区） (blank checklist)"
     blank = load_workbook(tmp_path / "jindi-community-cs-blank.xlsx").active
     full = load_workbook(tmp_path / "s.xlsx").active
     assert [c.value for c in full[3]] == ["部分", "编号", "检查内容", "分值", "评分标准", "否决"]

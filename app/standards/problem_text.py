@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from app.messages import Joined, Msg, msg, text
+from app.messages import LANGS, Joined, Msg, msg, text
 from scoring.engine import ScoringError
 from scoring.loader import Problem
 
-# a list parameter (words of the file format): how its words are joined
-_LIST_SEP = {"zh": "、", "en": ", "}
-_OR_SEP = {"zh": " 或 ", "en": " or "}
+# a list parameter (words of the file format): how its words are joined, per language
+_LIST_SEP = {lang: text("list_sep", lang) for lang in LANGS}
+_OR_SEP = {lang: text("or_sep", lang) for lang in LANGS}
 
 
 def _params(params: Iterable[tuple[str, Any]]) -> dict[str, Any]:

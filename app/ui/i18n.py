@@ -15,11 +15,19 @@ ZH: dict[str, str] = {}
 EN: dict[str, str] = {}
 
 
+LANG_COOKIE = "pz_lang"  # written by app/ui/page_lang when a language is chosen
+
+
 def lang() -> str:
-    """The browser session's language: the switch in the sidebar, first taken from ``?lang=`` (so the page
-    title and stylesheet, drawn before anything else, are in it too)."""
-    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
-        st.session_state["lang"] = st.query_params["lang"]
+    """The browser session's language: the switch in the sidebar; before it is touched, ``?lang=`` or else the
+    language chosen last time in this browser (the ``pz_lang`` cookie), else Chinese. Decided before anything
+    is drawn, so the page title and stylesheet are in it too."""
+    if "lang" not in st.session_state:
+        cookie = st.context.cookies.get(LANG_COOKIE)
+        for choice in (st.query_params.get("lang"), cookie):
+            if choice in ("zh", "en"):
+                st.session_state["lang"] = choice
+                break
     return "en" if st.session_state.get("lang") == "en" else "zh"
 
 

@@ -18,7 +18,7 @@ from app.config import database_url
 from app.db.engine import Database, process_database
 from app.services import auth
 from app.services.actor import Actor
-from app.ui.i18n import t
+from app.ui.i18n import lang, t
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -72,8 +72,7 @@ def session_token() -> str | None:
 
 def current_actor() -> Actor | None:
     """The signed-in actor, checked against the database on every run (revoked, expired or disabled: None)."""
-    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
-        st.session_state["lang"] = st.query_params["lang"]
+    lang()  # the language is decided before anything is drawn (?lang=, the pz_lang cookie)
     token = session_token()
     if not token:
         return None

@@ -82,8 +82,10 @@ FIRST_ADMIN_FORM = """<p class="hint">{policy}</p>
 
 
 def _lang(request: Request) -> str:
-    if request.query_params.get("lang") in ("zh", "en"):
-        return request.query_params["lang"]
+    """``?lang=``, else the language chosen last in the app (the ``pz_lang`` cookie), else Accept-Language."""
+    for choice in (request.query_params.get("lang"), request.cookies.get("pz_lang")):
+        if choice in ("zh", "en"):
+            return choice
     return messages.accept_language(request.headers.get("accept-language"))
 
 

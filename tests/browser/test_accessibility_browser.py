@@ -9,6 +9,7 @@ injected inline <script>); the CSP itself stays on, so the pages are checked as 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -319,3 +320,145 @@ def test_inspection_screen_states_contrast(a11y_world: A11yWorld, browser, monke
     assert not low, f"contrast below 4.5:1:\n{text}"
     assert {"合格 selected", "不合格 selected", "不适用 selected", "saved label", "pending label",
             "error label"} <= measured.keys()
+
+
+# ----------------------------------------------------------------------------- English in the browser
+CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff60]+")
+# every text the page shows: the rendered text, plus SVG text (chart axes, legends) and control values
+PAGE_TEXT_JS = """() => [document.body.innerText,
+  ...Array.from(document.querySelectorAll('svg text')).map(t => t.textContent),
+  ...Array.from(document.querySelectorAll('input, textarea')).map(i => i.placeholder || ''),
+  ...Array.from(document.querySelectorAll('[aria-label], [title]')).map(e => (e.getAttribute('aria-label') || '') + ' ' + (e.getAttribute('title') || ''))]"""
+
+
+def data_texts(w: A11yWorld) -> str:
+    """What people typed or imported and the checklists' own texts (they stay as written in English mode)."""
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from app.db.models import Answer, CorrectiveAction, InspectionPhoto, Site, Staff, User
+    from app.services import catalog
+
+    out: list[str] = ["中文", "语言"]  # the language switch names Chinese in Chinese ("Language / 语言")
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, str):
+            out.append(obj)
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            for f in dataclasses.fields(obj):
+                if f.name != "grades":
+                    walk(getattr(obj, f.name))
+        elif isinstance(obj, list | tuple):
+            for x in obj:
+                walk(x)
+
+    db = w.server.database()
+    try:
+        with db.read() as s:
+            for col in (Site.name, Staff.name, User.display_name, Answer.note, Answer.no_photo_reason,
+                        CorrectiveAction.item_text, CorrectiveAction.fix_note, InspectionPhoto.caption):
+                out += [v for v in s.scalars(select(col)) if v]
+            for entry in catalog.list_entries(s, w.server.checklists):
+                walk(entry.checklist)
+    finally:
+        db.engine.dispose()
+    return "\x00".join(out)
+
+
+def chinese_left(texts: list[str], allowed: str) -> list[str]:
+    return sorted({f"{run!r} in {t[max(0, t.find(run) - 40):t.find(run) + 40]!r}" for t in texts
+                   for run in CJK_RUN.findall(t) if run not in allowed})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_english_every_page(a11y_world: A11yWorld, browser, role: str, monkeypatch) -> None:
+    """Issue 12 point 7 in a real browser: the user switches to English in the sidebar; every page then shows
+    no Chinese outside user data and checklist texts (rendered text, chart text, placeholders, labels), says
+    ``<html lang="en">``, and axe finds no serious or critical violation in English either."""
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(a11y_world.server.checklists))
+    source = axe_source()
+    w = a11y_world
+    allowed = data_texts(w)
+    ctx = browser.new_context(viewport=SIZES["tablet"], locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    left: dict[str, list[str]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        sign_in(page, w.server, w.users[role])
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.get_by_text("English", exact=True).click()  # the switch in the sidebar, as a user does it
+        page.locator("[data-testid=stMain] h1, [data-item-id]").first.wait_for()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        for name, path, selector in pages_for(role, w):
+            page.goto(f"{w.server.url}/{path}")  # a new page load: the choice is kept (the pz_lang cookie)
+            wait_drawn(page, selector)
+            page.wait_for_function("() => document.documentElement.lang === 'en'")
+            texts = page.evaluate(PAGE_TEXT_JS)
+            assert "Sign out" in texts[0], f"/{path} is not in English"
+            bad = chinese_left(texts, allowed)
+            if bad:
+                left[f"{role} · {name} · /{path}"] = bad
+            found[f"{role} · {name} · English · /{path}"] = run_axe(page, source)
+            if SCREENSHOTS_ON:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / f"en-{role}-{name.replace(' ', '-')}.png"))
+    finally:
+        ctx.close()
+    assert not left, "Chinese in English mode:\n" + "\n".join(f"== {k}\n  " + "\n  ".join(v[:12])
+                                                               for k, v in left.items())
+    blocking = report(found, BLOCKING)
+    assert not blocking, f"axe-core (English): serious/critical violations\n{blocking}"
+
+
+def test_the_language_choice_is_kept(a11y_world: A11yWorld, browser) -> None:
+    """English chosen once stays: a reload, another page, a second tab, signing out (the sign-in page) and in
+    again; choosing 中文 brings Chinese back the same way. ``<html lang>`` follows."""
+    from app.messages import text
+
+    w = a11y_world
+    ctx = browser.new_context(viewport=SIZES["tablet"], locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+
+    def heading() -> str:
+        page.locator("[data-testid=stMain] h1").first.wait_for()
+        return page.locator("[data-testid=stMain] h1").first.inner_text()
+
+    try:
+        sign_in(page, w.server, w.users["manager"])
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")  # Streamlit's page says "en"
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.get_by_text("English", exact=True).click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        page.reload()
+        assert heading() == text("inspect", "en")
+        page.goto(f"{w.server.url}/review")
+        wait_drawn(page, "[data-testid=stMetric]")
+        assert heading() == text("review", "en")
+        second = ctx.new_page()
+        second.goto(f"{w.server.url}/history")
+        second.locator("[data-testid=stMain] h1").first.wait_for()
+        assert second.locator("[data-testid=stMain] h1").first.inner_text() == text("history", "en")
+        assert second.evaluate("document.documentElement.lang") == "en"
+        second.close()
+        cookies = {c["name"]: c for c in ctx.cookies()}
+        assert cookies["pz_lang"]["value"] == "en" and not cookies["pz_lang"]["httpOnly"]
+        # signing out: the sign-in page in English, then in again: English
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign in").wait_for()
+        assert page.evaluate("document.documentElement.lang") == "en"
+        page.get_by_label("Username").fill(w.users["manager"])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        assert heading() == text("inspect", "en")
+        # back to Chinese, kept the same way
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.get_by_text("中文", exact=True).click()
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+        page.reload()
+        assert heading() == text("inspect", "zh")
+    finally:
+        ctx.close()
