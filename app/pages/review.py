@@ -73,7 +73,7 @@ def on_filter() -> None:
                 subj=st.session_state.get("rv_subject") or subject_type, who=None)
 
 
-c1, c2, c3 = st.columns([1, 2, 1])
+c1, c2, c3 = st.columns([1, 1.3, 1.7])  # the subject switch fits in English too ("Front desk / site")
 c1.selectbox(t("month"), months, key="rv_month", on_change=on_filter, placeholder=t("choose_option"))
 site_labels: dict[int | None, str] = {None: t("all"), **{x: by_id[x].name + t("paren", text=by_id[x].code) for x in by_id}}
 c2.selectbox(t("site"), [None, *by_id], key="rv_site", on_change=on_filter, format_func=site_labels.__getitem__, placeholder=t("all"))

@@ -331,6 +331,13 @@ PAGE_TEXT_JS = """() => [document.body.innerText,
   ...Array.from(document.querySelectorAll('[aria-label], [title]')).map(e => (e.getAttribute('aria-label') || '') + ' ' + (e.getAttribute('title') || ''))]"""
 
 
+# controls whose right edge lies past the window (the longer English words pushed them out)
+CUT_OFF_JS = """() => Array.from(document.querySelectorAll('[data-testid=stMain] button, [data-testid=stMain] label'))
+  .filter(e => e.offsetParent !== null && !e.closest('[data-testid=stTabs] [role=tablist]'))
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .map(e => e.innerText.trim().slice(0, 40))"""
+
+
 def data_texts(w: A11yWorld) -> str:
     """What people typed or imported and the checklists' own texts (they stay as written in English mode)."""
     import dataclasses
@@ -366,6 +373,15 @@ def data_texts(w: A11yWorld) -> str:
     return "\x00".join(out)
 
 
+def open_sidebar(page: Any) -> None:
+    """Open the sidebar unless it is open (Streamlit remembers an opened sidebar across page loads)."""
+    page.locator("[data-testid=stSidebar]").first.wait_for(state="attached")
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.is_visible():
+        expand.click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0")
+
+
 def chinese_left(texts: list[str], allowed: str) -> list[str]:
     return sorted({f"{run!r} in {t[max(0, t.find(run) - 40):t.find(run) + 40]!r}" for t in texts
                    for run in CJK_RUN.findall(t) if run not in allowed})
@@ -387,14 +403,18 @@ def test_english_every_page(a11y_world: A11yWorld, browser, role: str, monkeypat
     found: dict[str, list[dict[str, Any]]] = {}
     try:
         sign_in(page, w.server, w.users[role])
-        page.get_by_test_id("stExpandSidebarButton").click()
+        open_sidebar(page)
         page.get_by_text("English", exact=True).click()  # the switch in the sidebar, as a user does it
         page.locator("[data-testid=stMain] h1, [data-item-id]").first.wait_for()
         page.wait_for_function("() => document.documentElement.lang === 'en'")
+        page.locator("[data-testid=stSidebarCollapseButton] button").click()  # closed again, as on the tablet
         for name, path, selector in pages_for(role, w):
             page.goto(f"{w.server.url}/{path}")  # a new page load: the choice is kept (the pz_lang cookie)
             wait_drawn(page, selector)
             page.wait_for_function("() => document.documentElement.lang === 'en'")
+            cut = page.evaluate(CUT_OFF_JS)
+            if cut:
+                left[f"{role} · {name} · /{path} (cut off at the right edge)"] = cut
             texts = page.evaluate(PAGE_TEXT_JS)
             assert "Sign out" in texts[0], f"/{path} is not in English"
             bad = chinese_left(texts, allowed)
@@ -429,7 +449,7 @@ def test_the_language_choice_is_kept(a11y_world: A11yWorld, browser) -> None:
     try:
         sign_in(page, w.server, w.users["manager"])
         page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")  # Streamlit's page says "en"
-        page.get_by_test_id("stExpandSidebarButton").click()
+        open_sidebar(page)
         page.get_by_text("English", exact=True).click()
         page.wait_for_function("() => document.documentElement.lang === 'en'")
         page.reload()
@@ -446,7 +466,7 @@ def test_the_language_choice_is_kept(a11y_world: A11yWorld, browser) -> None:
         cookies = {c["name"]: c for c in ctx.cookies()}
         assert cookies["pz_lang"]["value"] == "en" and not cookies["pz_lang"]["httpOnly"]
         # signing out: the sign-in page in English, then in again: English
-        page.get_by_test_id("stExpandSidebarButton").click()
+        open_sidebar(page)
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("button", name="Sign in").wait_for()
         assert page.evaluate("document.documentElement.lang") == "en"
@@ -455,7 +475,7 @@ def test_the_language_choice_is_kept(a11y_world: A11yWorld, browser) -> None:
         page.get_by_role("button", name="Sign in").click()
         assert heading() == text("inspect", "en")
         # back to Chinese, kept the same way
-        page.get_by_test_id("stExpandSidebarButton").click()
+        open_sidebar(page)
         page.get_by_text("中文", exact=True).click()
         page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
         page.reload()
