@@ -48,6 +48,7 @@ import yaml
 
 from scoring import safe_yaml
 from scoring.grades import GradeBand, round_half_up, sort_bands
+from scoring.safe_yaml import short_repr
 
 SUBJECT_TYPES: tuple[str, ...] = ("staff", "site")
 KINDS: tuple[str, ...] = ("appearance", "safety", "training", "standard", "workflow")
@@ -101,14 +102,42 @@ def previous_month(month: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class ScorecardRulesError(ValueError):
-    """A scorecard rules file breaks a rule; names the file, the key and the rule."""
+#: Every rule of a scorecard rules file, by code: the English text (``str.format`` with named fields). The app's
+#: message catalogue has ``scorecard_rules.<code>`` with the same fields in every language.
+RULES_EN = {
+    "root_mapping": "must be a mapping with version, staff, site",
+    "unknown_key": "unknown key (allowed: {allowed})",
+    "required": "is required",
+    "version": "must be a non-empty string, quote it (got {got})",
+    "subject_mapping": "must be a mapping with weights, min_inspections, grades",
+    "weights_mapping": "must be a mapping of checklist kind to weight",
+    "unknown_kind": "unknown checklist kind (known: {known})",
+    "weight": "weight must be a number >= 0 (got {got})",
+    "positive_weight": "at least one kind must have a positive weight",
+    "min_inspections": "must be an integer >= 0 (got {got})",
+    "grades_list": "must be a non-empty list of {{grade, min}}",
+    "band_mapping": "must be a mapping with exactly the keys grade and min",
+    "grade_text": "must be a non-empty string (got {got})",
+    "band_min": "must be a number between 0 and 100 (got {got})",
+    "duplicate_grade": "duplicate grade {got}",
+    "duplicate_min": "duplicate min {got}",
+    "lowest_band": "the lowest band must have min 0 so that every score gets a grade",
+    "unreadable": "cannot be read ({detail})",
+    "invalid_yaml": "is not valid YAML ({detail})",
+}
 
-    def __init__(self, source: str, key: str, rule: str) -> None:
+
+class ScorecardRulesError(ValueError):
+    """A scorecard rules file breaks a rule; names the file, the key and the rule (``rule``: English;
+    ``code`` and ``params``: the same as data, a key of :data:`RULES_EN`)."""
+
+    def __init__(self, source: str, key: str, code: str, **params: Any) -> None:
         self.source = source
         self.key = key
-        self.rule = rule
-        super().__init__(f"{source}: {key}: {rule}")
+        self.code = code
+        self.params = params
+        self.rule = RULES_EN[code].format(**params)
+        super().__init__(f"{source}: {key}: {self.rule}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,102 +172,87 @@ class ScorecardRules:
         raise ValueError(f"subject_type must be one of {SUBJECT_TYPES}, got {subject_type!r}")
 
 
-def _number(value: Any, source: str, key: str, rule: str) -> Decimal:
+def _number(value: Any, source: str, key: str, code: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ScorecardRulesError(source, key, f"{rule} (got {value!r})")
+        raise ScorecardRulesError(source, key, code, got=short_repr(value))
     if isinstance(value, float) and not math.isfinite(value):
-        raise ScorecardRulesError(source, key, f"{rule} (got {value!r})")
+        raise ScorecardRulesError(source, key, code, got=short_repr(value))
     number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
-        raise ScorecardRulesError(source, key, f"{rule} (got {value!r})")
+        raise ScorecardRulesError(source, key, code, got=short_repr(value))
     return number
 
 
 def _parse_subject(data: Any, source: str, prefix: str) -> SubjectRules:
     if not isinstance(data, dict):
-        raise ScorecardRulesError(source, prefix, "must be a mapping with weights, min_inspections, grades")
+        raise ScorecardRulesError(source, prefix, "subject_mapping")
     allowed = {"weights", "min_inspections", "grades"}
     for key in data:
         if key not in allowed:
-            raise ScorecardRulesError(
-                source, f"{prefix}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
+            raise ScorecardRulesError(source, f"{prefix}.{key}", "unknown_key", allowed=", ".join(sorted(allowed)))
     for key in ("weights", "min_inspections", "grades"):
         if key not in data:
-            raise ScorecardRulesError(source, f"{prefix}.{key}", "is required")
+            raise ScorecardRulesError(source, f"{prefix}.{key}", "required")
 
     raw_weights = data["weights"]
     if not isinstance(raw_weights, dict):
-        raise ScorecardRulesError(
-            source, f"{prefix}.weights", "must be a mapping of checklist kind to weight"
-        )
+        raise ScorecardRulesError(source, f"{prefix}.weights", "weights_mapping")
     weights: dict[str, Decimal] = {}
     for kind, raw in raw_weights.items():
         key = f"{prefix}.weights.{kind}"
         if kind not in KINDS:
-            raise ScorecardRulesError(source, key, f"unknown checklist kind (known: {', '.join(KINDS)})")
-        weight = _number(raw, source, key, "weight must be a number >= 0")
+            raise ScorecardRulesError(source, key, "unknown_kind", known=", ".join(KINDS))
+        weight = _number(raw, source, key, "weight")
         if weight < 0:
-            raise ScorecardRulesError(source, key, f"weight must be a number >= 0 (got {raw!r})")
+            raise ScorecardRulesError(source, key, "weight", got=short_repr(raw))
         weights[kind] = weight
     if not any(w > 0 for w in weights.values()):
-        raise ScorecardRulesError(
-            source, f"{prefix}.weights", "at least one kind must have a positive weight"
-        )
+        raise ScorecardRulesError(source, f"{prefix}.weights", "positive_weight")
 
     min_inspections = data["min_inspections"]
     if isinstance(min_inspections, bool) or not isinstance(min_inspections, int) or min_inspections < 0:
-        raise ScorecardRulesError(
-            source, f"{prefix}.min_inspections", f"must be an integer >= 0 (got {min_inspections!r})"
-        )
+        raise ScorecardRulesError(source, f"{prefix}.min_inspections", "min_inspections",
+                                  got=short_repr(min_inspections))
 
     raw_grades = data["grades"]
     if not isinstance(raw_grades, list) or not raw_grades:
-        raise ScorecardRulesError(source, f"{prefix}.grades", "must be a non-empty list of {grade, min}")
+        raise ScorecardRulesError(source, f"{prefix}.grades", "grades_list")
     bands: list[GradeBand] = []
     for i, item in enumerate(raw_grades):
         key = f"{prefix}.grades[{i}]"
         if not isinstance(item, dict) or set(item) != {"grade", "min"}:
-            raise ScorecardRulesError(source, key, "must be a mapping with exactly the keys grade and min")
+            raise ScorecardRulesError(source, key, "band_mapping")
         grade = item["grade"]
         if not isinstance(grade, str) or not grade.strip():
-            raise ScorecardRulesError(source, f"{key}.grade", f"must be a non-empty string (got {grade!r})")
-        low = _number(item["min"], source, f"{key}.min", "must be a number between 0 and 100")
+            raise ScorecardRulesError(source, f"{key}.grade", "grade_text", got=short_repr(grade))
+        low = _number(item["min"], source, f"{key}.min", "band_min")
         if not Decimal(0) <= low <= Decimal(100):
-            raise ScorecardRulesError(
-                source, f"{key}.min", f"must be a number between 0 and 100 (got {item['min']!r})"
-            )
+            raise ScorecardRulesError(source, f"{key}.min", "band_min", got=short_repr(item["min"]))
         if any(b.grade == grade for b in bands):
-            raise ScorecardRulesError(source, f"{key}.grade", f"duplicate grade {grade!r}")
+            raise ScorecardRulesError(source, f"{key}.grade", "duplicate_grade", got=short_repr(grade))
         if any(b.min == low for b in bands):
-            raise ScorecardRulesError(source, f"{key}.min", f"duplicate min {item['min']!r}")
+            raise ScorecardRulesError(source, f"{key}.min", "duplicate_min", got=short_repr(item["min"]))
         bands.append(GradeBand(grade, low))
     ordered = sort_bands(bands)
     if ordered[-1].min != 0:
-        raise ScorecardRulesError(
-            source, f"{prefix}.grades", "the lowest band must have min 0 so that every score gets a grade"
-        )
+        raise ScorecardRulesError(source, f"{prefix}.grades", "lowest_band")
     return SubjectRules(weights=MappingProxyType(weights), min_inspections=min_inspections, bands=ordered)
 
 
 def parse_scorecard_rules(data: Any, *, source: str = "<scorecard rules>") -> ScorecardRules:
     """Validate already-parsed YAML/JSON data; errors name ``source``, the key and the rule."""
     if not isinstance(data, dict):
-        raise ScorecardRulesError(source, "<root>", "must be a mapping with version, staff, site")
+        raise ScorecardRulesError(source, "<root>", "root_mapping")
     allowed = {"version", *SUBJECT_TYPES}
     for key in data:
         if key not in allowed:
-            raise ScorecardRulesError(
-                source, str(key), f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
+            raise ScorecardRulesError(source, str(key)[:60], "unknown_key", allowed=", ".join(sorted(allowed)))
     for key in ("version", *SUBJECT_TYPES):
         if key not in data:
-            raise ScorecardRulesError(source, key, "is required")
+            raise ScorecardRulesError(source, key, "required")
     version = data["version"]
     if not isinstance(version, str) or not version.strip():
-        raise ScorecardRulesError(
-            source, "version", f"must be a non-empty string, quote it (got {version!r})"
-        )
+        raise ScorecardRulesError(source, "version", "version", got=short_repr(version))
     return ScorecardRules(
         version=version,
         staff=_parse_subject(data["staff"], source, "staff"),
@@ -252,11 +266,11 @@ def load_scorecard_rules(path: str | Path) -> ScorecardRules:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScorecardRulesError(source, "<file>", f"cannot be read ({exc})") from exc
+        raise ScorecardRulesError(source, "<file>", "unreadable", detail=str(exc)) from exc
     try:
         data = safe_yaml.load(text)
     except yaml.YAMLError as exc:
-        raise ScorecardRulesError(source, "<file>", f"is not valid YAML ({exc})") from exc
+        raise ScorecardRulesError(source, "<file>", "invalid_yaml", detail=str(exc)) from exc
     return parse_scorecard_rules(data, source=source)
 
 

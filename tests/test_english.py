@@ -425,3 +425,29 @@ def test_a_broken_checklist_file_is_reported_in_the_users_language(dm, tmp_path,
     texts = [c.value for c in at.code]
     assert any("broken.yaml：检查项 s.b：缺少 'source'" in x for x in texts), texts
     assert any("检查项 s.b：'points' 必须大于 0 且为 0.1 的倍数（实际为 0.35）" in x for x in texts), texts
+
+
+def test_a_broken_scorecard_rules_file_is_said_on_the_review_page_in_the_users_language(dm, tmp_path, monkeypatch):
+    """checklists/scorecard.yaml broken by the deployment: the review page says which file, key and rule, in
+    English in English mode and in Chinese otherwise (no traceback)."""
+    import yaml
+
+    d = tmp_path / "checklists"
+    shutil.copytree(ROOT / "checklists", d)
+    rules = yaml.safe_load((d / "scorecard.yaml").read_text(encoding="utf-8"))
+    rules["staff"]["min_inspections"] = -1
+    (d / "scorecard.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("PINZHI_CHECKLISTS", str(d))
+    at = english_app(dm.tokens["manager"], "review.py")
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]  # as shown (md escapes)
+    assert any("The scorecard rules file is broken" in e and "staff.min_inspections: must be an integer >= 0 (got -1)"
+               in e for e in errors), errors
+    assert_english(at, dm, "review with a broken scorecard rules file")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[APPTEST_TOKEN_KEY] = dm.tokens["manager"]
+    at.switch_page("app/pages/review.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]  # as shown (md escapes)
+    assert any("月度考核规则文件有误" in e and "staff.min_inspections：必须是不小于 0 的整数（实际为 -1）" in e
+               for e in errors), errors

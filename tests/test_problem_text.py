@@ -26,6 +26,7 @@ from scoring import ScoringError, parse_checklist, parse_checklist_text, score_i
 from scoring.engine import REFUSALS_EN as ENGINE_EN
 from scoring.loader import RULES_EN, WHERE_EN
 from scoring.model import Item
+from scoring.monthly import RULES_EN as SCORECARD_EN
 
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff60]")
 
@@ -34,7 +35,8 @@ def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@pytest.mark.parametrize(("prefix", "table"), [("loader.", RULES_EN), ("loader.at.", WHERE_EN), ("engine.", ENGINE_EN)])
+@pytest.mark.parametrize(("prefix", "table"), [("loader.", RULES_EN), ("loader.at.", WHERE_EN), ("engine.", ENGINE_EN),
+                                               ("scorecard_rules.", SCORECARD_EN)])
 def test_every_code_has_its_message_with_the_same_fields(prefix, table):
     for code, english in table.items():
         key = prefix + code

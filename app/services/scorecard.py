@@ -15,12 +15,14 @@ from app.db.models import Inspection, InspectionSection, MonthlyRollup, Site, St
 from app.services import actions, catalog
 from app.services import training as training_svc
 from app.services.actor import Actor
-from app.services.errors import Invalid
+from app.services.errors import Invalid, Unavailable
 from app.services.signoff import _check_month
+from app.standards.problem_text import scorecard_rules_problem
 from scoring.monthly import (
     KindAggregate,
     ScorecardRow,
     ScorecardRules,
+    ScorecardRulesError,
     load_scorecard_rules,
     monthly_scorecard_from_aggregates,
     previous_month,
@@ -33,12 +35,19 @@ _lock = threading.Lock()
 
 def rules(directory: Path | None = None) -> ScorecardRules:
     path = Path(directory or checklists_dir()) / "scorecard.yaml"
-    mtime = path.stat().st_mtime
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise Unavailable("scorecard.rules_invalid", problem=scorecard_rules_problem(
+            ScorecardRulesError(str(path), "<file>", "unreadable", detail=exc.strerror or type(exc).__name__))) from exc
     with _lock:
         hit = _rules_cache.get(str(path))
         if hit and hit[0] == mtime:
             return hit[1]
-    loaded = load_scorecard_rules(path)
+    try:
+        loaded = load_scorecard_rules(path)
+    except ScorecardRulesError as exc:  # the deployment's file is broken: said on the page, in the user's language
+        raise Unavailable("scorecard.rules_invalid", problem=scorecard_rules_problem(exc)) from exc
     with _lock:
         _rules_cache[str(path)] = (mtime, loaded)
     return loaded

@@ -15,6 +15,7 @@ from typing import Any
 from app.messages import LANGS, Joined, Msg, msg, text
 from scoring.engine import ScoringError
 from scoring.loader import Problem
+from scoring.monthly import ScorecardRulesError
 
 # a list parameter (words of the file format): how its words are joined, per language
 _LIST_SEP = {lang: text("list_sep", lang) for lang in LANGS}
@@ -72,6 +73,12 @@ def scoring_reason(exc: ScoringError) -> Msg | _Plain:
     """Why an answer cannot be scored, in the user's language."""
     code = getattr(exc, "code", "")
     return msg(f"engine.{code}", **exc.params) if code else _Plain(str(exc))
+
+
+def scorecard_rules_problem(exc: ScorecardRulesError) -> Msg:
+    """A broken scorecard rules file (checklists/scorecard.yaml): ``file: key: rule``."""
+    return msg("scorecard_rules.problem", file=exc.source, key=exc.key,
+               rule=msg(f"scorecard_rules.{exc.code}", **exc.params))
 
 
 def problem_text(p: Problem, lang: str) -> str:
