@@ -109,6 +109,7 @@ def sqlite_world(sqlite_db, tmp_path, monkeypatch):
     w = build_world(sqlite_db)
     flow(sqlite_db, w)
     monkeypatch.setenv("DATABASE_URL", str(sqlite_db.engine.url))
+    monkeypatch.setenv("PINZHI_LANG", "en")  # the CLI's messages in English (Chinese: unset it)
     return sqlite_db, w
 
 
@@ -187,10 +188,14 @@ def test_sqlite_forged_copy_of_a_row_is_caught(sqlite_world, capsys):
     assert "seq 5" in capsys.readouterr().out
 
 
-def test_sqlite_deleted_newest_rows_need_the_noted_head(sqlite_world, capsys):
+def test_sqlite_deleted_newest_rows_need_the_noted_head(sqlite_world, capsys, monkeypatch):
     db, _ = sqlite_world
     assert main(["audit", "verify"]) == 0
-    head = capsys.readouterr().out.split("head ")[1].strip()
+    rows, _, head = capsys.readouterr().out.strip().removeprefix("audit log ok: ").partition(" rows, head ")
+    monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out.strip() == f"审计日志完好：{rows} 行，最新一行 {head}"
+    monkeypatch.setenv("PINZHI_LANG", "en")
     conn = _raw(db)
     _drop_triggers(conn)
     conn.execute("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
