@@ -60,7 +60,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
             with engine.begin() as conn:
                 schema = grant_app_role(conn, app.username, app.password)
         except RoleError as exc:
-            print(f"pinzhi: {exc}", file=sys.stderr)
+            print("pinzhi: " + exc.render(cli_lang()), file=sys.stderr)
             return 2
         print(text("cli.app_role_granted", cli_lang(), role=app.username, schema=schema))
     engine.dispose()

@@ -16,7 +16,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     try:
         summary = backup(database_url(), photos_dir(), Path(args.dir))
     except BackupError as exc:
-        print("pinzhi: " + text("cli.backup_refused", cli_lang(), reason=exc), file=sys.stderr)
+        print("pinzhi: " + text("cli.backup_refused", cli_lang(), reason=exc.reason), file=sys.stderr)
         return 2
     print(text("cli.backup_written", cli_lang(), dir=summary.directory, database=summary.database,
                photos=summary.files - 1, bytes=summary.bytes))
@@ -32,7 +32,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     try:
         summary = restore(Path(args.dir), url, photos_dir())
     except BackupError as exc:
-        print("pinzhi: " + text("cli.restore_refused", cli_lang(), reason=exc), file=sys.stderr)
+        print("pinzhi: " + text("cli.restore_refused", cli_lang(), reason=exc.reason), file=sys.stderr)
         return 2
     engine = make_engine(url)
     ensure_schema(engine)  # a backup from an older version is brought up to date

@@ -213,10 +213,10 @@ def test_backup_refuses_a_non_empty_directory(live, tmp_path, capsys, monkeypatc
     target.mkdir()
     (target / "keep.txt").write_text("mine")
     assert main(["db", "backup", str(target)]) == 2
-    assert capsys.readouterr().err.startswith(f"pinzhi: backup refused: {target} is not empty")
+    assert capsys.readouterr().err.strip() == f"pinzhi: backup refused: {target} is not empty: back up into a new directory"
     monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
     assert main(["db", "backup", str(target)]) == 2
-    assert capsys.readouterr().err.startswith(f"pinzhi: 拒绝备份：{target} is not empty")
+    assert capsys.readouterr().err.strip() == f"pinzhi: 拒绝备份：{target} 不是空目录：请备份到一个新目录"
     assert main(["db", "backup", str(tmp_path / "new")]) == 0
     assert capsys.readouterr().out.startswith(f"备份已写入 {tmp_path / 'new'}：sqlite 数据库和 ")
     assert [p.name for p in target.iterdir()] == ["keep.txt"]

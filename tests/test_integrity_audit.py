@@ -151,7 +151,7 @@ def _drop_triggers(conn: sqlite3.Connection) -> None:
     ("UPDATE audit_log SET seq = seq + 1000 WHERE seq = 4", "missing (deleted)"),
     ("INSERT INTO audit_log (at, action, entity) VALUES ('2026-01-01 00:00:00', 'forged', 'x')", "not chained"),
 ])
-def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, attack, expect):
+def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, monkeypatch, attack, expect):
     db, _ = sqlite_world
     assert main(["audit", "verify"]) == 0
     conn = _raw(db)
@@ -167,6 +167,9 @@ def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, atta
     assert "BROKEN" in out and expect in out
     if expect == "content changed":
         assert f"id={bad_id} (seq 4)" in out  # names the first bad row
+        monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+        assert main(["audit", "verify"]) == 1
+        assert capsys.readouterr().out.strip() == f"审计日志已被破坏（前 3 行完好）：audit_log id={bad_id} (seq 4)：写入后内容被更改"
     elif expect == "missing (deleted)":
         assert f"id={next_id} (seq 5)" in out and "seq 4–4" in out
 
@@ -283,7 +286,7 @@ def test_pg_app_role_cannot_rewrite_the_audit_log(pg_roles, capsys):
         s.execute(sa.text("UPDATE audit_log SET detail = NULL WHERE seq = 3"))
         s.execute(sa.text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change"))
     bad = verify(app)
-    assert not bad.ok and "(seq 3): content changed" in (bad.problem or "")
+    assert not bad.ok and bad.problem is not None and "(seq 3): content changed" in bad.problem.render("en")
     capsys.readouterr()
     assert main(["audit", "verify"]) == 1
     assert "(seq 3)" in capsys.readouterr().out
