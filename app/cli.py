@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app.config import checklists_dir
-from app.messages import cli_lang
+from app.messages import cli_lang, text
 from app.standards.problem_text import problem_text, scoring_reason
 from scoring import ChecklistError, ScoringError, load_checklist_file, load_directory, score
 from scoring.engine import number
@@ -39,7 +39,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem_text(problem, cli_lang()))
     if result.problems:
         return 1
-    print(f"{len(result.checklists)} checklists OK in {directory}")
+    print(text("cli.validate_ok", cli_lang(), n=len(result.checklists), dir=directory))
     return 0
 
 
@@ -66,12 +66,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
+        lang = cli_lang()
         for r in rows:
-            flag = " self-check" if r["self_check"] else ""
-            print(
-                f"{r['id']:<28} {r['version']:<8} {r['kind']:<10} {r['subject']:<5} "
-                f"{r['possible']:>5} pts {r['items']:>3} items{flag}  {r['title']}"
-            )
+            units = text("cli.list_units", lang, points=f"{r['possible']:>5}", items=f"{r['items']:>3}")
+            flag = " " + text("cli.list_self_check", lang) if r["self_check"] else ""
+            print(f"{r['id']:<28} {r['version']:<8} {r['kind']:<10} {r['subject']:<5} {units}{flag}  {r['title']}")
     return 1 if result.problems else 0
 
 
@@ -81,7 +80,7 @@ def resolve_checklist(ref: str, directory: Path | None) -> Checklist:
     try:
         if path.suffix in {".yaml", ".yml"} or path.exists():
             if not path.is_file():
-                raise CliError(f"checklist file not found: {ref}")
+                raise CliError(text("cli.checklist_file_not_found", cli_lang(), path=ref))
             return load_checklist_file(path)
         d = directory or checklists_dir()
         result = load_directory(d)
@@ -90,7 +89,7 @@ def resolve_checklist(ref: str, directory: Path | None) -> Checklist:
         broken = [p for p in result.problems if p.file.endswith((f"{ref}.yaml", f"{ref}.yml"))]
         if broken:
             raise CliError(problem_text(broken[0], cli_lang()))
-        raise CliError(f"unknown checklist '{ref}' in {d}")
+        raise CliError(text("cli.unknown_checklist", cli_lang(), checklist=ref, dir=d))
     except ChecklistError as exc:
         raise CliError(problem_text(exc.problems[0], cli_lang())) from exc
 
@@ -99,22 +98,25 @@ def cmd_score(args: argparse.Namespace) -> int:
     try:
         checklist = resolve_checklist(args.checklist, Path(args.checklists_dir) if args.checklists_dir else None)
         if args.responses == "-":
-            text = sys.stdin.read()
+            content = sys.stdin.read()
             name = "<stdin>"
         else:
             try:
-                text = Path(args.responses).read_text(encoding="utf-8")
+                content = Path(args.responses).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise CliError(f"cannot read responses file {args.responses}: {exc.__class__.__name__}") from exc
+                raise CliError(text("cli.responses_unreadable", cli_lang(), file=args.responses,
+                                    reason=exc.__class__.__name__)) from exc
             name = args.responses
         try:
-            doc = json.loads(text, parse_float=Decimal)
+            doc = json.loads(content, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            raise CliError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+            raise CliError(text("cli.responses_bad_json", cli_lang(), file=name, line=exc.lineno, column=exc.colno,
+                                detail=exc.msg)) from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
-            raise CliError(f'{name}: expected {{"checklist": "id", "answers": {{...}}}}')
+            raise CliError(text("cli.responses_shape", cli_lang(), file=name))
         if "checklist" in doc and doc["checklist"] != checklist.id:
-            raise CliError(f"{name}: responses are for checklist '{doc['checklist']}', not '{checklist.id}'")
+            raise CliError(text("cli.responses_other_checklist", cli_lang(), file=name, found=doc["checklist"],
+                                checklist=checklist.id))
         result = score(checklist, doc["answers"])
     except ScoringError as exc:
         _fail(scoring_reason(exc).render(cli_lang()))

@@ -9,7 +9,7 @@ import sys
 from app.config import data_dir, database_url
 from app.db.engine import Database, make_engine
 from app.db.migrate import ensure_schema
-from app.messages import cli_lang
+from app.messages import cli_lang, text
 from app.services import auth
 from app.services.actor import SYSTEM
 from app.services.errors import ServiceError
@@ -34,7 +34,7 @@ def _publish_shipped(db: Database) -> None:
     with db.write() as s:
         published = catalog.ensure_shipped(s)
     for cid in published:
-        print(f"published shipped checklist {cid}")
+        print(text("cli.published_shipped", cli_lang(), checklist=cid))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -48,21 +48,21 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     owner_url = owner_database_url()
     if owner_url is None:
         _publish_shipped(open_database())
-        print(f"database at head: {_safe_url(url)}")
+        print(text("cli.db_at_head", cli_lang(), url=_safe_url(url)))
         return 0
     engine = make_engine(owner_url)
     ensure_schema(engine)
     _publish_shipped(Database(engine))
-    print(f"database at head: {_safe_url(owner_url)}")
+    print(text("cli.db_at_head", cli_lang(), url=_safe_url(owner_url)))
     app, owner = make_url(url), make_url(owner_url)
     if engine.dialect.name == "postgresql" and app.username and app.username != owner.username:
         try:
             with engine.begin() as conn:
                 schema = grant_app_role(conn, app.username, app.password)
         except RoleError as exc:
-            print(f"pinzhi: {exc}", file=sys.stderr)
+            print("pinzhi: " + exc.render(cli_lang()), file=sys.stderr)
             return 2
-        print(f"app role {app.username}: SELECT, INSERT on audit_log, normal DML elsewhere (schema {schema})")
+        print(text("cli.app_role_granted", cli_lang(), role=app.username, schema=schema))
     engine.dispose()
     return 0
 
@@ -71,9 +71,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            print("pinzhi: passwords differ", file=sys.stderr)
+        password = getpass.getpass(text("cli.password_prompt", cli_lang()))
+        if getpass.getpass(text("cli.password_again", cli_lang())) != password:
+            print("pinzhi: " + text("cli.passwords_differ", cli_lang()), file=sys.stderr)
             return 2
     db = open_database()
     try:
@@ -86,7 +86,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     except ServiceError as exc:
         print(f"pinzhi: {exc.message(cli_lang())}", file=sys.stderr)
         return 2
-    print(f"user {args.username} ({args.role}) added")
+    print(text("cli.user_added", cli_lang(), username=args.username, role=args.role))
     return 0
 
 
@@ -94,32 +94,33 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
     db = open_database()
     with db.write() as s:
         auth.unlock(s, actor=SYSTEM, username=args.username)
-    print(f"user {args.username}: failed sign-ins cleared")
+    print(text("cli.user_unlocked", cli_lang(), username=args.username))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.services import demo
 
+    lang = cli_lang()
     db = open_database()
     with db.read() as s:
         empty = demo.database_is_empty(s)
     if not empty:
         if args.if_empty:
             creds = data_dir() / "demo-logins.txt"
-            hint = f"; demo accounts are in {creds}" if creds.exists() else ""
-            print(f"database has data: demo not added{hint}")
+            print(text("cli.demo_not_added_logins", lang, file=creds) if creds.exists()
+                  else text("cli.demo_not_added", lang))
             return 0
-        print("pinzhi: the database is not empty; the demo goes only into an empty database", file=sys.stderr)
+        print("pinzhi: " + text("cli.demo_not_empty", lang), file=sys.stderr)
         return 2
-    print("creating the demo company (first start, about half a minute) ...", flush=True)
+    print(text("cli.demo_creating", lang), flush=True)
     summary = demo.seed_demo(db)
-    lines = [f"Pinzhi demo accounts (password for all: {summary.password})"]
+    lines = [text("cli.demo_accounts", lang, password=summary.password)]
     lines += [f"  {u:<10} {role}" for u, role in summary.accounts]
-    text = "\n".join(lines)
+    logins = "\n".join(lines)
     creds = data_dir() / "demo-logins.txt"
-    creds.write_text(text + "\n", encoding="utf-8")
+    creds.write_text(logins + "\n", encoding="utf-8")
     creds.chmod(0o600)
-    print(text)
-    print(f"(saved in {creds})")
+    print(logins)
+    print(text("cli.demo_saved", lang, file=creds))
     return 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from app.config import database_url, photos_dir
+from app.messages import cli_lang, text
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
@@ -15,10 +16,10 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     try:
         summary = backup(database_url(), photos_dir(), Path(args.dir))
     except BackupError as exc:
-        print(f"pinzhi: backup refused: {exc}", file=sys.stderr)
+        print("pinzhi: " + text("cli.backup_refused", cli_lang(), reason=exc.reason), file=sys.stderr)
         return 2
-    print(f"backup written to {summary.directory}: {summary.database} database and {summary.files - 1} photo "
-          f"files, {summary.bytes} bytes, checksums in manifest.json")
+    print(text("cli.backup_written", cli_lang(), dir=summary.directory, database=summary.database,
+               photos=summary.files - 1, bytes=summary.bytes))
     return 0
 
 
@@ -31,12 +32,12 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     try:
         summary = restore(Path(args.dir), url, photos_dir())
     except BackupError as exc:
-        print(f"pinzhi: restore refused, nothing changed: {exc}", file=sys.stderr)
+        print("pinzhi: " + text("cli.restore_refused", cli_lang(), reason=exc.reason), file=sys.stderr)
         return 2
     engine = make_engine(url)
     ensure_schema(engine)  # a backup from an older version is brought up to date
     engine.dispose()
-    print(f"restored {summary.database} database and {summary.files - 1} photo files from {summary.directory}")
+    print(text("cli.restored", cli_lang(), database=summary.database, photos=summary.files - 1, dir=summary.directory))
     return 0
 
 
@@ -48,14 +49,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if args.expect_head:
         seq, _, digest = args.expect_head.partition(":")
         if not seq.isdigit() or len(digest) < 12:
-            print("pinzhi: --expect-head wants SEQ:HASH (at least 12 hex digits of the hash)", file=sys.stderr)
+            print("pinzhi: " + text("cli.expect_head_format", cli_lang()), file=sys.stderr)
             return 2
         expect = (int(seq), digest)
     db = open_database()
     with db.read() as s:
         result = audit.verify(s, expect_head=expect)
     if not result.ok:
-        print(f"audit log BROKEN after {result.rows} good rows: {result.problem}")
+        print(text("cli.audit_broken", cli_lang(), rows=result.rows, problem=result.problem))
         return 1
-    print(f"audit log ok: {result.rows} rows, head {result.head_seq}:{result.head_hash}")
+    print(text("cli.audit_ok", cli_lang(), rows=result.rows, head=f"{result.head_seq}:{result.head_hash}"))
     return 0

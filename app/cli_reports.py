@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from app.cli_db import open_database
-from app.messages import cli_lang
+from app.messages import cli_lang, text
 from app.reports import check_month, site_id_for_code
 from app.reports.csvout import json_row, scorecard_csv
 from app.services.actor import SYSTEM
@@ -37,11 +37,11 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     try:
         check_month(args.month)
     except ServiceError:
-        return _fail(f"--month must be YYYY-MM (got {args.month!r})")
+        return _fail(text("cli.bad_month", cli_lang(), month=repr(args.month)))
     fmt = getattr(args, "format", "json") or "json"
     out = getattr(args, "out", None)
     if fmt == "xlsx" and not out:
-        return _fail("--format xlsx needs --out FILE.xlsx")
+        return _fail(text("cli.xlsx_needs_out", cli_lang()))
     db = open_database()
     try:
         with db.read() as s:
@@ -49,7 +49,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             if args.site:
                 site_id = site_id_for_code(s, args.site)
                 if site_id is None:
-                    return _fail(f"unknown site code {args.site!r}")
+                    return _fail(text("cli.unknown_site", cli_lang(), code=repr(args.site)))
             if fmt == "xlsx":
                 from app.reports.excel import scorecard_workbook
 
@@ -68,7 +68,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     if fmt == "xlsx":
         assert out is not None
         Path(out).write_bytes(data)
-        print(f"wrote {out}")
+        print(text("cli.wrote", cli_lang(), path=out))
         return 0
     if fmt == "csv":
         _write_text(scorecard_csv(lines, adjust), out)
@@ -95,5 +95,5 @@ def cmd_report_inspection(args: argparse.Namespace) -> int:
     finally:
         db.engine.dispose()
     Path(args.out).write_bytes(data)
-    print(f"wrote {args.out}")
+    print(text("cli.wrote", cli_lang(), path=args.out))
     return 0

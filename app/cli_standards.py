@@ -39,12 +39,12 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     if not SLUG.match(args.id):
-        return _fail(f"--id must be a slug of a-z 0-9 - _ (got {args.id!r})")
+        return _fail(text("cli.bad_checklist_id", cli_lang(), checklist_id=repr(args.id)))
     src = Path(args.file)
     try:
         data = src.read_bytes()
     except OSError as exc:
-        return _fail(f"cannot read {args.file}: {exc.strerror or exc.__class__.__name__}")
+        return _fail(text("cli.file_unreadable", cli_lang(), file=args.file, reason=exc.strerror or exc.__class__.__name__))
     result = read_standard(data, file_name=src.name, checklist_id=args.id, title=args.title, kind=args.kind,
                            subject=args.subject, sheet=args.sheet)
     if result.problems or result.checklist is None:
@@ -52,17 +52,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         for problem in result.problems:
             print(problem.render(lang), file=sys.stderr)
         return 1
-    text = to_yaml(result.checklist, comment=f"Imported from {src.name}, sheet {result.sheet}, by pinzhi checklists import.")
+    yaml_text = to_yaml(result.checklist,
+                        comment=f"Imported from {src.name}, sheet {result.sheet}, by pinzhi checklists import.")
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(yaml_text)
         return 0
     out = Path(args.out)
     if not out.parent.is_dir():
-        return _fail(f"directory not found for --out {args.out}")
-    _write_atomically(out, text.encode("utf-8"))
+        return _fail(text("cli.out_dir_not_found", cli_lang(), path=args.out))
+    _write_atomically(out, yaml_text.encode("utf-8"))
     doc = result.checklist
     n_items = len(result.rows)
-    print(f"{out}: {len(doc['sections'])} sections, {n_items} items from {src.name} {result.sheet}")
+    print(text("cli.imported_standard", cli_lang(), path=out, sections=len(doc["sections"]), items=n_items,
+               file=src.name, sheet=result.sheet))
     return 0
 
 
@@ -94,7 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 0
     out = Path(target)
     if not out.parent.is_dir():
-        return _fail(f"directory not found for --out {target}")
+        return _fail(text("cli.out_dir_not_found", cli_lang(), path=target))
     _write_atomically(out, data)
     print(text("cli.exported_blank" if args.blank else "cli.exported", cli_lang(), path=out, title=checklist.title))
     return 0
@@ -111,7 +113,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     try:
         data = src.read_bytes()
     except OSError as exc:
-        return _fail(f"cannot read {args.file}: {exc.strerror or exc.__class__.__name__}")
+        return _fail(text("cli.file_unreadable", cli_lang(), file=args.file, reason=exc.strerror or exc.__class__.__name__))
     db = open_database()
     try:
         with db.write() as s:
@@ -126,10 +128,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     finally:
         db.engine.dispose()
     if not done.created:
-        print(f"{src.name}: the same text is published already (version row {done.version_id}); nothing new")
+        print(text("cli.publish_same", cli_lang(), file=src.name, version_id=done.version_id))
         return 0
-    print(f"{src.name}: published as version row {done.version_id} ({args.label}), in force for "
-          f"{', '.join(done.site_kinds) or 'no kind of site'}")
+    print(text("cli.published" if done.site_kinds else "cli.published_nowhere", cli_lang(), file=src.name,
+               version_id=done.version_id, label=args.label, site_kinds=", ".join(done.site_kinds)))
     return 0
 
 
@@ -148,8 +150,8 @@ def cmd_retire(args: argparse.Namespace) -> int:
         return _fail(exc.message(cli_lang()))
     finally:
         db.engine.dispose()
-    print(f"{args.checklist} {args.version}: retired" + (f"; the previous version is in force again for "
-                                                          f"{', '.join(moved)}" if moved else ""))
+    print(text("cli.retired_previous" if moved else "cli.retired", cli_lang(), checklist=args.checklist,
+               version=args.version, site_kinds=", ".join(moved)))
     return 0
 
 

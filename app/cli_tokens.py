@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from app.cli_db import open_database
-from app.messages import cli_lang
+from app.messages import cli_lang, text
 from app.services import api_tokens
 from app.services.actor import SYSTEM
 from app.services.errors import ServiceError
@@ -30,7 +30,8 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     if made is None:
         return 2
     token, view = made
-    print(f"token {view.id} for {view.username} ({view.name}); shown once, keep it secret:", file=sys.stderr)
+    print(text("cli.token_created", cli_lang(), token_id=view.id, username=view.username, name=view.name),
+          file=sys.stderr)
     print(token)
     return 0
 
@@ -50,5 +51,5 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     view = _run(api_tokens.revoke_token, token_id=args.id)
     if view is None:
         return 2
-    print(f"token {view.id} of {view.username} revoked")
+    print(text("cli.token_revoked", cli_lang(), token_id=view.id, username=view.username))
     return 0

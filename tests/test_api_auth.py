@@ -157,6 +157,7 @@ def test_only_admins_create_tokens(api: Api):
 
 def test_cli_token_create_and_revoke(sqlite_db, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", sqlite_db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PINZHI_LANG", "en")
     with sqlite_db.write() as s:
         auth.create_first_admin(s, username="boss", password="correct-horse-1")
         auth.create_user(s, actor=SYSTEM, username="kiosk", password="correct-horse-1", role="admin")
@@ -171,7 +172,9 @@ def test_cli_token_create_and_revoke(sqlite_db, tmp_path, monkeypatch, capsys):
     assert cli.main(["token", "list"]) == 0
     listing = capsys.readouterr().out
     assert "kiosk" in listing and token not in listing and "active" in listing
+    monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
     assert cli.main(["token", "revoke", str(row.id)]) == 0
+    assert capsys.readouterr().out.strip() == f"用户 kiosk 的令牌 {row.id} 已吊销"
     with sqlite_db.read() as s:
         assert s.get(ApiToken, row.id).revoked_at is not None
         assert api_tokens.authenticate(s, token) is None

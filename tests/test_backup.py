@@ -75,6 +75,7 @@ def live(tmp_path, monkeypatch, sqlite_template):
     data = tmp_path / "data"
     monkeypatch.setenv("PINZHI_DATA_DIR", str(data))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{data / 'pinzhi.db'}")
+    monkeypatch.setenv("PINZHI_LANG", "en")  # the CLI's messages in English (Chinese: unset it)
     use_checklists(tmp_path, monkeypatch, CL, scorecard=RULES)
     assert main(["db", "upgrade"]) == 0
     db = Database(make_engine(f"sqlite:///{data / 'pinzhi.db'}"))
@@ -207,12 +208,17 @@ def test_damaged_backup_is_refused_naming_the_file(live, tmp_path, capsys, damag
     assert card(db) == current  # nothing changed
 
 
-def test_backup_refuses_a_non_empty_directory(live, tmp_path, capsys):
+def test_backup_refuses_a_non_empty_directory(live, tmp_path, capsys, monkeypatch):
     target = tmp_path / "full"
     target.mkdir()
     (target / "keep.txt").write_text("mine")
     assert main(["db", "backup", str(target)]) == 2
-    assert "not empty" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == f"pinzhi: backup refused: {target} is not empty: back up into a new directory"
+    monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+    assert main(["db", "backup", str(target)]) == 2
+    assert capsys.readouterr().err.strip() == f"pinzhi: 拒绝备份：{target} 不是空目录：请备份到一个新目录"
+    assert main(["db", "backup", str(tmp_path / "new")]) == 0
+    assert capsys.readouterr().out.startswith(f"备份已写入 {tmp_path / 'new'}：sqlite 数据库和 ")
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
 
 

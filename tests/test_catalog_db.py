@@ -411,13 +411,16 @@ def test_command_line_upgrade_publish_versions_retire(tmp_path):
     env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "PINZHI_DATA_DIR": str(tmp_path / "data"),
            "PINZHI_CHECKLISTS": str(cl)}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([pinzhi, *args], capture_output=True, text=True, env=env, timeout=120)
+    def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+        """``lang``: PINZHI_LANG ("" for the default, Chinese)."""
+        return subprocess.run([pinzhi, *args], capture_output=True, text=True, env={**env, "PINZHI_LANG": lang},
+                              timeout=120)
 
-    first = run("db", "upgrade")
-    assert first.returncode == 0 and "published shipped checklist site-check" in first.stdout, first
+    first = run("db", "upgrade", lang="")
+    assert first.returncode == 0 and first.stdout.splitlines()[0] == "已发布随附的检查表 site-check", first
+    assert first.stdout.splitlines()[1].startswith("数据库结构已是最新：sqlite:///"), first
     again = run("db", "upgrade")
-    assert again.returncode == 0 and "published" not in again.stdout
+    assert again.returncode == 0 and "published" not in again.stdout and "database at head: " in again.stdout
     new = tmp_path / "a2.yaml"
     new.write_bytes(revised())
     bad = tmp_path / "bad.yaml"
@@ -428,6 +431,8 @@ def test_command_line_upgrade_publish_versions_retire(tmp_path):
     assert r.returncode == 0 and "in force for residential" in r.stdout, r
     r = run("checklists", "publish", str(new), "--label", "A/2", "--reason", "again")
     assert r.returncode == 0 and "nothing new" in r.stdout
+    r = run("checklists", "publish", str(new), "--label", "A/2", "--reason", "again", lang="")
+    assert r.returncode == 0 and r.stdout.startswith("a2.yaml：相同的内容已经发布（版本行 "), r.stdout
     listed = json.loads(run("checklists", "versions", "--json").stdout)
     assert [(v["label"], v["status"], v["in_force_for"]) for v in listed] == [
         ("A/2", "in_force", ["residential"]), ("2026.1", "in_force", ["sales_office"])]

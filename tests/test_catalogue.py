@@ -19,6 +19,9 @@ from app.standards import rule_text, xlsx_export, xlsx_import
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff60]")
 ERRORS = {"ServiceError", "Invalid", "PermissionDenied", "NotFound", "Conflict", "Unavailable", "Throttled"}
+# refusals of ``pinzhi db backup|restore|upgrade``, raised with a message id like the service errors
+CLI_ERRORS = {"BackupError", "RoleError"}
+CLI_ERROR_MODULES = ["app/db/backup.py", "app/db/roles.py"]
 # the user-facing code: pages, UI, reports, services, the API, the sign-in page, photo refusals
 USER_FACING = ["streamlit_app.py", "app/pages", "app/ui", "app/reports", "app/services", "app/api", "app/web",
                "app/photos", "app/standards"]
@@ -91,36 +94,53 @@ def test_legacy_dicts_are_empty():
     assert i18n.ZH == {} and i18n.EN == {}
 
 
+def _imports_text(tree: ast.AST) -> bool:
+    """``from app.messages import text`` (then a bare ``text("key", ...)`` is the catalogue's)."""
+    return any(isinstance(n, ast.ImportFrom) and n.module == "app.messages"
+               and any(a.name == "text" and a.asname is None for a in n.names) for n in ast.walk(tree))
+
+
 def _literal_keys(tree: ast.AST) -> list[tuple[str, int, str]]:
     """(kind, line, key) of every message id the code names literally."""
     found = []
+    bare_text = _imports_text(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else (
             node.func.attr if isinstance(node.func, ast.Attribute) else None)
-        if name in {"t", "msg", "text"} | ERRORS and node.args:
+        if name in {"t", "msg", "text"} | ERRORS | CLI_ERRORS and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                if name == "text" and not (isinstance(node.func, ast.Attribute)
+                if name == "text" and not (bare_text and isinstance(node.func, ast.Name)) \
+                        and not (isinstance(node.func, ast.Attribute)
                                            and isinstance(node.func.value, ast.Name)
                                            and node.func.value.id == "messages"):
                     continue
                 found.append((name, node.lineno, first.value))
-            elif name in ERRORS and not isinstance(first, ast.Name | ast.Attribute):
+            elif name in ERRORS | CLI_ERRORS and not isinstance(first, ast.Name | ast.Attribute):
                 found.append((name, node.lineno, "<not a literal message id>"))
     return found
 
 
 def test_every_message_id_in_the_code_is_in_the_catalogue():
     missing, checked = [], 0
-    for path in sources() + sorted((ROOT / "app").glob("cli*.py")):
+    for path in sources() + sorted((ROOT / "app").glob("cli*.py")) + [ROOT / m for m in CLI_ERROR_MODULES]:
         for kind, line, key in _literal_keys(ast.parse(path.read_text(encoding="utf-8"))):
             checked += 1
             if not messages.has(key):
                 missing.append(f"{rel(path)}:{line}: {kind}({key!r})")
     assert checked > 400
     assert not missing, "\n".join(missing)
+
+
+def test_bare_text_calls_of_the_command_line_are_checked():
+    """``from app.messages import text`` in app/cli*.py: ``text("cli.…")`` ids are checked like ``t(...)``."""
+    tree = ast.parse((ROOT / "app" / "cli_ops.py").read_text(encoding="utf-8"))
+    assert ("text", "cli.backup_written") in {(kind, key) for kind, _, key in _literal_keys(tree)}
+    probe = ast.parse('from app.messages import text\nprint(text("cli.no_such_message"))\n')
+    assert [key for _, _, key in _literal_keys(probe)] == ["cli.no_such_message"]
+    assert not messages.has("cli.no_such_message")
 
 
 def test_dynamic_message_ids_have_their_family_in_the_catalogue():
@@ -325,3 +345,83 @@ def test_message_ids_and_fields_say_what_they_are(catalogues):
     generic_fields = sorted(m.id for m in catalogues["zh"] if m.id and not m.id.startswith("loader.at.")
                             and fields(m.string) & {"v", *(f"v{i}" for i in range(2, 10))})
     assert not generic_fields, generic_fields
+
+
+# ----------------------------------------------------------------------------- the command line's own messages
+# What ``pinzhi`` prints, fails with, raises as a CliError or prompts with is a catalogue message (rendered in
+# PINZHI_LANG) or a value; a string literal with a letter in such a call is a message left outside the catalogue.
+# The check sees the literal parts of the call's positional arguments (f-string text, ``+``, ``or``, ``x if c else
+# y``), not a message built into a variable first and printed later. Allowed: the program name prefix
+# ``pinzhi: `` and the machine-readable outputs below.
+CLI_OUTPUT_CALLS = {"print", "_fail", "CliError", "getpass", "write"}
+CLI_PREFIX = "pinzhi: "
+CLI_MACHINE_OUTPUT = {
+    ("app/cli_tokens.py", "cmd_token_list"): "the token table (ids, users, names, last use, state) read by scripts",
+}
+
+
+def _literal_parts(node: ast.AST) -> list[str]:
+    """The string literals that become part of an argument's text (not those inside calls: message ids, joiners)."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, ast.JoinedStr):
+        return [p for v in node.values for p in _literal_parts(v.value if isinstance(v, ast.FormattedValue) else v)]
+    if isinstance(node, ast.BinOp):
+        return _literal_parts(node.left) + _literal_parts(node.right)
+    if isinstance(node, ast.IfExp):
+        return _literal_parts(node.body) + _literal_parts(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [p for v in node.values for p in _literal_parts(v)]
+    return []
+
+
+def _cli_literal_messages(path: Path, name: str) -> list[tuple[int, str, str]]:
+    """(line, enclosing function, literal) of every literal message in an output call of a cli module."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if callee not in CLI_OUTPUT_CALLS:
+            continue
+        where = next((f.name for f in functions if f.lineno <= node.lineno <= (f.end_lineno or 0)
+                      and not any(g is not f and f.lineno < g.lineno <= node.lineno <= (g.end_lineno or 0)
+                                  for g in functions)), "")
+        if (name, where) in CLI_MACHINE_OUTPUT:
+            continue
+        for arg in node.args:
+            for part in _literal_parts(arg):
+                if re.search(r"[A-Za-z]", part.removeprefix(CLI_PREFIX)):
+                    found.append((node.lineno, where, part))
+    return found
+
+
+def cli_sources() -> list[Path]:
+    return sorted((ROOT / "app").glob("cli*.py"))
+
+
+def test_the_command_line_prints_no_literal_message():
+    assert len(cli_sources()) >= 7
+    left = [f"{rel(p)}:{line} ({fn}): {part!r}" for p in cli_sources() for line, fn, part in
+            _cli_literal_messages(p, rel(p))]
+    assert not left, "\n".join(left)
+    present = {(rel(p), f.name) for p in cli_sources() for f in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+               if isinstance(f, ast.FunctionDef)}
+    assert set(CLI_MACHINE_OUTPUT) <= present  # no stale allow-list entry
+
+
+@pytest.mark.parametrize(("catalogued", "literal", "part"), [
+    ('print(text("cli.wrote", cli_lang(), path=out))', 'print(f"wrote {out}")', "wrote "),
+    ('_fail(text("cli.xlsx_needs_out", cli_lang()))', '_fail("--format xlsx needs --out FILE.xlsx")',
+     "--format xlsx needs --out FILE.xlsx"),
+    ('_fail(text("cli.unknown_site", cli_lang(), code=repr(args.site)))',
+     '_fail("pinzhi: " + (args.site or "no site"))', "no site"),
+])
+def test_a_literal_cli_message_is_caught(tmp_path, catalogued, literal, part):
+    source = (ROOT / "app" / "cli_reports.py").read_text(encoding="utf-8")
+    assert catalogued in source
+    probe = tmp_path / "cli_reports.py"
+    probe.write_text(source.replace(catalogued, literal, 1), encoding="utf-8")
+    assert [p for _, _, p in _cli_literal_messages(probe, "app/cli_reports.py")] == [part]

@@ -41,6 +41,10 @@ def test_validate_repo_checklists_exit_0():
     r = run("checklists", "validate")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "checklists OK" in r.stdout
+    n, _, directory = r.stdout.strip().partition(" checklists OK in ")
+    assert int(n) > 1 and Path(directory).is_dir()
+    zh = run("checklists", "validate", lang="")  # Chinese unless told
+    assert (zh.returncode, zh.stdout.strip()) == (0, f"{directory} 中的 {n} 个检查表均无问题"), zh.stdout
 
 
 def test_validate_broken_dir_exit_1_one_line_per_problem(cdir):
@@ -69,6 +73,14 @@ def test_list_json(cdir):
     rows = json.loads(r.stdout)
     assert rows == [{"id": "demo", "version": "2026.1", "title": "test checklist", "kind": "standard",
                      "subject": "site", "self_check": False, "possible": 10, "sections": 2, "items": 3}]
+
+
+def test_list_table_in_both_languages(cdir):
+    r = run("checklists", "list", "--dir", str(cdir))
+    assert r.returncode == 0 and r.stdout.split() == ["demo", "2026.1", "standard", "site", "10", "pts", "3", "items",
+                                                     "test", "checklist"], r.stdout
+    zh = run("checklists", "list", "--dir", str(cdir), lang="")
+    assert zh.returncode == 0 and zh.stdout.split()[4:8] == ["10", "分", "3", "项"], zh.stdout
 
 
 def test_list_repo_checklists_json_has_jindi():
@@ -122,6 +134,12 @@ def test_score_refusals_speak_chinese_by_default(cdir):
     r = run("score", "--checklist", "demo", "--responses", "-", "--checklists-dir", str(cdir), lang="",
             stdin='{"answers": {"a.x": {"result": "pass"}, "a.y": {"count": 0}, "b.z": {"points": 9}}}')
     assert r.returncode == 2 and r.stderr.strip() == "pinzhi: 检查项 b.z：得分必须在 0 到 5 之间（实际为 9）"
+    # the command line's own refusals too
+    r = run("score", "--checklist", "demo", "--responses", "-", "--checklists-dir", str(cdir), lang="",
+            stdin="{not json")
+    assert r.returncode == 2 and r.stderr.startswith("pinzhi: <stdin>：JSON 格式错误，第 1 行第 2 列："), r.stderr
+    r = run("score", "--checklist", "nope", "--responses", "-", "--checklists-dir", str(cdir), lang="", stdin="{}")
+    assert r.returncode == 2 and r.stderr.strip() == f"pinzhi: {cdir} 中没有检查表 'nope'", r.stderr
 
 
 def test_score_unknown_checklist_exit_2(cdir):

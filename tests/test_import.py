@@ -587,12 +587,12 @@ def test_cli_user_add_applies_the_password_policy_and_unlock_clears_a_lock(cli, 
         with db.read() as s:
             assert s.query(User).count() == 0
         r = cli("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
-        assert r.returncode == 0, r.stderr
+        assert (r.returncode, r.stdout.strip()) == (0, "已添加用户 boss（admin）"), r.stderr
         with db.write() as s:
             s.add(LoginThrottle(key="user:boss", failures=20, last_failure_at=datetime.now(UTC),
                                 locked_until=datetime.now(UTC) + timedelta(minutes=15)))
-        r = cli("user", "unlock", "boss")
-        assert r.returncode == 0, r.stderr
+        r = cli("user", "unlock", "boss", lang="en")
+        assert (r.returncode, r.stdout.strip()) == (0, "user boss: failed sign-ins cleared"), r.stderr
         with db.read() as s:
             assert s.get(LoginThrottle, "user:boss") is None
     finally:

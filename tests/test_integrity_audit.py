@@ -109,6 +109,7 @@ def sqlite_world(sqlite_db, tmp_path, monkeypatch):
     w = build_world(sqlite_db)
     flow(sqlite_db, w)
     monkeypatch.setenv("DATABASE_URL", str(sqlite_db.engine.url))
+    monkeypatch.setenv("PINZHI_LANG", "en")  # the CLI's messages in English (Chinese: unset it)
     return sqlite_db, w
 
 
@@ -150,7 +151,7 @@ def _drop_triggers(conn: sqlite3.Connection) -> None:
     ("UPDATE audit_log SET seq = seq + 1000 WHERE seq = 4", "missing (deleted)"),
     ("INSERT INTO audit_log (at, action, entity) VALUES ('2026-01-01 00:00:00', 'forged', 'x')", "not chained"),
 ])
-def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, attack, expect):
+def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, monkeypatch, attack, expect):
     db, _ = sqlite_world
     assert main(["audit", "verify"]) == 0
     conn = _raw(db)
@@ -166,6 +167,9 @@ def test_sqlite_dropped_triggers_are_caught_by_verify(sqlite_world, capsys, atta
     assert "BROKEN" in out and expect in out
     if expect == "content changed":
         assert f"id={bad_id} (seq 4)" in out  # names the first bad row
+        monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+        assert main(["audit", "verify"]) == 1
+        assert capsys.readouterr().out.strip() == f"审计日志已被破坏（前 3 行完好）：audit_log id={bad_id} (seq 4)：写入后内容被更改"
     elif expect == "missing (deleted)":
         assert f"id={next_id} (seq 5)" in out and "seq 4–4" in out
 
@@ -187,10 +191,14 @@ def test_sqlite_forged_copy_of_a_row_is_caught(sqlite_world, capsys):
     assert "seq 5" in capsys.readouterr().out
 
 
-def test_sqlite_deleted_newest_rows_need_the_noted_head(sqlite_world, capsys):
+def test_sqlite_deleted_newest_rows_need_the_noted_head(sqlite_world, capsys, monkeypatch):
     db, _ = sqlite_world
     assert main(["audit", "verify"]) == 0
-    head = capsys.readouterr().out.split("head ")[1].strip()
+    rows, _, head = capsys.readouterr().out.strip().removeprefix("audit log ok: ").partition(" rows, head ")
+    monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out.strip() == f"审计日志完好：{rows} 行，最新一行 {head}"
+    monkeypatch.setenv("PINZHI_LANG", "en")
     conn = _raw(db)
     _drop_triggers(conn)
     conn.execute("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
@@ -278,7 +286,7 @@ def test_pg_app_role_cannot_rewrite_the_audit_log(pg_roles, capsys):
         s.execute(sa.text("UPDATE audit_log SET detail = NULL WHERE seq = 3"))
         s.execute(sa.text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change"))
     bad = verify(app)
-    assert not bad.ok and "(seq 3): content changed" in (bad.problem or "")
+    assert not bad.ok and bad.problem is not None and "(seq 3): content changed" in bad.problem.render("en")
     capsys.readouterr()
     assert main(["audit", "verify"]) == 1
     assert "(seq 3)" in capsys.readouterr().out

@@ -350,9 +350,10 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_pinzhi() + ["scorecard", *args], env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+def _run(env: dict[str, str], *args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    """``lang``: PINZHI_LANG ("" for the default, Chinese)."""
+    return subprocess.run(_pinzhi() + ["scorecard", *args], env={**env, "PINZHI_LANG": lang}, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
 
 
 def _latest_month(env: dict[str, str]) -> str:
@@ -378,8 +379,8 @@ def test_cli_scorecard_json_csv_xlsx(cli_env: dict[str, str], tmp_path: Path) ->
     assert out.returncode == 0 and out.stdout.startswith("\ufeffsubject_type,subject,name")
 
     target = tmp_path / "f.xlsx"
-    out = _run(cli_env, "--month", month, "--format", "xlsx", "--out", str(target))
-    assert out.returncode == 0, out.stderr
+    out = _run(cli_env, "--month", month, "--format", "xlsx", "--out", str(target), lang="")
+    assert (out.returncode, out.stdout.strip()) == (0, f"已写入 {target}"), out.stderr
     wb = openpyxl.load_workbook(target)
     assert wb.sheetnames[0] == SHEET_STAFF
     assert wb[SHEET_STAFF]["A1"].value.startswith("全部管理处")
@@ -398,7 +399,9 @@ def test_cli_scorecard_refuses(cli_env: dict[str, str], args: list[str], message
 
 def test_cli_scorecard_bad_month(cli_env: dict[str, str]) -> None:
     out = _run(cli_env, "--month", "2026-13")
-    assert out.returncode == 2 and "YYYY-MM" in out.stderr
+    assert out.returncode == 2 and out.stderr.strip() == "pinzhi: --month must be YYYY-MM (got '2026-13')"
+    out = _run(cli_env, "--month", "2026-13", lang="")
+    assert out.returncode == 2 and out.stderr.strip() == "pinzhi: --month 的格式须为 YYYY-MM（收到 '2026-13'）"
 
 
 

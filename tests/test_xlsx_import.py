@@ -544,6 +544,9 @@ def test_cli_import_writes_yaml_that_validates(tmp_path):
     out.parent.mkdir()
     r = run("checklists", "import", str(src), "--id", "zh", "--out", str(out))
     assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"{out}：{len(c.sections)} 个部分、7 个检查项，来自 标准A.xlsx 的工作表 品质检查", r.stdout
+    r = run("checklists", "import", str(src), "--id", "zh", "--out", str(out), lang="en")
+    assert r.stdout.strip() == f"{out}: {len(c.sections)} sections, 7 items from 标准A.xlsx 品质检查", r.stdout
     d = tmp_path / "out"
     r = run("checklists", "validate", str(d))
     assert r.returncode == 0, r.stdout
@@ -568,10 +571,14 @@ def test_cli_import_problems_exit_1_and_write_nothing(tmp_path):
     assert lines[0] == "broken.xlsx:检查表!C4: Points but no item text"
     assert out.read_text(encoding="utf-8") == "the old file\n"  # untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xlsx", "kept.yaml"]  # no temporary left
-    r = run("checklists", "import", str(src), "--id", "Not A Slug")
+    r = run("checklists", "import", str(src), "--id", "Not A Slug", lang="en")
     assert r.returncode == 2 and "--id must be a slug" in r.stderr
-    r = run("checklists", "import", str(tmp_path / "missing.xlsx"), "--id", "x")
+    r = run("checklists", "import", str(src), "--id", "Not A Slug")
+    assert (r.returncode, r.stderr.strip()) == (2, "pinzhi: --id 只能由 a-z 0-9 - _ 组成（收到 'Not A Slug'）")
+    r = run("checklists", "import", str(tmp_path / "missing.xlsx"), "--id", "x", lang="en")
     assert r.returncode == 2 and "cannot read" in r.stderr
+    r = run("checklists", "import", str(tmp_path / "missing.xlsx"), "--id", "x")
+    assert r.returncode == 2 and r.stderr.startswith(f"pinzhi: 无法读取 {tmp_path / 'missing.xlsx'}：")
 
 
 def test_cli_export_printable_and_blank(tmp_path):
@@ -598,8 +605,10 @@ def test_cli_export_printable_and_blank(tmp_path):
     assert [row[:6] for row in items] == [row[:6] for row in full.iter_rows(min_row=4, values_only=True) if row[1]]
     texts = [str(row[0]) for row in rows if row[0]]
     assert any("签字" in t for t in texts) and any(t.startswith("评定等级：优秀≥90分") for t in texts)
-    r = run("checklists", "export", "no-such-checklist")
+    r = run("checklists", "export", "no-such-checklist", lang="en")
     assert r.returncode == 2 and "unknown checklist" in r.stderr
+    r = run("checklists", "export", "jindi-community-cs", "--out", str(tmp_path / "no" / "x.xlsx"))
+    assert (r.returncode, r.stderr.strip()) == (2, f"pinzhi: --out {tmp_path / 'no' / 'x.xlsx'} 所在的目录不存在")
 
 
 # ============================================================================ export -> import

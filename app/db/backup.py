@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from app.messages import msg
+
 MANIFEST = "manifest.json"
 SQLITE_FILE = "pinzhi.db"
 PG_FILE = "pinzhi.pgdump"
@@ -31,7 +33,15 @@ FORMAT = 1
 
 
 class BackupError(Exception):
-    """Why a backup or restore was refused (names the file)."""
+    """Why a backup or restore was refused (names the file): a catalogue message (``render(lang)``); ``str()`` is
+    its English text, for logs."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.reason = msg(key, **params)
+        super().__init__(self.reason.render("en"))
+
+    def render(self, lang: str) -> str:
+        return self.reason.render(lang)
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ def _sha256(path: Path) -> str:
 def _sqlite_path(url: str) -> Path:
     name = make_url(url).database
     if not name or name == ":memory:":
-        raise BackupError("an in-memory database cannot be backed up")
+        raise BackupError("cli.backup_in_memory")
     return Path(name)
 
 
@@ -70,9 +80,7 @@ def _libpq(url: str) -> list[str]:
 def _pg_tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} not found: install the PostgreSQL client tools (same major version as the "
-                          f"server, e.g. apt-get install postgresql-client) or back up with your own PostgreSQL "
-                          f"tooling")
+        raise BackupError("cli.backup_tool_missing", tool=name)
     return found
 
 
@@ -84,7 +92,7 @@ def _private_dir(path: Path) -> None:
 def backup(url: str, photos_root: Path, dest: Path) -> BackupSummary:
     """Write a complete backup into ``dest`` (new or empty directory, created 0700)."""
     if dest.exists() and any(dest.iterdir()):
-        raise BackupError(f"{dest} is not empty: back up into a new directory")
+        raise BackupError("cli.backup_dir_not_empty", dir=dest)
     _private_dir(dest)
     dialect = make_url(url).get_backend_name()
     if dialect == "sqlite":
@@ -103,10 +111,10 @@ def backup(url: str, photos_root: Path, dest: Path) -> BackupSummary:
         done = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target),
                                *_libpq(url)], capture_output=True, text=True)
         if done.returncode != 0:
-            raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
+            raise BackupError("cli.backup_tool_failed", tool="pg_dump", detail=done.stderr.strip()[:500])
         target.chmod(0o600)
     else:
-        raise BackupError(f"cannot back up a {dialect} database")
+        raise BackupError("cli.backup_unsupported", database=dialect)
     files = {target.name: target}
     if photos_root.is_dir():
         for path in sorted(photos_root.rglob("*")):
@@ -132,35 +140,35 @@ def check(src: Path) -> dict[str, object]:
     """The manifest, after every file was checked against it. Raises :class:`BackupError` naming the bad file."""
     mpath = src / MANIFEST
     if not mpath.is_file():
-        raise BackupError(f"{mpath}: missing (not a backup, or the backup did not finish)")
+        raise BackupError("cli.backup_no_manifest", file=mpath)
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         files = manifest["files"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise BackupError(f"{mpath}: damaged manifest ({exc.__class__.__name__})") from exc
+        raise BackupError("cli.backup_manifest_damaged", file=mpath, detail=exc.__class__.__name__) from exc
     if not isinstance(files, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{mpath}: damaged manifest (no file list, or format is not {FORMAT})")
+        raise BackupError("cli.backup_manifest_format", file=mpath, format=FORMAT)
     db_file = SQLITE_FILE if manifest.get("database") == "sqlite" else PG_FILE
     if db_file not in files:
-        raise BackupError(f"{mpath}: lists no database file {db_file}")
+        raise BackupError("cli.backup_no_database_file", file=mpath, database_file=db_file)
     for name, meta in files.items():
         path = src / name
         if ".." in Path(name).parts or Path(name).is_absolute():
-            raise BackupError(f"{mpath}: unsafe file name {name!r}")
+            raise BackupError("cli.backup_unsafe_name", file=mpath, name=repr(name))
         if not path.is_file():
-            raise BackupError(f"{path}: missing")
+            raise BackupError("cli.backup_file_missing", file=path)
         if path.stat().st_size != meta.get("bytes") or _sha256(path) != meta.get("sha256"):
-            raise BackupError(f"{path}: damaged (checksum differs from the manifest)")
+            raise BackupError("cli.backup_file_damaged", file=path)
     if db_file == SQLITE_FILE:
         conn = sqlite3.connect(f"file:{src / SQLITE_FILE}?mode=ro", uri=True)
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise BackupError(f"{src / SQLITE_FILE}: not a usable SQLite database ({exc})") from exc
+            raise BackupError("cli.backup_not_sqlite", file=src / SQLITE_FILE, detail=exc) from exc
         finally:
             conn.close()
         if result != "ok":
-            raise BackupError(f"{src / SQLITE_FILE}: integrity check failed ({result})")
+            raise BackupError("cli.backup_integrity_failed", file=src / SQLITE_FILE, detail=result)
     return manifest
 
 
@@ -169,7 +177,8 @@ def restore(src: Path, url: str, photos_root: Path) -> BackupSummary:
     manifest = check(src)
     dialect = make_url(url).get_backend_name()
     if manifest["database"] != dialect:
-        raise BackupError(f"{src / MANIFEST}: a {manifest['database']} backup cannot be restored into {dialect}")
+        raise BackupError("cli.backup_wrong_database", file=src / MANIFEST, backup_database=manifest["database"],
+                          database=dialect)
     if dialect == "sqlite":
         target = _sqlite_path(url)
         if not target.exists():
@@ -186,7 +195,7 @@ def restore(src: Path, url: str, photos_root: Path) -> BackupSummary:
         done = subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                                *_libpq(url), str(src / PG_FILE)], capture_output=True, text=True)
         if done.returncode != 0:
-            raise BackupError(f"pg_restore failed: {done.stderr.strip()[:500]}")
+            raise BackupError("cli.backup_tool_failed", tool="pg_restore", detail=done.stderr.strip()[:500])
     files = manifest["files"]
     assert isinstance(files, dict)
     n = 0

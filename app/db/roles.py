@@ -14,8 +14,11 @@ the privileges it can neither ``UPDATE``, ``DELETE`` nor ``TRUNCATE`` it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Connection, text
+
+from app.messages import msg
 
 APPEND_ONLY_TABLES = ("audit_log",)
 READ_ONLY_TABLES = ("alembic_version",)
@@ -23,12 +26,19 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class RoleError(Exception):
-    pass
+    """Why the app's role was not set up: a catalogue message (``render(lang)``); ``str()`` is its English text."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.reason = msg(key, **params)
+        super().__init__(self.reason.render("en"))
+
+    def render(self, lang: str) -> str:
+        return self.reason.render(lang)
 
 
 def _ident(name: str) -> str:
     if not _NAME.match(name):
-        raise RoleError(f"role or schema name {name!r}: use lower-case letters, digits and _ only")
+        raise RoleError("cli.role_bad_name", name=repr(name))
     return f'"{name}"'
 
 
@@ -46,13 +56,13 @@ def grant_app_role(conn: Connection, role: str, password: str | None = None) -> 
                           + (f" PASSWORD {_literal(password)}" if password else "")))
     else:
         if found.rolsuper or found.rolbypassrls:
-            raise RoleError(f"role {role} is a superuser: the app must run as an ordinary role")
+            raise RoleError("cli.role_superuser", role=role)
         if password:
             conn.execute(text(f"ALTER ROLE {r} PASSWORD {_literal(password)}"))
     owner = conn.scalar(text("SELECT tableowner FROM pg_tables WHERE schemaname = :s AND tablename = 'audit_log'"),
                         {"s": schema})
     if owner == role:
-        raise RoleError(f"role {role} owns the tables: use another role for the app (DATABASE_URL)")
+        raise RoleError("cli.role_owns_tables", role=role)
     conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {r}"))
     conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r}"))
     conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}"))

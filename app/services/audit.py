@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditLog
+from app.messages import Msg, msg
 from app.services.actor import Actor
 
 GENESIS = "0" * 64
@@ -82,7 +83,7 @@ class Verification:
     rows: int
     head_seq: int
     head_hash: str
-    problem: str | None = None  # the first bad row and what is wrong with it
+    problem: Msg | None = None  # the first bad row and what is wrong with it (a catalogue message)
     bad_id: int | None = None
 
     @property
@@ -108,27 +109,25 @@ def verify(session: Session, *, expect_head: tuple[int, str] | None = None) -> V
         n += 1
         where = f"audit_log id={r.id} (seq {r.seq})"
         if r.seq is None or r.row_hash is None or r.prev_hash is None:
-            return Verification(n - 1, prev_seq, prev_hash, f"{where}: not chained (inserted outside the app)", r.id)
+            return Verification(n - 1, prev_seq, prev_hash, msg("cli.audit_not_chained", where=where), r.id)
         if r.seq != prev_seq + 1:
-            what = (f"rows seq {prev_seq + 1}–{r.seq - 1} are missing (deleted)" if r.seq > prev_seq + 1
-                    else f"seq {r.seq} appears twice")
-            return Verification(n - 1, prev_seq, prev_hash, f"{where}: gap in the chain: {what}", r.id)
+            gap = (msg("cli.audit_rows_missing", where=where, first=prev_seq + 1, last=r.seq - 1)
+                   if r.seq > prev_seq + 1 else msg("cli.audit_seq_twice", where=where, seq=r.seq))
+            return Verification(n - 1, prev_seq, prev_hash, gap, r.id)
         if r.prev_hash != prev_hash:
-            return Verification(n - 1, prev_seq, prev_hash,
-                                f"{where}: does not follow row seq {prev_seq} (a row was removed or replaced)", r.id)
-        if last_id is not None and r.id < last_id:
-            return Verification(n - 1, prev_seq, prev_hash, f"{where}: out of order (id before the previous row)",
+            return Verification(n - 1, prev_seq, prev_hash, msg("cli.audit_not_following", where=where, seq=prev_seq),
                                 r.id)
+        if last_id is not None and r.id < last_id:
+            return Verification(n - 1, prev_seq, prev_hash, msg("cli.audit_out_of_order", where=where), r.id)
         digest = row_digest(r.prev_hash, r.seq, r.at, r.actor_id, r.action, r.entity, r.entity_id, r.detail)
         if digest != r.row_hash:
-            return Verification(n - 1, prev_seq, prev_hash, f"{where}: content changed after it was written", r.id)
+            return Verification(n - 1, prev_seq, prev_hash, msg("cli.audit_changed", where=where), r.id)
         prev_seq, prev_hash, last_id = r.seq, r.row_hash, r.id
     if expect_head is not None:
         seq, digest = expect_head
         found = session.scalar(select(AuditLog.row_hash).where(AuditLog.seq == seq))
         if found is None:
-            return Verification(n, prev_seq, prev_hash, f"audit_log seq {seq} (the expected head) is missing: "
-                                f"the newest rows were deleted (the log now ends at seq {prev_seq})")
+            return Verification(n, prev_seq, prev_hash, msg("cli.audit_head_missing", seq=seq, last=prev_seq))
         if not found.startswith(digest.lower()):
-            return Verification(n, prev_seq, prev_hash, f"audit_log seq {seq}: hash differs from the expected head")
+            return Verification(n, prev_seq, prev_hash, msg("cli.audit_head_differs", seq=seq))
     return Verification(n, prev_seq, prev_hash)
