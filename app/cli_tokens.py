@@ -40,10 +40,13 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     rows = _run(api_tokens.list_tokens, username=args.user)
     if rows is None:
         return 2
+    lang = cli_lang()
     for t in rows:
-        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
-        state = "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d %H:%M}"
-        print(f"{t.id:>5}  {t.username:<16} {t.prefix}…  {t.name:<20} last used {used}  {state}")
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else text("cli.token_never", lang)
+        state = (text("cli.token_active", lang) if t.active
+                 else text("cli.token_revoked_at", lang, at=f"{t.revoked_at:%Y-%m-%d %H:%M}"))
+        print(text("cli.token_row", lang, id=f"{t.id:>5}", user=f"{t.username:<16}", prefix=t.prefix,
+                   name=f"{t.name:<20}", used=used, state=state))
     return 0
 
 

@@ -171,8 +171,11 @@ def test_cli_token_create_and_revoke(sqlite_db, tmp_path, monkeypatch, capsys):
         assert row.created_by is None  # the CLI acts as the system
     assert cli.main(["token", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "kiosk" in listing and token not in listing and "active" in listing
+    assert "kiosk" in listing and token not in listing and "active" in listing and "last used never" in listing
     monkeypatch.delenv("PINZHI_LANG")  # the default language of the command line: Chinese
+    assert cli.main(["token", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "kiosk" in listing and "最近使用 从未  有效" in listing
     assert cli.main(["token", "revoke", str(row.id)]) == 0
     assert capsys.readouterr().out.strip() == f"用户 kiosk 的令牌 {row.id} 已吊销"
     with sqlite_db.read() as s:

@@ -356,7 +356,6 @@ def test_message_ids_and_fields_say_what_they_are(catalogues):
 CLI_OUTPUT_CALLS = {"print", "_fail", "CliError", "getpass", "write"}
 CLI_PREFIX = "pinzhi: "
 CLI_MACHINE_OUTPUT = {
-    ("app/cli_tokens.py", "cmd_token_list"): "the token table (ids, users, names, last use, state) read by scripts",
 }
 
 
