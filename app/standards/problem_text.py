@@ -1,9 +1,11 @@
 """The pure scoring package's problems in the user's language.
 
-``scoring`` stays free of the app: a checklist-file problem (:class:`scoring.loader.Problem`) and an answer
-that cannot be scored (:class:`scoring.engine.ScoringError`) carry a code and parameters beside their English
-text. Here they become catalogue messages (``loader.<code>``, ``loader.at.<kind>``, ``engine.<code>`` in
-app/locale): objects with ``render(lang)``, usable as parameters of other messages and service errors.
+``scoring`` stays free of the app: a checklist-file problem (:class:`scoring.loader.Problem`, refused YAML
+included), an answer that cannot be scored (:class:`scoring.engine.ScoringError`) and a broken scorecard rules
+file (:class:`scoring.monthly.ScorecardRulesError`) carry a code and parameters beside their English text. Here
+they become catalogue messages (``loader.<code>``, ``loader.at.<kind>``, ``engine.<code>``,
+``scorecard_rules.<code>`` in app/locale): objects with ``render(lang)``, usable as parameters of other
+messages and service errors.
 """
 
 from __future__ import annotations

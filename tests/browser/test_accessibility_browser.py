@@ -391,8 +391,9 @@ def chinese_left(texts: list[str], allowed: str) -> list[str]:
                    for run in CJK_RUN.findall(t) if run not in allowed})
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("role", ROLES)
-def test_english_every_page(a11y_world: A11yWorld, browser, role: str, monkeypatch) -> None:
+def test_english_every_page(a11y_world: A11yWorld, browser, role: str, size: str, monkeypatch) -> None:
     """Issue 12 point 7 in a real browser: the user switches to English in the sidebar; every page then shows
     no Chinese outside user data and checklist texts (rendered text, chart text, placeholders, labels), says
     ``<html lang="en">``, and axe finds no serious or critical violation in English either."""
@@ -400,7 +401,7 @@ def test_english_every_page(a11y_world: A11yWorld, browser, role: str, monkeypat
     source = axe_source()
     w = a11y_world
     allowed = data_texts(w)
-    ctx = browser.new_context(viewport=SIZES["tablet"], locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx = browser.new_context(viewport=SIZES[size], locale="zh-CN", timezone_id="Asia/Shanghai")
     ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()
     left: dict[str, list[str]] = {}
@@ -411,23 +412,23 @@ def test_english_every_page(a11y_world: A11yWorld, browser, role: str, monkeypat
         page.get_by_text("English", exact=True).click()  # the switch in the sidebar, as a user does it
         page.locator("[data-testid=stMain] h1, [data-item-id]").first.wait_for()
         page.wait_for_function("() => document.documentElement.lang === 'en'")
-        page.locator("[data-testid=stSidebarCollapseButton] button").click()  # closed again, as on the tablet
+        page.locator("[data-testid=stSidebarCollapseButton] button").click()  # closed again, as a user leaves it
         for name, path, selector in pages_for(role, w):
             page.goto(f"{w.server.url}/{path}")  # a new page load: the choice is kept (the pz_lang cookie)
             wait_drawn(page, selector)
             page.wait_for_function("() => document.documentElement.lang === 'en'")
             cut = page.evaluate(CUT_OFF_JS)
             if cut:
-                left[f"{role} · {name} · /{path} (cut off at the right edge)"] = cut
+                left[f"{role} · {name} · {size} · /{path} (cut off at the right edge)"] = cut
             texts = page.evaluate(PAGE_TEXT_JS)
             assert "Sign out" in texts[0], f"/{path} is not in English"
             bad = chinese_left(texts, allowed)
             if bad:
-                left[f"{role} · {name} · /{path}"] = bad
-            found[f"{role} · {name} · English · /{path}"] = run_axe(page, source)
+                left[f"{role} · {name} · {size} · /{path}"] = bad
+            found[f"{role} · {name} · English · {size} · /{path}"] = run_axe(page, source)
             if SCREENSHOTS_ON:
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOTS / f"en-{role}-{name.replace(' ', '-')}.png"))
+                page.screenshot(path=str(SCREENSHOTS / f"en-{role}-{size}-{name.replace(' ', '-')}.png"))
     finally:
         ctx.close()
     assert not left, "Chinese in English mode:\n" + "\n".join(f"== {k}\n  " + "\n  ".join(v[:12])
