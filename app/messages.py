@@ -92,6 +92,18 @@ def msg(key: str, /, **params: Any) -> Msg:
     return Msg(key, params)
 
 
+class MessageError(Exception):
+    """An error outside the services whose reason is a catalogue message (``render(lang)``); ``str()`` is its
+    English text, for logs (the backup and role set-up refusals the command line prints)."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.reason = msg(key, **params)
+        super().__init__(self.reason.render("en"))
+
+    def render(self, lang: str) -> str:
+        return self.reason.render(lang)
+
+
 @dataclass(frozen=True)
 class Joined:
     """Several messages shown as one: ``sep`` is per language (``{"zh": "；", "en": "; "}``)."""

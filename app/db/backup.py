@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from app.messages import msg
+from app.messages import MessageError
 
 MANIFEST = "manifest.json"
 SQLITE_FILE = "pinzhi.db"
@@ -32,16 +32,8 @@ PHOTOS = "photos"
 FORMAT = 1
 
 
-class BackupError(Exception):
-    """Why a backup or restore was refused (names the file): a catalogue message (``render(lang)``); ``str()`` is
-    its English text, for logs."""
-
-    def __init__(self, key: str, /, **params: Any) -> None:
-        self.reason = msg(key, **params)
-        super().__init__(self.reason.render("en"))
-
-    def render(self, lang: str) -> str:
-        return self.reason.render(lang)
+class BackupError(MessageError):
+    """Why a backup or restore was refused (names the file)."""
 
 
 @dataclass(frozen=True)

@@ -14,26 +14,18 @@ the privileges it can neither ``UPDATE``, ``DELETE`` nor ``TRUNCATE`` it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.messages import msg
+from app.messages import MessageError
 
 APPEND_ONLY_TABLES = ("audit_log",)
 READ_ONLY_TABLES = ("alembic_version",)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-class RoleError(Exception):
-    """Why the app's role was not set up: a catalogue message (``render(lang)``); ``str()`` is its English text."""
-
-    def __init__(self, key: str, /, **params: Any) -> None:
-        self.reason = msg(key, **params)
-        super().__init__(self.reason.render("en"))
-
-    def render(self, lang: str) -> str:
-        return self.reason.render(lang)
+class RoleError(MessageError):
+    """Why the app's role was not set up."""
 
 
 def _ident(name: str) -> str:

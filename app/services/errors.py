@@ -36,6 +36,10 @@ class ServiceError(Exception):
             return messages.text(self.key, lang, **self.params)
         return self._en if lang == "en" and self._en else self._zh
 
+    def render(self, lang: str) -> str:
+        """The same as :meth:`message`: a service error is a renderable, usable as another message's parameter."""
+        return self.message(lang)
+
     def __reduce__(self) -> Any:  # pickles (e.g. across a process pool) keep key and parameters
         return (_rebuild, (type(self), self.key or self._zh, self._en, self.params, self.__dict__))
 

@@ -92,19 +92,6 @@ def _all(parts: Sequence[Renderable]) -> Joined:
 
 
 @dataclass(frozen=True)
-class ErrorText:
-    """A service error (``ServiceError``, ``TextRefused``) as a renderable: its own message, in the language asked."""
-
-    error: ServiceError
-
-    def render(self, lang: str) -> str:
-        return self.error.message(lang)
-
-    def __str__(self) -> str:
-        return self.render(messages.DEFAULT_LANG)
-
-
-@dataclass(frozen=True)
 class Problem:
     """One problem of one line: ``message`` is a catalogue message (``message.render(lang)``)."""
 
@@ -243,7 +230,7 @@ def _try(session: Session, problems: list[Problem], line: int, fn: Callable[[], 
     except _LineError as exc:
         problems.extend(Problem(line, m) for m in exc.messages)
     except ServiceError as exc:
-        problems.append(Problem(line, ErrorText(exc)))
+        problems.append(Problem(line, exc))
     except ScoringError as exc:
         problems.append(Problem(line, msg("inspection.answer_invalid", detail=scoring_reason(exc))))
     return None
@@ -320,7 +307,7 @@ def _need(row: dict[str, str], column: str, max_len: int) -> str:
     try:
         return clean_name(row.get(column, ""), field=column, max_len=max_len)
     except TextRefused as exc:
-        raise _LineError(ErrorText(exc)) from None
+        raise _LineError(exc) from None
 
 
 def _check_code(row: dict[str, str], seen: dict[str, int], line: int) -> str:
@@ -398,7 +385,7 @@ def _text_field(doc: dict[str, Any], key: str, where: str = "") -> str:
     try:
         return clean_name(value, field=f"{where}{key}", max_len=_TEXT_FIELD_MAX.get(key, 64))
     except TextRefused as exc:
-        raise _LineError(ErrorText(exc)) from None
+        raise _LineError(exc) from None
 
 
 @dataclass(frozen=True)
@@ -484,7 +471,7 @@ def _parse_line(doc: Any, now: datetime) -> _Line:
         try:
             note = clean_note(note, field=msg("field.item_note", item_id=_shown(item_id)), max_len=NOTE_MAX)
         except TextRefused as exc:
-            bad.append(ErrorText(exc))
+            bad.append(exc)
             continue
         if note:
             notes[item_id] = note
@@ -550,7 +537,7 @@ def _import_inspection(session: Session, *, importer: Actor, ln: _Line, line: in
             session=session, actor=actor, site_id=site.id, shift_date=ln.shift_date, shift_name=ln.shift_name,
             subject_type=ln.subject_type, checklist_id=ln.checklist_id, staff_id=staff_id, kind=ln.kind)
     except PermissionDenied as exc:
-        raise _LineError(msg("import.not_allowed", user=ln.inspector, reason=ErrorText(exc))) from exc
+        raise _LineError(msg("import.not_allowed", user=ln.inspector, reason=exc)) from exc
     if iid in drafts:
         raise _LineError(msg("import.open_draft", user=ln.inspector, id=iid))
     insp = session.get_one(Inspection, iid)

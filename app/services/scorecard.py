@@ -29,17 +29,16 @@ from scoring.monthly import (
     trend,
 )
 
-_rules_cache: dict[str, tuple[float, ScorecardRules]] = {}
+_rules_cache: dict[str, tuple[float | None, ScorecardRules]] = {}
 _lock = threading.Lock()
 
 
 def rules(directory: Path | None = None) -> ScorecardRules:
     path = Path(directory or checklists_dir()) / "scorecard.yaml"
     try:
-        mtime = path.stat().st_mtime
-    except OSError as exc:
-        raise Unavailable("scorecard.rules_invalid", problem=scorecard_rules_problem(
-            ScorecardRulesError(str(path), "<file>", "unreadable", detail=exc.strerror or type(exc).__name__))) from exc
+        mtime: float | None = path.stat().st_mtime
+    except OSError:
+        mtime = None  # missing or unreadable: load_scorecard_rules below says why
     with _lock:
         hit = _rules_cache.get(str(path))
         if hit and hit[0] == mtime:

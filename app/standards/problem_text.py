@@ -84,4 +84,4 @@ def scorecard_rules_problem(exc: ScorecardRulesError) -> Msg:
 
 
 def problem_text(p: Problem, lang: str) -> str:
-    return text("loader.problem", lang, file=p.file, where=loader_where(p), rule=loader_rule(p))
+    return loader_problem(p).render(lang)
